@@ -1,0 +1,63 @@
+"""One place that turns every refusal into ``{"error", "field", "message"}``.
+
+Domain errors carry a ``kind``; validation errors name the first offending field; any
+other exception becomes a 500 with the same shape and no traceback for the client.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from tierstock.domain.errors import DomainError
+
+log = logging.getLogger("tierstock.api")
+
+STATUS_BY_KIND = {"invalid": 422, "not_found": 404, "conflict": 409, "unauthorized": 401}
+
+
+def error_response(status: int, code: str, field: str | None, message: str) -> JSONResponse:
+    return JSONResponse({"error": code, "field": field, "message": message}, status_code=status)
+
+
+def _field(loc: tuple[int | str, ...]) -> str:
+    parts = list(loc)
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:]
+    # drop the discriminator tag pydantic inserts for tagged unions
+    parts = [p for p in parts if p not in ("spot", "presale", "tiered")]
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "body"
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+        return error_response(STATUS_BY_KIND[exc.kind], exc.code, exc.field, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0]
+        loc = tuple(first.get("loc", ()))
+        if first.get("type") in ("union_tag_invalid", "union_tag_not_found"):
+            loc = (*loc, "form")  # name the discriminator, not the whole object
+        field = _field(loc)
+        message = f"{field}: {first.get('msg', 'invalid value')}"
+        return error_response(422, "validation_error", field, message)
+
+    @app.exception_handler(HTTPException)
+    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return error_response(exc.status_code, code, None, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error", exc_info=exc)
+        return error_response(500, "internal_error", None,
+                              "an unexpected error occurred; nothing was changed")

@@ -1,0 +1,34 @@
+"""The FastAPI application: routers, error handlers, the runtime on app.state."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from tierstock import __version__
+from tierstock.api import errors
+from tierstock.api.routers import orders, products, shops, skus
+from tierstock.api.schemas import ErrorBody
+from tierstock.services.runtime import Runtime
+
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    code: {"model": ErrorBody} for code in (401, 404, 409, 422)
+}
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    app = FastAPI(
+        title="tierstock",
+        version=__version__,
+        description="Stock and shipping promises for live-stream merchants.",
+        responses=ERROR_RESPONSES,
+    )
+    app.state.runtime = runtime
+    errors.install(app)
+    for module in (shops, products, skus, orders):
+        app.include_router(module.router)
+
+    @app.get("/health", tags=["health"])
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,61 @@
+"""Orders: place (idempotent), read, cancel an order or one line."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Response, status
+
+from tierstock.api import convert
+from tierstock.api import schemas as s
+from tierstock.api.deps import CallerDep, RuntimeDep
+from tierstock.domain.errors import InvalidValueError
+from tierstock.domain.orders import LineRequest
+from tierstock.services import orders
+
+router = APIRouter(prefix="/orders", tags=["orders"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=s.OrderPublic,
+             responses={200: {"description": "replay of an earlier request with this key"}})
+def place_order(
+    body: s.OrderCreate, caller: CallerDep, runtime: RuntimeDep, response: Response,
+    idempotency_key: Annotated[str | None, Header(
+        description="one key per buyer payment; a retry with it returns the same order")
+    ] = None,
+) -> s.OrderPublic:
+    """Each line takes the earliest tier that holds its whole quantity; its ship-by
+    deadline is fixed now. A retry with the same key allocates nothing twice."""
+    if idempotency_key is None:
+        raise InvalidValueError("send an Idempotency-Key header with every order",
+                                field="Idempotency-Key")
+    cmd = orders.PlaceOrder(
+        caller.shop_id, idempotency_key,
+        tuple(LineRequest(ln.sku_id, ln.quantity) for ln in body.lines),
+        body.buyer, caller.actor,
+    )
+    placed = orders.place_order(cmd, runtime.uow())
+    if placed.replayed:
+        response.status_code = status.HTTP_200_OK
+        response.headers["Idempotent-Replayed"] = "true"
+    return convert.order(placed.order, caller.zone)
+
+
+@router.get("/{order_id}", response_model=s.OrderPublic)
+def get_order(order_id: int, caller: CallerDep, runtime: RuntimeDep) -> s.OrderPublic:
+    found = orders.get_order(caller.shop_id, order_id, runtime.uow(readonly=True))
+    return convert.order(found, caller.zone)
+
+
+@router.post("/{order_id}/cancel", response_model=s.OrderPublic)
+def cancel_order(order_id: int, caller: CallerDep, runtime: RuntimeDep) -> s.OrderPublic:
+    """Cancel every paid line; units return to the tier each came from."""
+    cmd = orders.CancelOrder(caller.shop_id, order_id, None, caller.actor, "order cancelled")
+    return convert.order(orders.cancel_order(cmd, runtime.uow()), caller.zone)
+
+
+@router.post("/{order_id}/lines/{line_no}/cancel", response_model=s.OrderPublic)
+def cancel_line(order_id: int, line_no: int, caller: CallerDep,
+                runtime: RuntimeDep) -> s.OrderPublic:
+    cmd = orders.CancelOrder(caller.shop_id, order_id, line_no, caller.actor, "line cancelled")
+    return convert.order(orders.cancel_order(cmd, runtime.uow()), caller.zone)

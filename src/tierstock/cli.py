@@ -1,0 +1,176 @@
+"""`tierstock` command line (Typer + Rich).
+
+Every refusal prints one readable line on stderr and exits non-zero; no traceback
+reaches the user.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+from rich.progress import Progress
+from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
+
+from tierstock.config import Settings
+from tierstock.domain.errors import DomainError
+from tierstock.domain.sales_forms import Tier
+from tierstock.policies import available_packs, load_pack, pack_text
+from tierstock.services.demo import BurstPlan, BurstReport, run_burst
+from tierstock.services.runtime import Runtime
+from tierstock.services.verify import verify_ledger
+
+app = typer.Typer(help="tierstock: stock and shipping promises that never oversell.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+policy_app = typer.Typer(help="Policy packs (every rule number lives there).",
+                         no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(policy_app, name="policy")
+
+out = Console()
+err = Console(stderr=True)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def open_runtime() -> Runtime:
+    return Runtime.open(Settings().resolved_database_url())
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="bind address")] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port")] = None,
+    workers: Annotated[int, typer.Option(help="uvicorn worker threads' event loops")] = 1,
+) -> None:
+    """Run the REST API (OpenAPI at /docs)."""
+    import uvicorn
+
+    from tierstock.api.main import create_app
+
+    settings = Settings()
+    runtime = open_runtime()
+    out.print(f"tierstock API on http://{host or settings.host}:{port or settings.port}/docs")
+    uvicorn.run(create_app(runtime), host=host or settings.host, port=port or settings.port,
+                log_level="warning", workers=workers)
+
+
+@app.command()
+def demo(
+    buyers: Annotated[int, typer.Option(min=1, max=100_000)] = 1000,
+    workers: Annotated[int, typer.Option(min=1, max=256, help="concurrent buyers")] = 32,
+    spot: Annotated[int, typer.Option(min=0)] = 100,
+    presale: Annotated[int, typer.Option(min=0)] = 400,
+    max_quantity: Annotated[int, typer.Option(min=1, max=10,
+                                              help="each buyer wants 1..N units")] = 1,
+) -> None:
+    """Seed a shop with a tiered SKU and let a live-stream burst of buyers pay at once."""
+    runtime = open_runtime()
+    plan = BurstPlan(buyers=buyers, workers=workers, spot=spot, presale=presale,
+                     max_quantity=max_quantity)
+    with Progress(console=out, transient=True) as progress:
+        task = progress.add_task("buyers paying", total=buyers)
+        report = run_burst(runtime, plan, on_paid=lambda: progress.advance(task))
+    _print_report(report, ZoneInfo(load_pack("kuaishou").display_timezone))
+    if report.oversold_units or report.units_held_twice or not report.ledger_ok:
+        raise fail("the burst broke an invariant (see the summary above)")
+
+
+def _print_report(r: BurstReport, zone: ZoneInfo) -> None:
+    table = Table(title=f"Live-stream burst: {r.plan.buyers} buyers, {r.plan.workers} at once")
+    table.add_column("tier")
+    table.add_column("stock", justify="right")
+    table.add_column("units sold", justify="right")
+    table.add_column("orders", justify="right")
+    table.add_column("ship-by promised (Asia/Shanghai)")
+    stock = {Tier.SPOT: r.plan.spot, Tier.PRESALE: r.plan.presale}
+    for tier in Tier:
+        span = r.promises.get(tier)
+        text = "—"
+        if span:
+            fmt = "%m-%d %H:%M"
+            text = f"{span[0].astimezone(zone):{fmt}} … {span[1].astimezone(zone):{fmt}}"
+        table.add_row(tier.value, str(stock[tier]), str(r.units_sold[tier]),
+                      str(r.lines_by_tier.get(tier, 0)), text)
+    out.print(table)
+    ok = "[green]passed[/]" if r.ledger_ok else "[red]FAILED[/]"
+    out.print(Panel.fit(
+        f"buyers refused (sold out): {r.buyers_refused}\n"
+        f"oversold units: {r.oversold_units}   units sold twice: {r.units_held_twice}\n"
+        f"ledger check: {ok}\n"
+        f"{r.plan.buyers / r.seconds:,.0f} orders/s over {r.seconds:.2f} s "
+        f"(shop {r.shop_id}, SKU {r.sku_id})",
+        title="summary"))
+
+
+@app.command()
+def verify(
+    shop: Annotated[int | None, typer.Option(help="only this shop")] = None,
+) -> None:
+    """Recompute every stock figure from the ledger; exit 1 naming each SKU that disagrees."""
+    checked, mismatches = verify_ledger(open_runtime().uow(readonly=True), shop)
+    for m in mismatches:
+        err.print(f"[red]mismatch:[/] {m.describe()}", highlight=False)
+    if mismatches:
+        raise fail(f"{len(mismatches)} of {checked} stock tiers disagree with the ledger")
+    out.print(f"ledger check passed: {checked} stock tiers equal their ledger")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or upgrade the schema (the other commands do this on start too)."""
+    open_runtime()
+    out.print("database schema is up to date")
+
+
+@policy_app.command("show")
+def policy_show(
+    name: Annotated[str, typer.Argument(help="pack name")] = "kuaishou",
+) -> None:
+    """Print a policy pack with the comments that say where each number comes from."""
+    out.print(pack_text(name), highlight=False, markup=False)
+
+
+@policy_app.command("list")
+def policy_list() -> None:
+    """Names of the shipped policy packs."""
+    for name in available_packs():
+        out.print(f"{name}  (version {load_pack(name).version})")
+
+
+def main() -> None:
+    """Entry point: turn every refusal into one line and a non-zero exit code."""
+    try:
+        app(standalone_mode=False)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except DomainError as exc:
+        err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        sys.exit(1)
+    except SQLAlchemyError as exc:
+        first = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        err.print(f"[bold red]database error:[/] {first}", highlight=False)
+        sys.exit(1)
+    except Exception as exc:  # click usage errors and anything unexpected
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(130)
+        err.print(f"[bold red]error:[/] {type(exc).__name__}: {exc}", highlight=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""Stock ledger entries: the immutable history every stock figure is derived from.
+
+SPEC §3: every change of stock is a ledger entry with who, when and why. ``quantity``
+changes when units become sellable or stop being so (receipt, set stock, adjustment);
+``sold`` changes when units are promised to a paid line or given back (sale, cancel).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from tierstock.domain.allocation import TierStock
+from tierstock.domain.sales_forms import Tier
+
+
+class LedgerKind(StrEnum):
+    RECEIPT = "receipt"
+    SET_STOCK = "set_stock"
+    SALE = "sale"
+    CANCEL = "cancel"
+    ADJUSTMENT = "adjustment"
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    shop_id: int
+    sku_id: int
+    tier: Tier
+    kind: LedgerKind
+    quantity_delta: int
+    sold_delta: int
+    actor: str
+    reason: str
+    created_at: datetime
+    order_id: int | None = None
+    line_no: int | None = None
+
+
+@dataclass(frozen=True)
+class LedgerMismatch:
+    """A tier whose stored figures differ from the sums of its ledger."""
+
+    sku_id: int
+    sku_code: str
+    tier: Tier
+    stored: TierStock
+    from_ledger: TierStock
+    sold_in_open_lines: int
+
+    def describe(self) -> str:
+        return (
+            f"SKU {self.sku_code} (id {self.sku_id}) {self.tier}: stored quantity "
+            f"{self.stored.quantity} sold {self.stored.sold}, ledger says quantity "
+            f"{self.from_ledger.quantity} sold {self.from_ledger.sold}, paid lines hold "
+            f"{self.sold_in_open_lines}"
+        )

@@ -1,0 +1,170 @@
+"""Place and cancel orders — the hot path of a live-stream burst (SPEC §2–3).
+
+``place_order`` is one short transaction: claim the idempotency key, read the SKUs,
+then one conditional UPDATE per line (in SKU-id order, so two orders never deadlock)
+on the earliest tier that holds the whole line, then insert the lines and their
+ledger entries. No stock figure is ever read into Python and written back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from tierstock.domain.errors import (
+    AlreadyCancelledError,
+    IdempotencyKeyReusedError,
+    InsufficientStockError,
+    InvalidValueError,
+    NotFoundError,
+    ProductNotListedError,
+)
+from tierstock.domain.ledger import LedgerEntry, LedgerKind
+from tierstock.domain.orders import LineRequest, LineStatus, Order, OrderLine, check_lines
+from tierstock.domain.promises import ship_by
+from tierstock.services.catalogue import shop_policy
+from tierstock.store.order_repo import NewLine
+from tierstock.store.uow import UnitOfWork
+
+MAX_KEY_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class PlaceOrder:
+    shop_id: int
+    idempotency_key: str
+    lines: tuple[LineRequest, ...]
+    buyer: str | None = None
+    actor: str = "system"
+
+    def request_hash(self) -> str:
+        """What a retry must repeat exactly to get the first answer back."""
+        body = {"buyer": self.buyer, "lines": [[ln.sku_id, ln.quantity] for ln in self.lines]}
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class OrderPlaced:
+    order: Order
+    replayed: bool  # True when an earlier request with the same key placed it
+
+
+def place_order(cmd: PlaceOrder, uow: UnitOfWork) -> OrderPlaced:
+    key = cmd.idempotency_key.strip()
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise InvalidValueError(
+            f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters",
+            field="Idempotency-Key",
+        )
+    with uow:
+        policy = shop_policy(uow, cmd.shop_id)
+        check_lines(list(cmd.lines), policy.orders)
+        paid_at = uow.now()
+        request_hash = cmd.request_hash()
+        order_id = uow.orders.insert_order(cmd.shop_id, key, request_hash, cmd.buyer, paid_at)
+        if order_id is None:
+            return _replay(cmd.shop_id, key, request_hash, uow)
+        forsale = uow.catalogue.skus_for_sale(cmd.shop_id, (ln.sku_id for ln in cmd.lines))
+        zone = ZoneInfo(policy.display_timezone)
+        new_lines: list[NewLine] = []
+        ledger: list[LedgerEntry] = []
+        numbered = sorted(enumerate(cmd.lines, start=1), key=lambda p: (p[1].sku_id, p[0]))
+        for line_no, req in numbered:
+            if req.sku_id not in forsale:
+                raise NotFoundError(f"no SKU {req.sku_id} in this shop",
+                                    field=f"lines[{line_no - 1}].sku_id")
+            sku, listed = forsale[req.sku_id]
+            if not listed:
+                raise ProductNotListedError(
+                    f"SKU {sku.code} belongs to a delisted product",
+                    field=f"lines[{line_no - 1}].sku_id")
+            for tier in sku.sales_form.tiers:
+                sold_after = uow.stock.take(sku.id, tier, req.quantity)
+                if sold_after is not None:
+                    break
+            else:
+                raise InsufficientStockError(
+                    f"SKU {sku.code} has fewer than {req.quantity} units left",
+                    field=f"lines[{line_no - 1}].quantity")
+            deadline = ship_by(paid_at, sku.sales_form, tier, zone)
+            new_lines.append(NewLine(line_no, sku.id, req.quantity, tier, sku.price_fen,
+                                     deadline, sold_after))
+            ledger.append(LedgerEntry(cmd.shop_id, sku.id, tier, LedgerKind.SALE, 0,
+                                      req.quantity, cmd.actor, "order paid", paid_at,
+                                      order_id, line_no))
+        new_lines.sort(key=lambda ln: ln.line_no)
+        uow.orders.insert_lines(cmd.shop_id, order_id, new_lines)
+        uow.stock.record(ledger)
+        uow.commit()
+    return OrderPlaced(_placed(order_id, cmd, paid_at, new_lines), replayed=False)
+
+
+def _replay(shop_id: int, key: str, request_hash: str, uow: UnitOfWork) -> OrderPlaced:
+    keyed = uow.orders.find_by_key(shop_id, key)
+    assert keyed is not None, "the key's insert conflicted, so its row exists"
+    if keyed.request_hash != request_hash:
+        raise IdempotencyKeyReusedError(
+            "this Idempotency-Key was already used for a different order",
+            field="Idempotency-Key",
+        )
+    order = uow.orders.get(shop_id, keyed.order_id)
+    assert order is not None
+    return OrderPlaced(order, replayed=True)
+
+
+def _placed(order_id: int, cmd: PlaceOrder, paid_at: datetime, lines: list[NewLine]) -> Order:
+    return Order(
+        order_id, cmd.shop_id, cmd.buyer, paid_at,
+        tuple(OrderLine(ln.line_no, ln.sku_id, ln.quantity, ln.tier, ln.unit_price_fen,
+                        ln.ship_by, LineStatus.PAID) for ln in lines),
+    )
+
+
+def get_order(shop_id: int, order_id: int, uow: UnitOfWork) -> Order:
+    with uow:
+        order = uow.orders.get(shop_id, order_id)
+    if order is None:
+        raise NotFoundError(f"no order {order_id} in this shop", field="order_id")
+    return order
+
+
+@dataclass(frozen=True)
+class CancelOrder:
+    """Cancel one line (``line_no``) or every still-paid line (``None``)."""
+
+    shop_id: int
+    order_id: int
+    line_no: int | None = None
+    actor: str = "system"
+    reason: str = "cancelled"
+
+
+def cancel_order(cmd: CancelOrder, uow: UnitOfWork) -> Order:
+    """Units go back to the tier they came from (SPEC §2), each line at most once."""
+    with uow:
+        order = uow.orders.get(cmd.shop_id, cmd.order_id)
+        if order is None:
+            raise NotFoundError(f"no order {cmd.order_id} in this shop", field="order_id")
+        targets = [ln for ln in order.lines if cmd.line_no in (None, ln.line_no)]
+        if cmd.line_no is not None and not targets:
+            raise NotFoundError(f"order {order.id} has no line {cmd.line_no}", field="line_no")
+        now = uow.now()
+        ledger = []
+        for line in sorted(targets, key=lambda ln: (ln.sku_id, ln.line_no)):
+            if not uow.orders.mark_cancelled(order.id, line.line_no, now):
+                continue
+            uow.stock.give_back(line.sku_id, line.tier, line.quantity)
+            ledger.append(LedgerEntry(cmd.shop_id, line.sku_id, line.tier, LedgerKind.CANCEL,
+                                      0, -line.quantity, cmd.actor, cmd.reason, now,
+                                      order.id, line.line_no))
+        if not ledger:
+            raise AlreadyCancelledError("nothing left to cancel: the line(s) are cancelled",
+                                        field="line_no" if cmd.line_no else "order_id")
+        uow.stock.record(ledger)
+        after = uow.orders.get(cmd.shop_id, order.id)
+        uow.commit()
+    assert after is not None
+    return after

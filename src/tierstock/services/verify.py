@@ -1,0 +1,23 @@
+"""`tierstock verify`: recompute every stock figure from the ledger (SPEC §3)."""
+
+from __future__ import annotations
+
+from tierstock.domain.allocation import TierStock
+from tierstock.domain.ledger import LedgerMismatch
+from tierstock.domain.sales_forms import Tier
+from tierstock.store.uow import UnitOfWork
+
+
+def verify_ledger(uow: UnitOfWork, shop_id: int | None = None) -> tuple[int, list[LedgerMismatch]]:
+    """Return (tiers checked, mismatches). A tier is right when its quantity and sold
+    equal the sums of its ledger deltas and its sold equals the units paid lines hold."""
+    with uow:
+        rows = uow.stock.audit_rows(shop_id)
+    bad = []
+    for r in rows:
+        tier = Tier(r.tier)
+        stored = TierStock(tier, r.quantity, r.sold)
+        derived = TierStock(tier, int(r.ledger_quantity), int(r.ledger_sold))
+        if stored != derived or r.sold != int(r.held):
+            bad.append(LedgerMismatch(r.sku_id, r.code, tier, stored, derived, int(r.held)))
+    return len(rows), bad

@@ -1,0 +1,74 @@
+"""Engines for the embedded default (SQLite, WAL) and for PostgreSQL (psycopg 3).
+
+SQLite allows one writer at a time. Write transactions start with ``BEGIN IMMEDIATE``
+so that a transaction never starts as a reader and fails when it later needs the write
+lock; waiting writers queue on the busy timeout instead of erroring. Read-only units of
+work (``execution_options(tierstock_readonly=True)``) keep the plain deferred BEGIN so
+product-card reads never queue behind the burst's writers.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+SQLITE_BUSY_TIMEOUT_S = 60
+
+_WRITE_LOCKS: dict[int, threading.Lock] = {}
+
+
+def sqlite_write_lock(engine: Engine) -> threading.Lock | None:
+    """The in-process writer queue of a SQLite engine (``None`` for other databases).
+
+    SQLite admits one writer; left to itself, a waiting writer polls with sleeps of up
+    to 100 ms (the busy handler), which wrecks a burst. Threads of one process queue on
+    this lock instead; other processes still meet the busy timeout.
+    """
+    if engine.dialect.name != "sqlite":
+        return None
+    return _WRITE_LOCKS.setdefault(id(engine), threading.Lock())
+
+
+def normalise_url(url: str) -> str:
+    """Accept the plain ``postgresql://`` spelling and route it through psycopg 3."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 70) -> Engine:
+    url = normalise_url(url)
+    if make_url(url).get_backend_name() == "sqlite":
+        return _sqlite_engine(url)
+    return create_engine(
+        url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True
+    )
+
+
+def _sqlite_engine(url: str) -> Engine:
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S},
+        pool_size=8,
+        max_overflow=72,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        readonly = conn.get_execution_options().get("tierstock_readonly", False)
+        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+    return engine
