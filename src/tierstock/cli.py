@@ -50,7 +50,6 @@ def open_runtime() -> Runtime:
 def serve(
     host: Annotated[str | None, typer.Option(help="bind address")] = None,
     port: Annotated[int | None, typer.Option(help="TCP port")] = None,
-    workers: Annotated[int, typer.Option(help="uvicorn worker threads' event loops")] = 1,
 ) -> None:
     """Run the REST API (OpenAPI at /docs)."""
     import uvicorn
@@ -61,7 +60,7 @@ def serve(
     runtime = open_runtime()
     out.print(f"tierstock API on http://{host or settings.host}:{port or settings.port}/docs")
     uvicorn.run(create_app(runtime), host=host or settings.host, port=port or settings.port,
-                log_level="warning", workers=workers)
+                log_level="warning")
 
 
 @app.command()

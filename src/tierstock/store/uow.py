@@ -36,11 +36,16 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         if self._lock is not None:
             self._lock.acquire()
-        conn = self.engine.connect()
-        if self.readonly:
-            conn.execution_options(tierstock_readonly=True)
+        try:
+            conn = self.engine.connect()
+            if self.readonly:
+                conn.execution_options(tierstock_readonly=True)
+            self._tx = conn.begin()
+        except BaseException:
+            if self._lock is not None:
+                self._lock.release()
+            raise
         self._conn = conn
-        self._tx = conn.begin()
         self.catalogue = CatalogueRepository(conn)
         self.stock = StockRepository(conn)
         self.orders = OrderRepository(conn)

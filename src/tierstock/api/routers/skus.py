@@ -10,15 +10,15 @@ from tierstock.api import convert
 from tierstock.api import schemas as s
 from tierstock.api.deps import CallerDep, RuntimeDep
 from tierstock.api.routers.products import form_spec
+from tierstock.domain.allocation import TierStock
 from tierstock.domain.sales_forms import Tier
 from tierstock.services import catalogue, stock
 
 router = APIRouter(prefix="/skus", tags=["skus"])
 
 
-def _stock(sku_id: int, tiers: dict[Tier, object]) -> s.StockPublic:
-    return s.StockPublic(sku_id=sku_id, tiers=[convert.tier(tiers[t]) for t in Tier  # type: ignore[arg-type]
-                                                if t in tiers])
+def _stock(sku_id: int, tiers: dict[Tier, TierStock]) -> s.StockPublic:
+    return s.StockPublic(sku_id=sku_id, tiers=[convert.tier(tiers[t]) for t in Tier if t in tiers])
 
 
 @router.put("/{sku_id}/sales-form", response_model=s.SkuPublic)

@@ -1,0 +1,213 @@
+"""End-to-end fixtures: the real ``tierstock serve`` process, spoken to over HTTP.
+
+One server per backend per test run (it follows the session-scoped, parametrised
+``database_url`` fixture), so every e2e test runs against SQLite and PostgreSQL. Each
+test makes its own shop, so tests never see each other's data.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+TIERSTOCK = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "tierstock"
+STARTUP_TIMEOUT_S = 30
+ERROR_KEYS = {"error", "field", "message"}
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _log_tail(log: Path) -> str:
+    try:
+        return log.read_text(errors="replace")[-4000:]
+    except OSError:
+        return "(no server log)"
+
+
+@pytest.fixture(scope="session")
+def server_url(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Start ``tierstock serve`` on a free port against this backend; yield its base URL."""
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path_factory.mktemp("server") / "serve.log"
+    env = {**os.environ, "TIERSTOCK_DATABASE_URL": database_url, "NO_COLOR": "1"}
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [str(TIERSTOCK), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"tierstock serve exited with {proc.returncode}:\n{_log_tail(log)}")
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"tierstock serve did not answer /health:\n{_log_tail(log)}")
+            time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+class ShopClient:
+    """An HTTP client speaking for one shop (its key in X-API-Key), plus helpers."""
+
+    def __init__(self, base_url: str, shop: dict[str, Any]) -> None:
+        self.shop = shop
+        self.id: int = shop["id"]
+        self.key: str = shop["api_key"]
+        self.http = httpx.Client(base_url=base_url, headers={"X-API-Key": self.key},
+                                 timeout=60)
+
+    # raw verbs -----------------------------------------------------------------------
+    def get(self, path: str, **kw: Any) -> httpx.Response:
+        return self.http.get(path, **kw)
+
+    def post(self, path: str, **kw: Any) -> httpx.Response:
+        return self.http.post(path, **kw)
+
+    def put(self, path: str, **kw: Any) -> httpx.Response:
+        return self.http.put(path, **kw)
+
+    # catalogue -----------------------------------------------------------------------
+    def create_product(self, name: str = "连衣裙", **extra: Any) -> dict[str, Any]:
+        r = self.post("/products", json={"name": name, **extra})
+        assert r.status_code == 201, r.text
+        body: dict[str, Any] = r.json()
+        return body
+
+    def add_sku(self, product_id: int, **fields: Any) -> dict[str, Any]:
+        body = {"code": f"SKU-{uuid.uuid4().hex[:8]}", "price_fen": 19_900,
+                "sales_form": {"form": "tiered", "spot_window_hours": 48, "presale_days": 5},
+                **fields}
+        r = self.post(f"/products/{product_id}/skus", json=body)
+        assert r.status_code == 201, r.text
+        sku: dict[str, Any] = r.json()
+        return sku
+
+    def list_product(self, product_id: int) -> None:
+        r = self.post(f"/products/{product_id}/list")
+        assert r.status_code == 200, r.text
+        assert r.json()["listed"] is True
+
+    def delist_product(self, product_id: int) -> None:
+        r = self.post(f"/products/{product_id}/delist")
+        assert r.status_code == 200, r.text
+        assert r.json()["listed"] is False
+
+    def listed_sku(self, *, spot: int = 10, presale: int = 10, **fields: Any) -> dict[str, Any]:
+        """A listed product with one SKU (tiered 48 h + 5 days unless told otherwise)."""
+        product = self.create_product(fields.pop("product_name", "连衣裙"))
+        sku = self.add_sku(product["id"], spot_stock=spot, presale_stock=presale, **fields)
+        self.list_product(product["id"])
+        return sku
+
+    # stock and orders ----------------------------------------------------------------
+    def stock(self, sku_id: int) -> dict[str, dict[str, int]]:
+        r = self.get(f"/skus/{sku_id}/stock")
+        assert r.status_code == 200, r.text
+        return {t["tier"]: t for t in r.json()["tiers"]}
+
+    def available(self, sku_id: int) -> dict[str, int]:
+        return {tier: t["available"] for tier, t in self.stock(sku_id).items()}
+
+    def card(self, product_id: int) -> dict[str, Any]:
+        r = self.get(f"/products/{product_id}/card")
+        assert r.status_code == 200, r.text
+        body: dict[str, Any] = r.json()
+        return body
+
+    def order(self, lines: list[tuple[int, int]] | list[dict[str, int]], *,
+              key: str | None = "auto", buyer: str | None = None) -> httpx.Response:
+        """POST /orders; ``key="auto"`` sends a fresh Idempotency-Key, ``None`` sends none."""
+        body: dict[str, Any] = {"lines": [
+            ln if isinstance(ln, dict) else {"sku_id": ln[0], "quantity": ln[1]}
+            for ln in lines
+        ]}
+        if buyer is not None:
+            body["buyer"] = buyer
+        headers = {}
+        if key is not None:
+            headers["Idempotency-Key"] = uuid.uuid4().hex if key == "auto" else key
+        return self.post("/orders", json=body, headers=headers)
+
+    def close(self) -> None:
+        self.http.close()
+
+
+class Api:
+    """Entry point for a test: an anonymous client and a factory of shops."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.anon = httpx.Client(base_url=base_url, timeout=60)
+        self._shops: list[ShopClient] = []
+
+    def new_shop(self, name: str = "小店") -> ShopClient:
+        r = self.anon.post("/shops", json={"name": name})
+        assert r.status_code == 201, r.text
+        assert r.json()["api_key"]
+        shop = ShopClient(self.base_url, r.json())
+        self._shops.append(shop)
+        return shop
+
+    def close(self) -> None:
+        for s in self._shops:
+            s.close()
+        self.anon.close()
+
+
+@pytest.fixture()
+def api(server_url: str) -> Iterator[Api]:
+    a = Api(server_url)
+    yield a
+    a.close()
+
+
+@pytest.fixture()
+def shop(api: Api) -> ShopClient:
+    """A fresh shop of its own for this test."""
+    return api.new_shop("测试小店")
+
+
+def assert_error(r: httpx.Response, status: int | None = None, *,
+                 error: str | None = None, field: str | None = None) -> dict[str, Any]:
+    """A refusal in the one error shape: 4xx JSON {"error","field","message"}, no trace."""
+    assert "Traceback" not in r.text, r.text
+    assert 400 <= r.status_code < 500, (r.status_code, r.text)
+    if status is not None:
+        assert r.status_code == status, (r.status_code, r.text)
+    assert r.headers["content-type"].startswith("application/json"), r.headers
+    body: dict[str, Any] = r.json()
+    assert set(body) == ERROR_KEYS, body
+    assert isinstance(body["error"], str) and body["error"]
+    assert isinstance(body["message"], str) and body["message"]
+    if error is not None:
+        assert body["error"] == error, body
+    if field is not None:
+        assert body["field"] == field, body
+    return body
