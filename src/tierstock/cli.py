@@ -12,15 +12,19 @@ from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
+from tierstock.cli_promises import eligibility_app, promises_app, shipments_app
 from tierstock.config import Settings
+from tierstock.domain.access import Role
 from tierstock.domain.errors import DomainError
 from tierstock.domain.sales_forms import Tier
 from tierstock.policies import available_packs, load_pack, pack_text
+from tierstock.services import keys, shops
 from tierstock.services.demo import BurstPlan, BurstReport, run_burst
 from tierstock.services.runtime import Runtime
 from tierstock.services.verify import verify_ledger
@@ -30,20 +34,34 @@ app = typer.Typer(help="tierstock: stock and shipping promises that never overse
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 policy_app = typer.Typer(help="Policy packs (every rule number lives there).",
                          no_args_is_help=True)
+keys_app = typer.Typer(help="API keys per shop and role (stored hashed).", no_args_is_help=True)
+shops_app = typer.Typer(help="Shops.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(policy_app, name="policy")
+app.add_typer(keys_app, name="keys")
+app.add_typer(shops_app, name="shops")
+app.add_typer(promises_app, name="promises")
+app.add_typer(eligibility_app, name="eligibility")
+app.add_typer(shipments_app, name="ship")
 
-out = Console()
-err = Console(stderr=True)
+# soft_wrap: never break a line at the terminal width (pipes and logs read whole lines)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     return typer.Exit(code)
 
 
+def display_zone() -> ZoneInfo:
+    """Times on the command line are shown in the packs' display zone (Asia/Shanghai)."""
+    return ZoneInfo(load_pack("kuaishou").display_timezone)
+
+
 def open_runtime() -> Runtime:
-    return Runtime.open(Settings().resolved_database_url())
+    settings = Settings()
+    return Runtime.open(settings.resolved_database_url(), batch_orders=settings.batch_orders)
 
 
 @app.command()
@@ -79,7 +97,7 @@ def demo(
     with Progress(console=out, transient=True) as progress:
         task = progress.add_task("buyers paying", total=buyers)
         report = run_burst(runtime, plan, on_paid=lambda: progress.advance(task))
-    _print_report(report, ZoneInfo(load_pack("kuaishou").display_timezone))
+    _print_report(report, display_zone())
     if report.oversold_units or report.units_held_twice or not report.ledger_ok:
         raise fail("the burst broke an invariant (see the summary above)")
 
@@ -118,7 +136,7 @@ def verify(
     """Recompute every stock figure from the ledger; exit 1 naming each SKU that disagrees."""
     checked, mismatches = verify_ledger(open_runtime().uow(readonly=True), shop)
     for m in mismatches:
-        err.print(f"[red]mismatch:[/] {m.describe()}", highlight=False)
+        err.print(f"[red]mismatch:[/] {escape(m.describe())}", highlight=False)
     if mismatches:
         raise fail(f"{len(mismatches)} of {checked} stock tiers disagree with the ledger")
     out.print(f"ledger check passed: {checked} stock tiers equal their ledger")
@@ -146,18 +164,68 @@ def policy_list() -> None:
         out.print(f"{name}  (version {load_pack(name).version})")
 
 
+ShopOpt = Annotated[int, typer.Option("--shop", help="shop id")]
+
+
+@shops_app.command("create")
+def shops_create(
+    name: Annotated[str, typer.Argument(help="shop name")],
+    policy: Annotated[str, typer.Option(help="policy pack")] = "kuaishou",
+) -> None:
+    """Create a shop and print its owner key (shown once)."""
+    created = shops.create_shop(shops.CreateShop(name, policy), open_runtime().uow())
+    out.print(f"shop {created.shop.id} created; owner key (shown once): {created.api_key}",
+              highlight=False, soft_wrap=True)
+
+
+@keys_app.command("create")
+def keys_create(
+    shop: ShopOpt,
+    role: Annotated[str, typer.Option(help=f"one of: {', '.join(r.value for r in Role)}")],
+    label: Annotated[str, typer.Option(help="who or what the key is for")] = "",
+) -> None:
+    """Create a key; it is printed once and only its digest is stored."""
+    created = keys.create_key(keys.CreateKey(shop, role, label, "cli"), open_runtime().uow())
+    out.print(f"key {created.info.id} ({role}) for shop {shop}: {created.api_key}",
+              highlight=False, soft_wrap=True)
+
+
+@keys_app.command("list")
+def keys_list(shop: ShopOpt) -> None:
+    """The shop's keys (never the keys themselves)."""
+    table = Table(title=f"API keys of shop {shop}")
+    for col in ("id", "role", "label", "created", "revoked"):
+        table.add_column(col)
+    zone = display_zone()
+    for k in keys.list_keys(shop, open_runtime().uow(readonly=True)):
+        revoked = f"{k.revoked_at.astimezone(zone):%Y-%m-%d %H:%M}" if k.revoked_at else ""
+        table.add_row(str(k.id), k.role, k.label,
+                      f"{k.created_at.astimezone(zone):%Y-%m-%d %H:%M}", revoked)
+    out.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(shop: ShopOpt,
+                key_id: Annotated[int, typer.Argument(help="key id from `keys list`")]) -> None:
+    """Revoke a key: it stops working at once."""
+    keys.revoke_key(keys.RevokeKey(shop, key_id, "cli"), open_runtime().uow())
+    out.print(f"key {key_id} of shop {shop} revoked")
+
+
 def main() -> None:
     """Entry point: turn every refusal into one line and a non-zero exit code."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # returns the code of a typer.Exit
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except DomainError as exc:
-        err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        err.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
         sys.exit(1)
     except SQLAlchemyError as exc:
         first = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        err.print(f"[bold red]database error:[/] {first}", highlight=False)
+        err.print(f"[bold red]database error:[/] {escape(first)}", highlight=False)
         sys.exit(1)
     except Exception as exc:  # click usage errors and anything unexpected
         import click
@@ -167,7 +235,8 @@ def main() -> None:
             sys.exit(exc.exit_code)
         if isinstance(exc, click.exceptions.Abort):
             sys.exit(130)
-        err.print(f"[bold red]error:[/] {type(exc).__name__}: {exc}", highlight=False)
+        err.print(f"[bold red]error:[/] {type(exc).__name__}: {escape(str(exc))}",
+                  highlight=False)
         sys.exit(1)
 
 

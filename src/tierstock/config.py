@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     database_url: str = ""
     host: str = "127.0.0.1"
     port: int = 8000
+    # Group commit of single-line orders during a burst (services/batching.py).
+    batch_orders: bool = True
 
     def resolved_database_url(self) -> str:
         return self.database_url or default_database_url()

@@ -73,17 +73,39 @@ def server_url(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> I
             proc.wait(timeout=10)
 
 
-class ShopClient:
-    """An HTTP client speaking for one shop (its key in X-API-Key), plus helpers."""
+class _SharedTransport(httpx.BaseTransport):
+    """One connection pool for every client of a run; closing a client leaves it open
+    (so making a client per shop costs no new pool or TLS context)."""
 
-    def __init__(self, base_url: str, shop: dict[str, Any]) -> None:
+    def __init__(self) -> None:
+        self.pool = httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self.pool.handle_request(request)
+
+    def close(self) -> None:
+        pass
+
+
+class ShopClient:
+    """An HTTP client speaking for one shop (its key in X-API-Key), plus helpers.
+
+    ``http`` is a plain ``httpx.Client`` that sends the shop's key by default; pass
+    ``headers={"X-API-Key": ...}`` to speak with another key.
+    """
+
+    def __init__(self, base_url: str, shop: dict[str, Any],
+                 transport: httpx.BaseTransport | None = None) -> None:
         self.shop = shop
         self.id: int = shop["id"]
         self.key: str = shop["api_key"]
         self.http = httpx.Client(base_url=base_url, headers={"X-API-Key": self.key},
-                                 timeout=60)
+                                 timeout=60, transport=transport)
 
     # raw verbs -----------------------------------------------------------------------
+    def request(self, method: str, path: str, **kw: Any) -> httpx.Response:
+        return self.http.request(method, path, **kw)
+
     def get(self, path: str, **kw: Any) -> httpx.Response:
         return self.http.get(path, **kw)
 
@@ -162,28 +184,36 @@ class ShopClient:
 class Api:
     """Entry point for a test: an anonymous client and a factory of shops."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, transport: httpx.BaseTransport | None = None) -> None:
         self.base_url = base_url
-        self.anon = httpx.Client(base_url=base_url, timeout=60)
-        self._shops: list[ShopClient] = []
+        self.transport = transport
+        self.anon = httpx.Client(base_url=base_url, timeout=60, transport=transport)
+        self._clients: list[httpx.Client] = [self.anon]
 
     def new_shop(self, name: str = "小店") -> ShopClient:
         r = self.anon.post("/shops", json={"name": name})
         assert r.status_code == 201, r.text
         assert r.json()["api_key"]
-        shop = ShopClient(self.base_url, r.json())
-        self._shops.append(shop)
+        shop = ShopClient(self.base_url, r.json(), self.transport)
+        self._clients.append(shop.http)
         return shop
 
     def close(self) -> None:
-        for s in self._shops:
-            s.close()
-        self.anon.close()
+        for client in self._clients:
+            client.close()
+
+
+@pytest.fixture(scope="session")
+def _transport(server_url: str) -> Iterator[_SharedTransport]:
+    """Keep-alive connections to this backend's server, shared by every test."""
+    shared = _SharedTransport()
+    yield shared
+    shared.pool.close()
 
 
 @pytest.fixture()
-def api(server_url: str) -> Iterator[Api]:
-    a = Api(server_url)
+def api(server_url: str, _transport: _SharedTransport) -> Iterator[Api]:
+    a = Api(server_url, _transport)
     yield a
     a.close()
 

@@ -1,17 +1,41 @@
-"""Dependencies every router shares: the runtime, the calling shop and its zone."""
+"""Dependencies every router shares: the runtime, the calling key, its permissions, and
+idempotent units of work.
+
+Every shop-scoped endpoint declares the permission it needs (``Reader``,
+``CatalogueWriter`` …). The role is checked before any object is looked up, so a 403
+never reveals whether an object exists; objects of another shop answer 404 because
+every query is scoped to the key's shop.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Query, Request
 
-from tierstock.domain.errors import UnauthorizedError
+from tierstock.domain.access import Permission, ensure_allowed
+from tierstock.domain.errors import InvalidValueError, UnauthorizedError
+from tierstock.domain.idempotency import IdempotencyClaim, request_hash
 from tierstock.policies import load_pack
 from tierstock.services import shops
 from tierstock.services.runtime import Runtime
+from tierstock.store.uow import UnitOfWork
+
+MAX_KEY_LENGTH = 200
+MAX_ID = 2**62  # ids are BIGINT; anything larger cannot name a row
+MAX_OFFSET = 1_000_000
+
+# Path and paging parameters, bounded so no value can overflow a database integer.
+ProductId = Annotated[int, Path(ge=1, le=MAX_ID)]
+SkuId = Annotated[int, Path(ge=1, le=MAX_ID)]
+OrderId = Annotated[int, Path(ge=1, le=MAX_ID)]
+LineNo = Annotated[int, Path(ge=1, le=10_000)]
+KeyId = Annotated[int, Path(ge=1, le=MAX_ID)]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -28,11 +52,13 @@ class Caller:
 
     shop_id: int
     role: str
+    key_id: int
     zone: ZoneInfo
 
     @property
     def actor(self) -> str:
-        return f"shop{self.shop_id}:{self.role}"
+        """Who, for the ledger and the audit trail: shop, role and key id."""
+        return f"shop{self.shop_id}:{self.role}#key{self.key_id}"
 
 
 def get_caller(
@@ -44,7 +70,67 @@ def get_caller(
                                 field="X-API-Key")
     owner = shops.authenticate(x_api_key, runtime.uow(readonly=True))
     zone = ZoneInfo(load_pack(owner.policy).display_timezone)
-    return Caller(owner.shop_id, owner.role, zone)
+    return Caller(owner.shop_id, owner.role, owner.key_id, zone)
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+def _allowed(permission: Permission) -> Callable[[Caller], Caller]:
+    def check(caller: CallerDep) -> Caller:
+        ensure_allowed(caller.role, permission)
+        return caller
+
+    return check
+
+
+Reader = Annotated[Caller, Depends(_allowed(Permission.READ))]
+CatalogueWriter = Annotated[Caller, Depends(_allowed(Permission.CATALOGUE))]
+StockWriter = Annotated[Caller, Depends(_allowed(Permission.STOCK))]
+OrderWriter = Annotated[Caller, Depends(_allowed(Permission.ORDERS))]
+ShippingWriter = Annotated[Caller, Depends(_allowed(Permission.SHIPPING))]
+DelayWriter = Annotated[Caller, Depends(_allowed(Permission.DELAYS))]
+KeyAdmin = Annotated[Caller, Depends(_allowed(Permission.KEYS))]
+CapacityWriter = Annotated[Caller, Depends(_allowed(Permission.CAPACITY))]
+
+
+def _canonical(body: bytes) -> bytes:
+    """JSON bodies compare by content, not by spacing or key order."""
+    if not body:
+        return b""
+    try:
+        return json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:
+        return body
+
+
+@dataclass(frozen=True)
+class Writes:
+    """Units of work for one write request; with an Idempotency-Key, the first one
+    claims the key in its own transaction (or replays the first answer)."""
+
+    runtime: Runtime
+    claim: IdempotencyClaim | None
+
+    def uow(self) -> UnitOfWork:
+        return self.runtime.uow(claim=self.claim)
+
+
+async def get_writes(
+    request: Request, runtime: RuntimeDep, caller: CallerDep,
+    idempotency_key: Annotated[str | None, Header(
+        description="optional; a retry with the same key and body returns the first answer")
+    ] = None,
+) -> Writes:
+    if idempotency_key is None:
+        return Writes(runtime, None)
+    if not idempotency_key.strip() or len(idempotency_key) > MAX_KEY_LENGTH:
+        raise InvalidValueError(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters",
+                                field="Idempotency-Key")
+    digest = request_hash(request.method, request.url.path, _canonical(await request.body()))
+    claim = IdempotencyClaim(caller.shop_id, idempotency_key, digest)
+    request.state.idempotency_claim = claim  # the middleware stores the answer
+    return Writes(runtime, claim)
+
+
+WritesDep = Annotated[Writes, Depends(get_writes)]

@@ -10,14 +10,18 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from tierstock.domain.errors import DomainError
+from tierstock.domain.idempotency import Replay
 
 log = logging.getLogger("tierstock.api")
 
-STATUS_BY_KIND = {"invalid": 422, "not_found": 404, "conflict": 409, "unauthorized": 401}
+STATUS_BY_KIND = {
+    "invalid": 422, "not_found": 404, "conflict": 409, "unauthorized": 401, "forbidden": 403,
+    "too_large": 413,
+}
 
 
 def error_response(status: int, code: str, field: str | None, message: str) -> JSONResponse:
@@ -40,6 +44,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
         return error_response(STATUS_BY_KIND[exc.kind], exc.code, exc.field, exc.message)
+
+    @app.exception_handler(Replay)
+    async def _replay(request: Request, exc: Replay) -> Response:
+        request.state.idempotency_claim = None  # already stored
+        return Response(exc.body, status_code=exc.status_code, media_type="application/json",
+                        headers={"Idempotent-Replayed": "true"})
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

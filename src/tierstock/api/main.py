@@ -5,13 +5,23 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from tierstock import __version__
-from tierstock.api import errors
-from tierstock.api.routers import orders, products, shops, skus
+from tierstock.api import errors, middleware
+from tierstock.api.routers import (
+    audit,
+    eligibility,
+    keys,
+    orders,
+    products,
+    promises,
+    shipments,
+    shops,
+    skus,
+)
 from tierstock.api.schemas import ErrorBody
 from tierstock.services.runtime import Runtime
 
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
-    code: {"model": ErrorBody} for code in (401, 404, 409, 422)
+    code: {"model": ErrorBody} for code in (401, 403, 404, 409, 413, 422)
 }
 
 
@@ -24,7 +34,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.state.runtime = runtime
     errors.install(app)
-    for module in (shops, products, skus, orders):
+    middleware.install(app)
+    for module in (shops, products, skus, orders, shipments, promises, eligibility, keys, audit):
         app.include_router(module.router)
 
     @app.get("/health", tags=["health"])

@@ -14,10 +14,19 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from tierstock.domain.catalogue import ServicePromise
 from tierstock.domain.sales_forms import SalesForm, Tier
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-SpecText = Annotated[str, StringConstraints(max_length=100)]
+# Text fields refuse NUL: PostgreSQL cannot store it, and no merchant means it.
+NO_NUL = r"^[^\x00]*$"
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200,
+                                        pattern=NO_NUL)]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64,
+                                        pattern=NO_NUL)]
+SpecText = Annotated[str, StringConstraints(max_length=100, pattern=NO_NUL)]
+SpecName = Annotated[str, StringConstraints(max_length=50, pattern=NO_NUL)]
+Reason = Annotated[str, StringConstraints(max_length=500, pattern=NO_NUL)]
+Label = Annotated[str, StringConstraints(max_length=100, pattern=NO_NUL)]
 Quantity = Annotated[int, Field(ge=0, le=10_000_000)]
+MAX_ID = 2**62  # ids are BIGINT; anything larger cannot name a row
+RowId = Annotated[int, Field(gt=0, le=MAX_ID)]
 PriceFen = Annotated[int, Field(gt=0, le=100_000_000_00)]
 
 
@@ -33,7 +42,8 @@ class ErrorBody(BaseModel):
 
 class ShopCreate(Strict):
     name: Name
-    policy: str = Field("kuaishou", max_length=40, description="policy pack name")
+    policy: str = Field("kuaishou", max_length=40, pattern=NO_NUL,
+                        description="policy pack name")
 
 
 class ShopPublic(BaseModel):
@@ -96,7 +106,7 @@ class SkuCreate(Strict):
     code: Code
     price_fen: PriceFen
     sales_form: SalesFormIn
-    specs: dict[Annotated[str, StringConstraints(max_length=50)], SpecText] = Field(
+    specs: dict[SpecName, SpecText] = Field(
         default_factory=dict, max_length=10, description='e.g. {"colour": "红", "size": "M"}'
     )
     spot_stock: Quantity = 0
@@ -128,12 +138,12 @@ class StockPublic(BaseModel):
 class StockReceipt(Strict):
     tier: Tier = Tier.SPOT
     quantity: Annotated[int, Field(gt=0, le=10_000_000)]
-    reason: Annotated[str, StringConstraints(max_length=500)] = "goods received"
+    reason: Reason = "goods received"
 
 
 class StockSet(Strict):
     available: Quantity
-    reason: Annotated[str, StringConstraints(max_length=500)] = "stock set by merchant"
+    reason: Reason = "stock set by merchant"
 
 
 class LedgerEntryPublic(BaseModel):
@@ -149,13 +159,13 @@ class LedgerEntryPublic(BaseModel):
 
 
 class LineCreate(Strict):
-    sku_id: int = Field(gt=0)
+    sku_id: RowId
     quantity: int = Field(gt=0, le=100_000)
 
 
 class OrderCreate(Strict):
     lines: list[LineCreate] = Field(min_length=1, max_length=200)
-    buyer: Annotated[str, StringConstraints(max_length=200)] | None = None
+    buyer: Annotated[str, StringConstraints(max_length=200, pattern=NO_NUL)] | None = None
 
 
 class OrderLinePublic(BaseModel):
@@ -194,3 +204,30 @@ class ProductCardPublic(BaseModel):
     product: ProductPublic
     skus: list[SkuCardPublic]
     as_of: datetime
+
+
+class KeyCreate(Strict):
+    role: Literal["owner", "operator", "warehouse", "supplier", "viewer"]
+    label: Label = ""
+
+
+class KeyPublic(BaseModel):
+    id: int
+    role: str
+    label: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class KeyCreated(KeyPublic):
+    api_key: str = Field(description="shown once; only its digest is stored")
+
+
+class AuditEntryPublic(BaseModel):
+    actor: str
+    action: str
+    object_type: str
+    object_id: int
+    detail: dict[str, object]
+    reason: str
+    created_at: datetime

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-ErrorKind = Literal["invalid", "not_found", "conflict", "unauthorized"]
+ErrorKind = Literal["invalid", "not_found", "conflict", "unauthorized", "forbidden", "too_large"]
 
 
 class DomainError(Exception):

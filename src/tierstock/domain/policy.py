@@ -6,7 +6,8 @@ only gives it a shape. The domain receives a :class:`PolicyPack` and never reads
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,91 @@ class OrderLimits:
 
 
 @dataclass(frozen=True)
+class CompensationRule:
+    """Compensation owed to the buyer for one line (SPEC §7): ``rate_bp`` basis points
+    (1/100 of a percent) of the line's paid value, clamped to ``[min_fen, max_fen]``;
+    ``max_fen = None`` means the pack knows no cap."""
+
+    rate_bp: int
+    min_fen: int
+    max_fen: int | None = None
+
+
+@dataclass(frozen=True)
+class CompensationRules:
+    late: CompensationRule
+    unshipped: CompensationRule
+
+
+@dataclass(frozen=True)
+class FulfilmentRules:
+    """When an unshipped line becomes *unshipped*, and the mass non-fulfilment rule.
+
+    ``grace_hours``: a paid line still unshipped this long after its deadline is
+    unshipped (缺货/未发货). Shares are basis points of lines due in the trailing window.
+    """
+
+    grace_hours: int
+    due_soon_hours: int
+    mass_window_days: int
+    mass_threshold_bp: int
+    mass_warning_bp: int
+
+
+@dataclass(frozen=True)
+class DelayRules:
+    """The three delay tools (延迟发货 / 预约发货 / 协商发货) and their limits (SPEC §7).
+
+    Each ``*_max_days`` bounds how far past the line's original ship-by a tool may move
+    the deadline. ``delayed_reasons`` are the platform-accepted reasons of delayed
+    shipping; the ``*_needs_consent`` flags say whether the buyer's consent must be
+    recorded for the tool.
+    """
+
+    delayed_reasons: tuple[str, ...]
+    delayed_max_days: int
+    appointment_max_days: int
+    negotiated_max_days: int
+    delayed_needs_consent: bool
+    appointment_needs_consent: bool
+    negotiated_needs_consent: bool
+
+
+@dataclass(frozen=True)
+class EligibilityRules:
+    """Tiered-shipping eligibility (SPEC §6). Store score in hundredths of a point
+    (4.60 → 460); spot share in basis points over ``window_days``; with fewer than
+    ``min_paid_lines`` paid lines in the window the share is not judged."""
+
+    max_store_score_centi: int
+    min_store_score_centi: int
+    min_spot_share_bp: int
+    window_days: int
+    min_paid_lines: int
+    trend_points: int
+    trend_step_days: int
+    pulling_products: int
+
+
+@dataclass(frozen=True)
+class HolidayPause:
+    """A logistics pause (e.g. the Spring Festival 春节): ``start`` to ``end`` inclusive,
+    local dates of the pack's display zone."""
+
+    name: str
+    start: date
+    end: date
+
+
+@dataclass(frozen=True)
+class HolidayRules:
+    """Whether declared pauses may suspend ship-by deadlines (via delayed shipping)."""
+
+    suspends_deadlines: bool
+    pauses: tuple[HolidayPause, ...] = field(default=())
+
+
+@dataclass(frozen=True)
 class PolicyPack:
     name: str
     version: str
@@ -50,3 +136,8 @@ class PolicyPack:
     presale: PresaleRules
     tiered: TieredRules
     orders: OrderLimits
+    compensation: CompensationRules
+    fulfilment: FulfilmentRules
+    delays: DelayRules
+    eligibility: EligibilityRules
+    holidays: HolidayRules

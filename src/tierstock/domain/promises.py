@@ -51,6 +51,9 @@ class BuyerPromise:
 
 SOLD_OUT = BuyerPromise(None, None, "sold out", "已售罄")
 
+# English month abbreviations, fixed: strftime("%b") would follow the process locale.
+MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
 
 def buyer_promise(
     spec: SalesFormSpec, tier: Tier | None, now: datetime, zone: ZoneInfo
@@ -73,6 +76,6 @@ def buyer_promise(
     return BuyerPromise(
         tier,
         deadline,
-        f"ships by {local.day} {local.strftime('%b')}",
+        f"ships by {local.day} {MONTHS_EN[local.month - 1]}",
         f"{local.month}月{local.day}日前发货",
     )

@@ -13,24 +13,45 @@ from tierstock.domain.catalogue import (
     check_price,
     ensure_form_change_allowed,
 )
-from tierstock.domain.errors import InvalidValueError, NotFoundError
+from tierstock.domain.errors import InvalidSalesFormError, InvalidValueError, NotFoundError
 from tierstock.domain.ledger import LedgerEntry, LedgerKind
 from tierstock.domain.policy import PolicyPack
-from tierstock.domain.sales_forms import SalesFormSpec, Tier, validate_sales_form
+from tierstock.domain.sales_forms import SalesForm, SalesFormSpec, Tier, validate_sales_form
 from tierstock.policies import load_pack
+from tierstock.services import audit
+from tierstock.services.eligibility import ensure_tiered_allowed
 from tierstock.store.uow import UnitOfWork
 
 
+def _form_detail(spec: SalesFormSpec) -> dict[str, object]:
+    return {
+        "form": spec.form.value,
+        "spot_window_hours": spec.spot_window_hours,
+        "presale_days": spec.presale_days,
+        "presale_ship_by": spec.presale_ship_by.isoformat() if spec.presale_ship_by else None,
+    }
+
+
 def shop_policy(uow: UnitOfWork, shop_id: int) -> PolicyPack:
-    shop = uow.catalogue.get_shop(shop_id)
-    if shop is None:
+    name = uow.catalogue.policy_of_shop(shop_id)
+    if name is None:
         raise NotFoundError(f"no shop {shop_id}", field="shop_id")
-    return load_pack(shop.policy)
+    return load_pack(name)
 
 
 def _validated(spec: SalesFormSpec, policy: PolicyPack, now: datetime) -> SalesFormSpec:
     today = now.astimezone(ZoneInfo(policy.display_timezone)).date()
     return validate_sales_form(spec, policy, today=today)
+
+
+def _allowed_form(uow: UnitOfWork, shop_id: int, spec: SalesFormSpec,
+                  now: datetime) -> SalesFormSpec:
+    """The validated form; tiered only while the shop is eligible (SPEC §6, 409)."""
+    policy = shop_policy(uow, shop_id)
+    checked = _validated(spec, policy, now)
+    if checked.form is SalesForm.TIERED:
+        ensure_tiered_allowed(uow, shop_id, policy, now)
+    return checked
 
 
 def require_product(uow: UnitOfWork, shop_id: int, product_id: int, *,
@@ -53,6 +74,7 @@ class CreateProduct:
     shop_id: int
     name: str
     service_promises: tuple[ServicePromise, ...] = ()
+    actor: str = "system"
 
 
 def create_product(cmd: CreateProduct, uow: UnitOfWork) -> Product:
@@ -64,6 +86,9 @@ def create_product(cmd: CreateProduct, uow: UnitOfWork) -> Product:
         product = uow.catalogue.add_product(
             cmd.shop_id, cmd.name.strip(), dict.fromkeys(cmd.service_promises), uow.now()
         )
+        audit.record(uow, cmd.shop_id, cmd.actor, "product.created", "product", product.id,
+                     {"name": product.name,
+                      "service_promises": [p.value for p in product.service_promises]})
         uow.commit()
     return product
 
@@ -91,7 +116,10 @@ def add_sku(cmd: AddSku, uow: UnitOfWork) -> Sku:
             raise InvalidValueError(f"{name} must not be negative", field=name)
     with uow:
         now = uow.now()
-        spec = _validated(cmd.sales_form, shop_policy(uow, cmd.shop_id), now)
+        try:
+            spec = _allowed_form(uow, cmd.shop_id, cmd.sales_form, now)
+        except InvalidSalesFormError as exc:  # name the field as the request spells it
+            raise InvalidSalesFormError(exc.message, field=f"sales_form.{exc.field}") from exc
         product = require_product(uow, cmd.shop_id, cmd.product_id)
         sku = uow.catalogue.add_sku(product, cmd.code.strip(), dict(cmd.specs),
                                     cmd.price_fen, spec, now)
@@ -103,6 +131,8 @@ def add_sku(cmd: AddSku, uow: UnitOfWork) -> Sku:
                 entries.append(LedgerEntry(cmd.shop_id, sku.id, tier, LedgerKind.RECEIPT,
                                            qty, 0, cmd.actor, "opening stock", now))
         uow.stock.record(entries)
+        audit.record(uow, cmd.shop_id, cmd.actor, "sku.created", "sku", sku.id,
+                     {"code": sku.code, "price_fen": sku.price_fen, **_form_detail(spec)})
         uow.commit()
     return sku
 
@@ -112,16 +142,21 @@ class ChangeSalesForm:
     shop_id: int
     sku_id: int
     sales_form: SalesFormSpec
+    actor: str = "system"
+    reason: str = ""
 
 
 def change_sales_form(cmd: ChangeSalesForm, uow: UnitOfWork) -> Sku:
     """SPEC §2: only while the product is delisted. The product row is locked so a
     concurrent relist cannot slip between the check and the change."""
     with uow:
-        spec = _validated(cmd.sales_form, shop_policy(uow, cmd.shop_id), uow.now())
+        spec = _allowed_form(uow, cmd.shop_id, cmd.sales_form, uow.now())
         sku = require_sku(uow, cmd.shop_id, cmd.sku_id)
         ensure_form_change_allowed(require_product(uow, cmd.shop_id, sku.product_id, lock=True))
         uow.catalogue.set_sales_form(sku.id, spec)
+        audit.record(uow, cmd.shop_id, cmd.actor, "sku.sales_form_changed", "sku", sku.id,
+                     {"before": _form_detail(sku.sales_form), "after": _form_detail(spec)},
+                     cmd.reason)
         uow.commit()
     return Sku(sku.id, sku.shop_id, sku.product_id, sku.code, sku.specs, sku.price_fen, spec)
 
@@ -131,6 +166,8 @@ class SetListed:
     shop_id: int
     product_id: int
     listed: bool
+    actor: str = "system"
+    reason: str = ""
 
 
 def set_listed(cmd: SetListed, uow: UnitOfWork) -> Product:
@@ -142,6 +179,10 @@ def set_listed(cmd: SetListed, uow: UnitOfWork) -> Product:
             raise InvalidValueError("add at least one SKU before listing the product",
                                     field="listed")
         uow.catalogue.set_listed(product.id, cmd.listed)
+        if product.listed != cmd.listed:
+            action = "product.listed" if cmd.listed else "product.delisted"
+            audit.record(uow, cmd.shop_id, cmd.actor, action, "product", product.id, {},
+                         cmd.reason)
         uow.commit()
     return Product(product.id, product.shop_id, product.name, cmd.listed,
                    product.service_promises, product.created_at)

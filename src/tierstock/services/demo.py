@@ -21,7 +21,7 @@ from tierstock.domain.errors import DomainError
 from tierstock.domain.orders import LineRequest
 from tierstock.domain.sales_forms import SalesForm, SalesFormSpec, Tier
 from tierstock.services import catalogue, shops
-from tierstock.services.orders import PlaceOrder, place_order
+from tierstock.services.orders import PlaceOrder
 from tierstock.services.runtime import Runtime
 from tierstock.services.verify import verify_ledger
 
@@ -78,7 +78,7 @@ def run_burst(runtime: Runtime, plan: BurstPlan,
         cmd = PlaceOrder(shop_id, f"demo-{i}", (LineRequest(sku_id, wants[i]),),
                          f"buyer-{i}", "demo")
         try:
-            place_order(cmd, runtime.uow())
+            runtime.place_order(cmd)
             return True
         except DomainError:
             return False

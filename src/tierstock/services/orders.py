@@ -12,8 +12,10 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from tierstock.domain.catalogue import Sku
 from tierstock.domain.errors import (
     AlreadyCancelledError,
     IdempotencyKeyReusedError,
@@ -25,6 +27,7 @@ from tierstock.domain.errors import (
 from tierstock.domain.ledger import LedgerEntry, LedgerKind
 from tierstock.domain.orders import LineRequest, LineStatus, Order, OrderLine, check_lines
 from tierstock.domain.promises import ship_by
+from tierstock.domain.sales_forms import Tier
 from tierstock.services.catalogue import shop_policy
 from tierstock.store.order_repo import NewLine
 from tierstock.store.uow import UnitOfWork
@@ -52,13 +55,54 @@ class OrderPlaced:
     replayed: bool  # True when an earlier request with the same key placed it
 
 
-def place_order(cmd: PlaceOrder, uow: UnitOfWork) -> OrderPlaced:
+def checked_key(cmd: PlaceOrder) -> str:
     key = cmd.idempotency_key.strip()
     if not key or len(key) > MAX_KEY_LENGTH:
         raise InvalidValueError(
             f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters",
             field="Idempotency-Key",
         )
+    return key
+
+
+def sellable(forsale: dict[int, tuple[Sku, bool]], req: LineRequest, index: int) -> Sku:
+    """The line's SKU if this shop has it and its product is listed."""
+    if req.sku_id not in forsale:
+        raise NotFoundError(f"no SKU {req.sku_id} in this shop", field=f"lines[{index}].sku_id")
+    sku, listed = forsale[req.sku_id]
+    if not listed:
+        raise ProductNotListedError(f"SKU {sku.code} belongs to a delisted product",
+                                    field=f"lines[{index}].sku_id")
+    return sku
+
+
+def short_of(sku: Sku, req: LineRequest, index: int) -> InsufficientStockError:
+    return InsufficientStockError(f"SKU {sku.code} has fewer than {req.quantity} units left",
+                                  field=f"lines[{index}].quantity")
+
+
+@dataclass(frozen=True)
+class Sale:
+    """One allocated line: the row to write and its ledger entry."""
+
+    line: NewLine
+    entry: LedgerEntry
+
+
+def sale(cmd: PlaceOrder, order_id: int, line_no: int, sku: Sku, tier: Tier, quantity: int,
+         sold_after: int, paid_at: datetime, zone: ZoneInfo) -> Sale:
+    """The ship-by deadline is fixed here, at payment, from the tier the line took."""
+    deadline = ship_by(paid_at, sku.sales_form, tier, zone)
+    return Sale(
+        NewLine(line_no, sku.id, quantity, tier, sku.price_fen, deadline, sold_after),
+        LedgerEntry(cmd.shop_id, sku.id, tier, LedgerKind.SALE, 0, quantity, cmd.actor,
+                    "order paid", paid_at, order_id, line_no),
+    )
+
+
+def place_order(cmd: PlaceOrder, uow: UnitOfWork) -> OrderPlaced:
+    """Place one order in its own transaction (see the module docstring)."""
+    key = checked_key(cmd)
     with uow:
         policy = shop_policy(uow, cmd.shop_id)
         check_lines(list(cmd.lines), policy.orders)
@@ -66,43 +110,29 @@ def place_order(cmd: PlaceOrder, uow: UnitOfWork) -> OrderPlaced:
         request_hash = cmd.request_hash()
         order_id = uow.orders.insert_order(cmd.shop_id, key, request_hash, cmd.buyer, paid_at)
         if order_id is None:
-            return _replay(cmd.shop_id, key, request_hash, uow)
+            return replay(cmd.shop_id, key, request_hash, uow)
         forsale = uow.catalogue.skus_for_sale(cmd.shop_id, (ln.sku_id for ln in cmd.lines))
         zone = ZoneInfo(policy.display_timezone)
-        new_lines: list[NewLine] = []
-        ledger: list[LedgerEntry] = []
+        sales: list[Sale] = []
         numbered = sorted(enumerate(cmd.lines, start=1), key=lambda p: (p[1].sku_id, p[0]))
         for line_no, req in numbered:
-            if req.sku_id not in forsale:
-                raise NotFoundError(f"no SKU {req.sku_id} in this shop",
-                                    field=f"lines[{line_no - 1}].sku_id")
-            sku, listed = forsale[req.sku_id]
-            if not listed:
-                raise ProductNotListedError(
-                    f"SKU {sku.code} belongs to a delisted product",
-                    field=f"lines[{line_no - 1}].sku_id")
+            sku = sellable(forsale, req, line_no - 1)
             for tier in sku.sales_form.tiers:
                 sold_after = uow.stock.take(sku.id, tier, req.quantity)
                 if sold_after is not None:
                     break
             else:
-                raise InsufficientStockError(
-                    f"SKU {sku.code} has fewer than {req.quantity} units left",
-                    field=f"lines[{line_no - 1}].quantity")
-            deadline = ship_by(paid_at, sku.sales_form, tier, zone)
-            new_lines.append(NewLine(line_no, sku.id, req.quantity, tier, sku.price_fen,
-                                     deadline, sold_after))
-            ledger.append(LedgerEntry(cmd.shop_id, sku.id, tier, LedgerKind.SALE, 0,
-                                      req.quantity, cmd.actor, "order paid", paid_at,
-                                      order_id, line_no))
-        new_lines.sort(key=lambda ln: ln.line_no)
-        uow.orders.insert_lines(cmd.shop_id, order_id, new_lines)
-        uow.stock.record(ledger)
+                raise short_of(sku, req, line_no - 1)
+            sales.append(sale(cmd, order_id, line_no, sku, tier, req.quantity, sold_after,
+                              paid_at, zone))
+        sales.sort(key=lambda x: x.line.line_no)
+        uow.orders.insert_lines(cmd.shop_id, order_id, [x.line for x in sales])
+        uow.stock.record([x.entry for x in sales])
         uow.commit()
-    return OrderPlaced(_placed(order_id, cmd, paid_at, new_lines), replayed=False)
+    return OrderPlaced(placed(order_id, cmd, paid_at, [x.line for x in sales]), replayed=False)
 
 
-def _replay(shop_id: int, key: str, request_hash: str, uow: UnitOfWork) -> OrderPlaced:
+def replay(shop_id: int, key: str, request_hash: str, uow: UnitOfWork) -> OrderPlaced:
     keyed = uow.orders.find_by_key(shop_id, key)
     assert keyed is not None, "the key's insert conflicted, so its row exists"
     if keyed.request_hash != request_hash:
@@ -115,7 +145,7 @@ def _replay(shop_id: int, key: str, request_hash: str, uow: UnitOfWork) -> Order
     return OrderPlaced(order, replayed=True)
 
 
-def _placed(order_id: int, cmd: PlaceOrder, paid_at: datetime, lines: list[NewLine]) -> Order:
+def placed(order_id: int, cmd: PlaceOrder, paid_at: datetime, lines: list[NewLine]) -> Order:
     return Order(
         order_id, cmd.shop_id, cmd.buyer, paid_at,
         tuple(OrderLine(ln.line_no, ln.sku_id, ln.quantity, ln.tier, ln.unit_price_fen,
@@ -129,6 +159,33 @@ def get_order(shop_id: int, order_id: int, uow: UnitOfWork) -> Order:
     if order is None:
         raise NotFoundError(f"no order {order_id} in this shop", field="order_id")
     return order
+
+
+class HeldUnits(Protocol):
+    """What cancelling needs to know of a line (an OrderLine, or a shipping LineRef)."""
+
+    @property
+    def line_no(self) -> int: ...
+    @property
+    def sku_id(self) -> int: ...
+    @property
+    def tier(self) -> Tier: ...
+    @property
+    def quantity(self) -> int: ...
+
+
+def return_line(uow: UnitOfWork, shop_id: int, order_id: int, line: HeldUnits,
+                actor: str, reason: str) -> bool:
+    """Cancel one paid line inside the caller's transaction: flip its status, give its
+    units back to the tier they came from, write the ledger entry. ``False`` (and no
+    change) if the line was no longer paid, so concurrent cancels return units once."""
+    now = uow.now()
+    if not uow.orders.mark_cancelled(order_id, line.line_no, now):
+        return False
+    uow.stock.give_back(line.sku_id, line.tier, line.quantity)
+    uow.stock.record([LedgerEntry(shop_id, line.sku_id, line.tier, LedgerKind.CANCEL, 0,
+                                  -line.quantity, actor, reason, now, order_id, line.line_no)])
+    return True
 
 
 @dataclass(frozen=True)
@@ -151,19 +208,13 @@ def cancel_order(cmd: CancelOrder, uow: UnitOfWork) -> Order:
         targets = [ln for ln in order.lines if cmd.line_no in (None, ln.line_no)]
         if cmd.line_no is not None and not targets:
             raise NotFoundError(f"order {order.id} has no line {cmd.line_no}", field="line_no")
-        now = uow.now()
-        ledger = []
-        for line in sorted(targets, key=lambda ln: (ln.sku_id, ln.line_no)):
-            if not uow.orders.mark_cancelled(order.id, line.line_no, now):
-                continue
-            uow.stock.give_back(line.sku_id, line.tier, line.quantity)
-            ledger.append(LedgerEntry(cmd.shop_id, line.sku_id, line.tier, LedgerKind.CANCEL,
-                                      0, -line.quantity, cmd.actor, cmd.reason, now,
-                                      order.id, line.line_no))
-        if not ledger:
+        returned = [
+            line for line in sorted(targets, key=lambda ln: (ln.sku_id, ln.line_no))
+            if return_line(uow, cmd.shop_id, order.id, line, cmd.actor, cmd.reason)
+        ]
+        if not returned:
             raise AlreadyCancelledError("nothing left to cancel: the line(s) are cancelled",
                                         field="line_no" if cmd.line_no else "order_id")
-        uow.stock.record(ledger)
         after = uow.orders.get(cmd.shop_id, order.id)
         uow.commit()
     assert after is not None

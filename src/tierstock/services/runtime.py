@@ -5,12 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
+from tierstock.domain.idempotency import IdempotencyClaim
 from tierstock.store.engine import make_engine
 from tierstock.store.migrate import upgrade
 from tierstock.store.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from tierstock.services.batching import OrderBatcher
+    from tierstock.services.orders import OrderPlaced, PlaceOrder
 
 
 def system_clock() -> datetime:
@@ -21,15 +27,33 @@ def system_clock() -> datetime:
 class Runtime:
     engine: Engine
     clock: Callable[[], datetime] = field(default=system_clock)
+    batch_orders: bool = True  # group commit of single-line orders (services/batching.py)
+    _batcher: OrderBatcher | None = field(default=None, init=False, repr=False)
 
-    def uow(self, *, readonly: bool = False) -> UnitOfWork:
-        return UnitOfWork(self.engine, self.clock, readonly=readonly)
+    def uow(self, *, readonly: bool = False,
+            claim: IdempotencyClaim | None = None) -> UnitOfWork:
+        """A unit of work; with ``claim`` it owns that Idempotency-Key or replays."""
+        return UnitOfWork(self.engine, self.clock, readonly=readonly, claim=claim)
+
+    def place_order(self, cmd: PlaceOrder) -> OrderPlaced:
+        """Place an order the way this runtime is configured: through the group-commit
+        batcher (default) or in a transaction of its own."""
+        if not self.batch_orders:
+            from tierstock.services.orders import place_order
+
+            return place_order(cmd, self.uow())
+        if self._batcher is None:
+            from tierstock.services.batching import OrderBatcher
+
+            self._batcher = OrderBatcher(self)
+        return self._batcher.place(cmd)
 
     @classmethod
     def open(cls, database_url: str, *, migrate: bool = True,
-             clock: Callable[[], datetime] = system_clock) -> Runtime:
+             clock: Callable[[], datetime] = system_clock,
+             batch_orders: bool = True) -> Runtime:
         """Connect and (by default) bring the schema up to date first."""
         engine = make_engine(database_url)
         if migrate:
             upgrade(engine)
-        return cls(engine, clock)
+        return cls(engine, clock, batch_orders)

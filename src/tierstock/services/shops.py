@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
+import time
 from dataclasses import dataclass
 
 from tierstock.domain.catalogue import Shop
 from tierstock.domain.errors import InvalidValueError, NotFoundError, UnauthorizedError
 from tierstock.policies import available_packs, load_pack
+from tierstock.services.key_material import hash_key, new_key
 from tierstock.store.catalogue_repo import ApiKeyOwner
 from tierstock.store.uow import UnitOfWork
 
 OWNER = "owner"
-
-
-def hash_key(key: str) -> str:
-    """Keys are stored only as digests; a key is 32 random bytes, so SHA-256 suffices."""
-    return hashlib.sha256(key.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -41,7 +36,7 @@ def create_shop(cmd: CreateShop, uow: UnitOfWork) -> ShopCreated:
             f"policy must be one of: {', '.join(available_packs())}", field="policy"
         )
     load_pack(cmd.policy)
-    key = "ts_" + secrets.token_urlsafe(32)
+    key = new_key()
     with uow:
         now = uow.now()
         shop = uow.catalogue.add_shop(cmd.name.strip(), cmd.policy, now)
@@ -50,17 +45,41 @@ def create_shop(cmd: CreateShop, uow: UnitOfWork) -> ShopCreated:
     return ShopCreated(shop, key)
 
 
+# Every request authenticates; a key's owner is kept for a moment so a burst of
+# orders does not pay a read transaction each. Revoking in this process drops the
+# entry at once; other server processes notice within AUTH_CACHE_SECONDS.
+AUTH_CACHE_SECONDS = 2.0
+_AUTH_CACHE: dict[tuple[str, str], tuple[float, ApiKeyOwner]] = {}
+
+
+def forget_key(key_id: int) -> None:
+    for cache_key, (_, owner) in list(_AUTH_CACHE.items()):
+        if owner.key_id == key_id:
+            _AUTH_CACHE.pop(cache_key, None)
+
+
 def authenticate(key: str, uow: UnitOfWork) -> ApiKeyOwner:
+    cache_key = (str(uow.engine.url), hash_key(key))
+    cached = _AUTH_CACHE.get(cache_key)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
     with uow:
-        owner = uow.catalogue.key_owner(hash_key(key))
+        owner = uow.catalogue.key_owner(cache_key[1])
+    if owner is not None:
+        _AUTH_CACHE[cache_key] = (time.monotonic() + AUTH_CACHE_SECONDS, owner)
     if owner is None:
         raise UnauthorizedError("unknown or revoked API key", field="X-API-Key")
     return owner
 
 
-def get_shop(shop_id: int, uow: UnitOfWork) -> Shop:
-    with uow:
-        shop = uow.catalogue.get_shop(shop_id)
+def get_shop_in(uow: UnitOfWork, shop_id: int) -> Shop:
+    """The shop, inside an open unit of work, or NotFoundError."""
+    shop = uow.catalogue.get_shop(shop_id)
     if shop is None:
         raise NotFoundError(f"no shop {shop_id}", field="shop_id")
     return shop
+
+
+def get_shop(shop_id: int, uow: UnitOfWork) -> Shop:
+    with uow:
+        return get_shop_in(uow, shop_id)

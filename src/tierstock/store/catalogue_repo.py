@@ -21,6 +21,7 @@ class ApiKeyOwner:
     shop_id: int
     role: str
     policy: str
+    key_id: int
 
 
 def _sku(row: Row[Any]) -> Sku:
@@ -61,17 +62,33 @@ def _form_columns(spec: SalesFormSpec) -> dict[str, Any]:
 
 
 GET_SHOP = select(shops).where(shops.c.id == bindparam("shop_id"))
-SKUS_FOR_SALE = (
-    select(skus, products.c.listed)
-    .join(products, products.c.id == skus.c.product_id)
-    .where(skus.c.shop_id == bindparam("shop_id"),
-           skus.c.id.in_(bindparam("ids", expanding=True)))
-)
+_FOR_SALE = select(skus, products.c.listed).join(products, products.c.id == skus.c.product_id)
+SKUS_FOR_SALE = _FOR_SALE.where(skus.c.shop_id == bindparam("shop_id"),
+                                skus.c.id.in_(bindparam("ids", expanding=True)))
+# Most live-stream orders have one line: a plain equality compiles once and is cached.
+SKU_FOR_SALE = _FOR_SALE.where(skus.c.shop_id == bindparam("shop_id"),
+                               skus.c.id == bindparam("id"))
+
+
+# A shop's policy pack is fixed when the shop is created, so it is read once per
+# process and database (it is on every order's path).
+_POLICY_OF_SHOP: dict[tuple[str, int], str] = {}
 
 
 class CatalogueRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+
+    def policy_of_shop(self, shop_id: int) -> str | None:
+        """The shop's policy pack name, or ``None`` if there is no such shop."""
+        key = (str(self.conn.engine.url), shop_id)
+        name = _POLICY_OF_SHOP.get(key)
+        if name is None:
+            shop = self.get_shop(shop_id)
+            if shop is None:
+                return None
+            name = _POLICY_OF_SHOP.setdefault(key, shop.policy)
+        return name
 
     # shops and keys -----------------------------------------------------------------
     def add_shop(self, name: str, policy: str, at: datetime) -> Shop:
@@ -85,20 +102,21 @@ class CatalogueRepository:
         return Shop(row.id, row.name, row.policy, row.created_at) if row else None
 
     def add_api_key(self, shop_id: int, key_hash: str, role: str, label: str,
-                    at: datetime) -> None:
-        self.conn.execute(
+                    at: datetime) -> int:
+        key_id: int = self.conn.execute(
             insert(api_keys).values(
                 shop_id=shop_id, key_hash=key_hash, role=role, label=label, created_at=at
-            )
-        )
+            ).returning(api_keys.c.id)
+        ).scalar_one()
+        return key_id
 
     def key_owner(self, key_hash: str) -> ApiKeyOwner | None:
         row = self.conn.execute(
-            select(api_keys.c.shop_id, api_keys.c.role, shops.c.policy)
+            select(api_keys.c.id, api_keys.c.shop_id, api_keys.c.role, shops.c.policy)
             .join(shops, shops.c.id == api_keys.c.shop_id)
             .where(api_keys.c.key_hash == key_hash, api_keys.c.revoked_at.is_(None))
         ).first()
-        return ApiKeyOwner(row.shop_id, row.role, row.policy) if row else None
+        return ApiKeyOwner(row.shop_id, row.role, row.policy, row.id) if row else None
 
     # products ---------------------------------------------------------------------
     def add_product(self, shop_id: int, name: str, promises: Iterable[ServicePromise],
@@ -174,7 +192,11 @@ class CatalogueRepository:
 
     def skus_for_sale(self, shop_id: int, sku_ids: Iterable[int]) -> dict[int, tuple[Sku, bool]]:
         """Hot path: the SKUs of an order with their product's listed flag, one query."""
-        rows = self.conn.execute(SKUS_FOR_SALE, {"shop_id": shop_id, "ids": sorted(set(sku_ids))})
+        ids = sorted(set(sku_ids))
+        if len(ids) == 1:
+            rows = self.conn.execute(SKU_FOR_SALE, {"shop_id": shop_id, "id": ids[0]})
+        else:
+            rows = self.conn.execute(SKUS_FOR_SALE, {"shop_id": shop_id, "ids": ids})
         return {r.id: (_sku(r), r.listed) for r in rows}
 
     def set_sales_form(self, sku_id: int, spec: SalesFormSpec) -> None:

@@ -40,13 +40,18 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 70) -> Engine:
+def make_engine(url: str, *, pool_size: int = 8, max_overflow: int = 32) -> Engine:
+    """One engine per process. PostgreSQL pools stay well under the server's default of
+    100 connections so a server, a CLI and a test run can share one database server.
+
+    No pre-ping: it would add a round trip to every order. A connection the server
+    dropped fails one request (SQLAlchemy then discards the pool's stale connections);
+    clients retry with their Idempotency-Key, which is safe.
+    """
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
         return _sqlite_engine(url)
-    return create_engine(
-        url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True
-    )
+    return create_engine(url, pool_size=pool_size, max_overflow=max_overflow)
 
 
 def _sqlite_engine(url: str) -> Engine:

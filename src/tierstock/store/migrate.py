@@ -13,7 +13,7 @@ def alembic_config() -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "heads") -> None:
     """Bring the schema to ``revision`` inside one connection (and, on PostgreSQL, one
     transaction: a failed migration leaves the schema as it was)."""
     cfg = alembic_config()

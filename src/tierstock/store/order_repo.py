@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Insert, bindparam, select, update
+from sqlalchemy import Connection, Insert, bindparam, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tierstock.domain.orders import LineStatus, Order, OrderLine
@@ -73,6 +73,32 @@ class OrderRepository:
         ).scalar_one_or_none()
         return result
 
+    def insert_orders(self, rows: Sequence[dict[str, Any]]) -> list[int]:
+        """Insert several orders at once (one round trip); ids come back in row order.
+
+        A key another process used meanwhile raises the driver's IntegrityError: the
+        batch that tried it falls back to placing its orders one by one.
+        """
+        result = self.conn.execute(
+            insert(orders).returning(orders.c.id, sort_by_parameter_order=True), list(rows)
+        )
+        return [row.id for row in result]
+
+    def find_keys(self, keys: Sequence[tuple[int, str]]) -> dict[tuple[int, str], KeyedOrder]:
+        """Which of these (shop, key) pairs already have an order."""
+        if not keys:
+            return {}
+        rows = self.conn.execute(
+            select(orders.c.shop_id, orders.c.idempotency_key, orders.c.id,
+                   orders.c.request_hash)
+            .where(tuple_(orders.c.shop_id, orders.c.idempotency_key).in_(list(keys)))
+        )
+        return {(r.shop_id, r.idempotency_key): KeyedOrder(r.id, r.request_hash) for r in rows}
+
+    def insert_lines_of(self, rows: Sequence[tuple[int, int, NewLine]]) -> None:
+        """Lines of several orders: (shop_id, order_id, line) triples, one round trip."""
+        self.conn.execute(INSERT_LINES, [_line_row(shop, order, ln) for shop, order, ln in rows])
+
     def find_by_key(self, shop_id: int, key: str) -> KeyedOrder | None:
         row = self.conn.execute(
             select(orders.c.id, orders.c.request_hash).where(
@@ -82,16 +108,7 @@ class OrderRepository:
         return KeyedOrder(row.id, row.request_hash) if row else None
 
     def insert_lines(self, shop_id: int, order_id: int, lines: Sequence[NewLine]) -> None:
-        self.conn.execute(
-            INSERT_LINES,
-            [
-                {"shop_id": shop_id, "order_id": order_id, "line_no": ln.line_no,
-                 "sku_id": ln.sku_id, "tier": ln.tier.value, "quantity": ln.quantity,
-                 "unit_price_fen": ln.unit_price_fen, "ship_by": ln.ship_by,
-                 "status": LineStatus.PAID.value, "tier_sold_after": ln.tier_sold_after}
-                for ln in lines
-            ],
-        )
+        self.insert_lines_of([(shop_id, order_id, ln) for ln in lines])
 
     def get(self, shop_id: int, order_id: int) -> Order | None:
         head = self.conn.execute(
@@ -126,6 +143,13 @@ class OrderRepository:
             .where(order_lines.c.sku_id == sku_id)
             .order_by(order_lines.c.id)
         ))
+
+
+def _line_row(shop_id: int, order_id: int, ln: NewLine) -> dict[str, Any]:
+    return {"shop_id": shop_id, "order_id": order_id, "line_no": ln.line_no,
+            "sku_id": ln.sku_id, "tier": ln.tier.value, "quantity": ln.quantity,
+            "unit_price_fen": ln.unit_price_fen, "ship_by": ln.ship_by,
+            "status": LineStatus.PAID.value, "tier_sold_after": ln.tier_sold_after}
 
 
 def _line(r: Any) -> OrderLine:

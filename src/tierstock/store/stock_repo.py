@@ -8,7 +8,6 @@ an oversell even if a caller were wrong.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
@@ -42,6 +41,14 @@ GIVE_BACK = (
 INSERT_LEDGER = insert(stock_ledger)
 
 
+def _ledger_row(e: LedgerEntry) -> dict[str, Any]:
+    """Column values of a ledger entry (plain attribute reads: asdict deep-copies)."""
+    return {"shop_id": e.shop_id, "sku_id": e.sku_id, "tier": e.tier.value,
+            "kind": e.kind.value, "quantity_delta": e.quantity_delta,
+            "sold_delta": e.sold_delta, "actor": e.actor, "reason": e.reason,
+            "created_at": e.created_at, "order_id": e.order_id, "line_no": e.line_no}
+
+
 class StockRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -57,6 +64,22 @@ class StockRepository:
             TAKE, {"b_sku_id": sku_id, "b_tier": tier.value, "qty": quantity}
         ).scalar_one_or_none()
         return sold
+
+    def lock_tiers(self, sku_ids: Iterable[int]) -> dict[int, dict[Tier, TierStock]]:
+        """Read the tiers of several SKUs under row locks, in id order (so two batches
+        never deadlock). Used by batched allocation, which then writes one conditional
+        UPDATE per tier for the whole batch."""
+        rows = self.conn.execute(
+            select(_tier.sku_id, _tier.tier, _tier.quantity, _tier.sold)
+            .where(_tier.sku_id.in_(sorted(set(sku_ids))))
+            .order_by(_tier.id)
+            .with_for_update()
+        )
+        found: dict[int, dict[Tier, TierStock]] = {}
+        for r in rows:
+            tier = Tier(r.tier)
+            found.setdefault(r.sku_id, {})[tier] = TierStock(tier, r.quantity, r.sold)
+        return found
 
     def give_back(self, sku_id: int, tier: Tier, quantity: int) -> None:
         """Return cancelled units to the tier they came from."""
@@ -105,7 +128,7 @@ class StockRepository:
     # ledger ------------------------------------------------------------------------------
     def record(self, entries: Sequence[LedgerEntry]) -> None:
         if entries:
-            self.conn.execute(INSERT_LEDGER, [asdict(e) for e in entries])
+            self.conn.execute(INSERT_LEDGER, [_ledger_row(e) for e in entries])
 
     def ledger(self, shop_id: int, sku_id: int, *, offset: int, limit: int) -> list[LedgerEntry]:
         rows = self.conn.execute(

@@ -134,6 +134,8 @@ class OrderRow(Base):
     __tablename__ = "orders"
     __table_args__ = (
         UniqueConstraint("shop_id", "idempotency_key", name="uq_orders_shop_idempotency"),
+        # the spot-order share counts a shop's paid orders over a trailing window
+        Index("ix_orders_shop_paid_at", "shop_id", "paid_at"),
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"))
@@ -153,6 +155,8 @@ class OrderLineRow(Base):
         UniqueConstraint("order_id", "line_no", name="uq_order_lines_order_line"),
         CheckConstraint("quantity > 0", name="quantity_positive"),
         Index("ix_order_lines_sku_tier", "sku_id", "tier"),
+        # the promise scan and the urgency list walk a shop's open lines by deadline
+        Index("ix_order_lines_shop_status_ship_by", "shop_id", "status", "ship_by"),
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"), index=True)
@@ -176,3 +180,82 @@ stock_tiers = cast(Table, StockTierRow.__table__)
 stock_ledger = cast(Table, LedgerRow.__table__)
 orders = cast(Table, OrderRow.__table__)
 order_lines = cast(Table, OrderLineRow.__table__)
+
+
+# --- Shipping promises to the end (issue 3, migration 0002) ---------------------------
+
+
+class ShipmentRow(Base):
+    """One shipment per order line (carrier, tracking number, when). ``deadline`` is the
+    line's effective deadline when it shipped and ``outcome`` what that made it
+    (``on_time`` / ``late`` / ``unshipped``), fixed at shipping — no delay can follow."""
+
+    __tablename__ = "shipments"
+    __table_args__ = (UniqueConstraint("line_id", name="uq_shipments_line"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"), index=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"))
+    carrier: Mapped[str] = mapped_column(String(60))
+    tracking_no: Mapped[str] = mapped_column(String(100))
+    shipped_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    deadline: Mapped[datetime] = mapped_column(UTCDateTime())
+    outcome: Mapped[str] = mapped_column(String(12))
+    actor: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ShipDelayRow(Base):
+    """Immutable record of each accepted delay (延迟/预约/协商发货): the only way a
+    deadline moves. The latest row's ``new_ship_by`` is the line's effective deadline."""
+
+    __tablename__ = "ship_delays"
+    __table_args__ = (Index("ix_ship_delays_line", "line_id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"), index=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"))
+    kind: Mapped[str] = mapped_column(String(12))
+    reason: Mapped[str] = mapped_column(String(500))
+    buyer_consent: Mapped[bool] = mapped_column(Boolean)
+    previous_ship_by: Mapped[datetime] = mapped_column(UTCDateTime())
+    new_ship_by: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CompensationRow(Base):
+    """Compensation owed for a broken promise. The unique (line, kind) makes recording
+    idempotent: a scan run twice, or two scans racing, record it once."""
+
+    __tablename__ = "compensations"
+    __table_args__ = (
+        UniqueConstraint("line_id", "kind", name="uq_compensations_line_kind"),
+        CheckConstraint("amount_fen >= 0", name="amount_not_negative"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"), index=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"))
+    kind: Mapped[str] = mapped_column(String(12))
+    paid_fen: Mapped[int] = mapped_column(BigInteger)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    deadline: Mapped[datetime] = mapped_column(UTCDateTime())
+    policy: Mapped[str] = mapped_column(String(60))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class StoreScoreRow(Base):
+    """The store score (店铺分) as a dated series, one value per shop and day."""
+
+    __tablename__ = "store_scores"
+    __table_args__ = (UniqueConstraint("shop_id", "scored_on", name="uq_store_scores_day"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"))
+    scored_on: Mapped[date] = mapped_column(Date)
+    score_centi: Mapped[int] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+shipments = cast(Table, ShipmentRow.__table__)
+ship_delays = cast(Table, ShipDelayRow.__table__)
+compensations = cast(Table, CompensationRow.__table__)
+store_scores = cast(Table, StoreScoreRow.__table__)

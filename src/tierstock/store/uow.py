@@ -12,9 +12,16 @@ from types import TracebackType
 
 from sqlalchemy import Connection, Engine, RootTransaction
 
+from tierstock.domain.errors import IdempotencyKeyReusedError
+from tierstock.domain.idempotency import AnswerPendingError, IdempotencyClaim, Replay
+from tierstock.store.audit_repo import AuditRepository
 from tierstock.store.catalogue_repo import CatalogueRepository
+from tierstock.store.eligibility_repo import EligibilityRepository
 from tierstock.store.engine import sqlite_write_lock
+from tierstock.store.idempotency_repo import IdempotencyRepository, StoredAnswer
 from tierstock.store.order_repo import OrderRepository
+from tierstock.store.promise_repo import PromiseRepository
+from tierstock.store.shipment_repo import ShipmentRepository
 from tierstock.store.stock_repo import StockRepository
 
 Clock = Callable[[], datetime]
@@ -24,11 +31,18 @@ class UnitOfWork:
     catalogue: CatalogueRepository
     stock: StockRepository
     orders: OrderRepository
+    shipments: ShipmentRepository
+    promises: PromiseRepository
+    eligibility: EligibilityRepository
+    audit: AuditRepository
+    idempotency: IdempotencyRepository
 
-    def __init__(self, engine: Engine, clock: Clock, *, readonly: bool = False) -> None:
+    def __init__(self, engine: Engine, clock: Clock, *, readonly: bool = False,
+                 claim: IdempotencyClaim | None = None) -> None:
         self.engine = engine
         self.clock = clock
         self.readonly = readonly
+        self.claim = claim
         self._conn: Connection | None = None
         self._tx: RootTransaction | None = None
         self._lock = None if readonly else sqlite_write_lock(engine)
@@ -49,7 +63,22 @@ class UnitOfWork:
         self.catalogue = CatalogueRepository(conn)
         self.stock = StockRepository(conn)
         self.orders = OrderRepository(conn)
+        self.shipments = ShipmentRepository(conn)
+        self.promises = PromiseRepository(conn)
+        self.eligibility = EligibilityRepository(conn)
+        self.audit = AuditRepository(conn)
+        self.idempotency = IdempotencyRepository(conn)
+        if self.claim is not None:
+            self._claim_or_replay(self.claim)
         return self
+
+    def _claim_or_replay(self, claim: IdempotencyClaim) -> None:
+        """Own the key for this transaction, or end it and hand back the first answer."""
+        if self.idempotency.claim(claim.shop_id, claim.key, claim.request_hash, self.now()):
+            return
+        stored = self.idempotency.answer(claim.shop_id, claim.key)
+        self.__exit__(None, None, None)
+        raise _replay_of(stored, claim)
 
     def now(self) -> datetime:
         return self.clock()
@@ -73,3 +102,18 @@ class UnitOfWork:
             self._conn = self._tx = None
             if self._lock is not None:
                 self._lock.release()
+
+
+def _replay_of(stored: StoredAnswer | None, claim: IdempotencyClaim) -> Exception:
+    if stored is None:  # the claim conflicted with a transaction that then rolled back
+        return AnswerPendingError("a request with this Idempotency-Key is in flight; retry",
+                                  field="Idempotency-Key")
+    if stored.request_hash != claim.request_hash:
+        return IdempotencyKeyReusedError(
+            "this Idempotency-Key was already used for a different request",
+            field="Idempotency-Key")
+    if stored.status_code is None or stored.body is None:
+        return AnswerPendingError(
+            "the first request with this Idempotency-Key was applied; its answer is not "
+            "stored yet — retry in a moment", field="Idempotency-Key")
+    return Replay(stored.status_code, stored.body)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Response, status
 
 from tierstock.api import convert
 from tierstock.api import schemas as s
-from tierstock.api.deps import CallerDep, RuntimeDep
+from tierstock.api.deps import LineNo, OrderId, OrderWriter, Reader, RuntimeDep, WritesDep
 from tierstock.domain.errors import InvalidValueError
 from tierstock.domain.orders import LineRequest
 from tierstock.services import orders
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/orders", tags=["orders"])
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=s.OrderPublic,
              responses={200: {"description": "replay of an earlier request with this key"}})
 def place_order(
-    body: s.OrderCreate, caller: CallerDep, runtime: RuntimeDep, response: Response,
+    body: s.OrderCreate, caller: OrderWriter, runtime: RuntimeDep, response: Response,
     idempotency_key: Annotated[str | None, Header(
         description="one key per buyer payment; a retry with it returns the same order")
     ] = None,
@@ -34,7 +34,7 @@ def place_order(
         tuple(LineRequest(ln.sku_id, ln.quantity) for ln in body.lines),
         body.buyer, caller.actor,
     )
-    placed = orders.place_order(cmd, runtime.uow())
+    placed = runtime.place_order(cmd)
     if placed.replayed:
         response.status_code = status.HTTP_200_OK
         response.headers["Idempotent-Replayed"] = "true"
@@ -42,20 +42,20 @@ def place_order(
 
 
 @router.get("/{order_id}", response_model=s.OrderPublic)
-def get_order(order_id: int, caller: CallerDep, runtime: RuntimeDep) -> s.OrderPublic:
+def get_order(order_id: OrderId, caller: Reader, runtime: RuntimeDep) -> s.OrderPublic:
     found = orders.get_order(caller.shop_id, order_id, runtime.uow(readonly=True))
     return convert.order(found, caller.zone)
 
 
 @router.post("/{order_id}/cancel", response_model=s.OrderPublic)
-def cancel_order(order_id: int, caller: CallerDep, runtime: RuntimeDep) -> s.OrderPublic:
+def cancel_order(order_id: OrderId, caller: OrderWriter, writes: WritesDep) -> s.OrderPublic:
     """Cancel every paid line; units return to the tier each came from."""
     cmd = orders.CancelOrder(caller.shop_id, order_id, None, caller.actor, "order cancelled")
-    return convert.order(orders.cancel_order(cmd, runtime.uow()), caller.zone)
+    return convert.order(orders.cancel_order(cmd, writes.uow()), caller.zone)
 
 
 @router.post("/{order_id}/lines/{line_no}/cancel", response_model=s.OrderPublic)
-def cancel_line(order_id: int, line_no: int, caller: CallerDep,
-                runtime: RuntimeDep) -> s.OrderPublic:
+def cancel_line(order_id: OrderId, line_no: LineNo, caller: OrderWriter,
+                writes: WritesDep) -> s.OrderPublic:
     cmd = orders.CancelOrder(caller.shop_id, order_id, line_no, caller.actor, "line cancelled")
-    return convert.order(orders.cancel_order(cmd, runtime.uow()), caller.zone)
+    return convert.order(orders.cancel_order(cmd, writes.uow()), caller.zone)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, status
 
 from tierstock.api import convert
 from tierstock.api import schemas as s
-from tierstock.api.deps import CallerDep, RuntimeDep
+from tierstock.api.deps import CatalogueWriter, Offset, ProductId, Reader, RuntimeDep, WritesDep
 from tierstock.domain.sales_forms import SalesForm, SalesFormSpec
 from tierstock.services import card, catalogue
 
@@ -25,16 +25,17 @@ def form_spec(form: s.SpotForm | s.PresaleForm | s.TieredForm) -> SalesFormSpec:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=s.ProductPublic)
-def create_product(body: s.ProductCreate, caller: CallerDep,
-                   runtime: RuntimeDep) -> s.ProductPublic:
-    cmd = catalogue.CreateProduct(caller.shop_id, body.name, tuple(body.service_promises))
-    return convert.product(catalogue.create_product(cmd, runtime.uow()), caller.zone)
+def create_product(body: s.ProductCreate, caller: CatalogueWriter,
+                   writes: WritesDep) -> s.ProductPublic:
+    cmd = catalogue.CreateProduct(caller.shop_id, body.name, tuple(body.service_promises),
+                                  caller.actor)
+    return convert.product(catalogue.create_product(cmd, writes.uow()), caller.zone)
 
 
 @router.get("", response_model=s.ProductsPublic)
 def list_products(
-    caller: CallerDep, runtime: RuntimeDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    caller: Reader, runtime: RuntimeDep,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> s.ProductsPublic:
     found = catalogue.list_products(caller.shop_id, runtime.uow(readonly=True),
@@ -44,32 +45,34 @@ def list_products(
 
 
 @router.post("/{product_id}/list", response_model=s.ProductPublic)
-def list_product(product_id: int, caller: CallerDep, runtime: RuntimeDep) -> s.ProductPublic:
+def list_product(product_id: ProductId, caller: CatalogueWriter,
+                 writes: WritesDep) -> s.ProductPublic:
     """上架: put the product on sale (0 stock is allowed; it cannot be bought then)."""
-    cmd = catalogue.SetListed(caller.shop_id, product_id, True)
-    return convert.product(catalogue.set_listed(cmd, runtime.uow()), caller.zone)
+    cmd = catalogue.SetListed(caller.shop_id, product_id, True, caller.actor)
+    return convert.product(catalogue.set_listed(cmd, writes.uow()), caller.zone)
 
 
 @router.post("/{product_id}/delist", response_model=s.ProductPublic)
-def delist_product(product_id: int, caller: CallerDep, runtime: RuntimeDep) -> s.ProductPublic:
+def delist_product(product_id: ProductId, caller: CatalogueWriter,
+                   writes: WritesDep) -> s.ProductPublic:
     """下架: take the product off sale; needed before changing a SKU's sales form."""
-    cmd = catalogue.SetListed(caller.shop_id, product_id, False)
-    return convert.product(catalogue.set_listed(cmd, runtime.uow()), caller.zone)
+    cmd = catalogue.SetListed(caller.shop_id, product_id, False, caller.actor)
+    return convert.product(catalogue.set_listed(cmd, writes.uow()), caller.zone)
 
 
 @router.post("/{product_id}/skus", status_code=status.HTTP_201_CREATED,
              response_model=s.SkuPublic)
-def add_sku(product_id: int, body: s.SkuCreate, caller: CallerDep,
-            runtime: RuntimeDep) -> s.SkuPublic:
+def add_sku(product_id: ProductId, body: s.SkuCreate, caller: CatalogueWriter,
+            writes: WritesDep) -> s.SkuPublic:
     cmd = catalogue.AddSku(
         caller.shop_id, product_id, body.code, body.price_fen, form_spec(body.sales_form),
         dict(body.specs), body.spot_stock, body.presale_stock, caller.actor,
     )
-    return convert.sku(catalogue.add_sku(cmd, runtime.uow()))
+    return convert.sku(catalogue.add_sku(cmd, writes.uow()))
 
 
 @router.get("/{product_id}/card", response_model=s.ProductCardPublic)
-def product_card(product_id: int, caller: CallerDep,
+def product_card(product_id: ProductId, caller: Reader,
                  runtime: RuntimeDep) -> s.ProductCardPublic:
     """The card the host, the product page and customer service all read."""
     found = card.product_card(caller.shop_id, product_id, runtime.uow(readonly=True))

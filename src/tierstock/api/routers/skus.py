@@ -8,7 +8,15 @@ from fastapi import APIRouter, Query
 
 from tierstock.api import convert
 from tierstock.api import schemas as s
-from tierstock.api.deps import CallerDep, RuntimeDep
+from tierstock.api.deps import (
+    CatalogueWriter,
+    Offset,
+    Reader,
+    RuntimeDep,
+    SkuId,
+    StockWriter,
+    WritesDep,
+)
 from tierstock.api.routers.products import form_spec
 from tierstock.domain.allocation import TierStock
 from tierstock.domain.sales_forms import Tier
@@ -17,45 +25,45 @@ from tierstock.services import catalogue, stock
 router = APIRouter(prefix="/skus", tags=["skus"])
 
 
-def _stock(sku_id: int, tiers: dict[Tier, TierStock]) -> s.StockPublic:
+def _stock(sku_id: SkuId, tiers: dict[Tier, TierStock]) -> s.StockPublic:
     return s.StockPublic(sku_id=sku_id, tiers=[convert.tier(tiers[t]) for t in Tier if t in tiers])
 
 
 @router.put("/{sku_id}/sales-form", response_model=s.SkuPublic)
-def change_sales_form(sku_id: int, body: s.SalesFormIn, caller: CallerDep,
-                      runtime: RuntimeDep) -> s.SkuPublic:
+def change_sales_form(sku_id: SkuId, body: s.SalesFormIn, caller: CatalogueWriter,
+                      writes: WritesDep) -> s.SkuPublic:
     """Refused with 409 while the product is listed: delist, change, relist."""
-    cmd = catalogue.ChangeSalesForm(caller.shop_id, sku_id, form_spec(body))
-    return convert.sku(catalogue.change_sales_form(cmd, runtime.uow()))
+    cmd = catalogue.ChangeSalesForm(caller.shop_id, sku_id, form_spec(body), caller.actor)
+    return convert.sku(catalogue.change_sales_form(cmd, writes.uow()))
 
 
 @router.get("/{sku_id}/stock", response_model=s.StockPublic)
-def read_stock(sku_id: int, caller: CallerDep, runtime: RuntimeDep) -> s.StockPublic:
+def read_stock(sku_id: SkuId, caller: Reader, runtime: RuntimeDep) -> s.StockPublic:
     tiers = stock.read_stock(caller.shop_id, sku_id, runtime.uow(readonly=True))
     return _stock(sku_id, dict(tiers))
 
 
 @router.post("/{sku_id}/stock/receipts", response_model=s.TierStockPublic)
-def receive_stock(sku_id: int, body: s.StockReceipt, caller: CallerDep,
-                  runtime: RuntimeDep) -> s.TierStockPublic:
+def receive_stock(sku_id: SkuId, body: s.StockReceipt, caller: StockWriter,
+                  writes: WritesDep) -> s.TierStockPublic:
     cmd = stock.ReceiveStock(caller.shop_id, sku_id, body.tier, body.quantity, caller.actor,
                              body.reason)
-    return convert.tier(stock.receive_stock(cmd, runtime.uow()))
+    return convert.tier(stock.receive_stock(cmd, writes.uow()))
 
 
 @router.put("/{sku_id}/stock/{tier}", response_model=s.TierStockPublic)
-def set_stock(sku_id: int, tier: Tier, body: s.StockSet, caller: CallerDep,
-              runtime: RuntimeDep) -> s.TierStockPublic:
+def set_stock(sku_id: SkuId, tier: Tier, body: s.StockSet, caller: StockWriter,
+              writes: WritesDep) -> s.TierStockPublic:
     """Set how many units of the tier are available from now on (0 allowed)."""
     cmd = stock.SetStock(caller.shop_id, sku_id, tier, body.available, caller.actor,
                          body.reason)
-    return convert.tier(stock.set_stock(cmd, runtime.uow()))
+    return convert.tier(stock.set_stock(cmd, writes.uow()))
 
 
 @router.get("/{sku_id}/ledger", response_model=list[s.LedgerEntryPublic])
 def read_ledger(
-    sku_id: int, caller: CallerDep, runtime: RuntimeDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    sku_id: SkuId, caller: Reader, runtime: RuntimeDep,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[s.LedgerEntryPublic]:
     entries = stock.read_ledger(caller.shop_id, sku_id, runtime.uow(readonly=True),

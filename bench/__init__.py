@@ -1,0 +1,1 @@
+"""Benchmarks of tierstock (see bench/README.md)."""

@@ -1,0 +1,19 @@
+"""Audit entries: who changed what, when and why (issue: trust; SPEC §3, §7)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    shop_id: int
+    actor: str  # "shop<id>:<role>#<key id>" for API keys, "cli", "system", …
+    action: str  # e.g. "product.listed", "sku.sales_form_changed", "stock.receipt"
+    object_type: str
+    object_id: int
+    detail: dict[str, Any] = field(hash=False)
+    reason: str
+    created_at: datetime

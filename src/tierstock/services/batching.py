@@ -1,0 +1,240 @@
+"""Group commit for a live-stream burst: the payments that arrive while one batch is
+being written are allocated together in the next transaction (issue: live-burst
+performance).
+
+One transaction per order is bounded by the hot tier row: it stays locked from the
+UPDATE to the COMMIT, so a hot SKU sells at most one order per commit. Here a leader
+thread takes every payment queued so far (no artificial wait: at low load a batch is one
+order), and in ONE short transaction:
+
+1. finds which idempotency keys already have an order (a retry replays, after commit);
+2. reads the batch's SKUs and locks their tier rows in id order;
+3. allocates the orders in arrival (= payment) order with the same pure rule as
+   :func:`tierstock.domain.allocation.choose_tier`: earliest tier holding the whole line;
+4. writes one conditional ``UPDATE … SET sold = sold + :total WHERE sold + :total <=
+   quantity`` per tier touched — the guard and the CHECK constraint still refuse an
+   oversell if the arithmetic were wrong;
+5. inserts every order, line and ledger entry with one statement each, and commits.
+
+Each buyer gets its own answer (its order, or its own refusal) only after the COMMIT,
+so nothing acknowledged is lost if the process dies mid-batch. Anything unusual (an
+order with several lines, a key raced by another process, a failed batch) goes through
+:func:`tierstock.services.orders.place_order`, one order per transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from tierstock.domain.allocation import choose_tier
+from tierstock.domain.catalogue import Sku
+from tierstock.domain.errors import DomainError, IdempotencyKeyReusedError
+from tierstock.domain.orders import check_lines
+from tierstock.domain.promises import ship_by
+from tierstock.domain.sales_forms import Tier
+from tierstock.services.catalogue import shop_policy
+from tierstock.services.orders import (
+    OrderPlaced,
+    PlaceOrder,
+    Sale,
+    checked_key,
+    place_order,
+    placed,
+    sale,
+    sellable,
+    short_of,
+)
+from tierstock.services.runtime import Runtime
+from tierstock.store.uow import UnitOfWork
+
+log = logging.getLogger("tierstock.batching")
+MAX_BATCH = 256
+
+
+@dataclass(eq=False)
+class _Payment:
+    cmd: PlaceOrder
+    paid_at: datetime
+    result: OrderPlaced | None = None
+    error: BaseException | None = None
+    done: bool = False
+
+
+@dataclass
+class _Outcome:
+    """What one transaction decided for each payment of the batch."""
+
+    sales: dict[int, Sale] = field(default_factory=dict)  # index -> allocated line
+    refused: dict[int, DomainError] = field(default_factory=dict)
+    later: list[int] = field(default_factory=list)  # replays and repeats, after commit
+
+
+class OrderBatcher:
+    """Thread-safe front of ``place_order``: call :meth:`place` from any thread."""
+
+    def __init__(self, runtime: Runtime, max_batch: int = MAX_BATCH) -> None:
+        self.runtime = runtime
+        self.max_batch = max_batch
+        self._cond = threading.Condition()
+        self._queue: list[_Payment] = []
+        self._leading = False
+
+    def place(self, cmd: PlaceOrder) -> OrderPlaced:
+        if len(cmd.lines) != 1:
+            return place_order(cmd, self.runtime.uow())
+        checked_key(cmd)
+        mine = _Payment(cmd, self.runtime.clock())
+        with self._cond:
+            self._queue.append(mine)
+        while not mine.done:
+            batch = self._lead_or_wait(mine)
+            if batch:
+                try:
+                    self._settle(batch)
+                finally:
+                    with self._cond:
+                        self._leading = False
+                        self._cond.notify_all()
+        if mine.error is not None:
+            raise mine.error
+        assert mine.result is not None
+        return mine.result
+
+    def _lead_or_wait(self, mine: _Payment) -> list[_Payment]:
+        """Become the leader and take the queue, or sleep until a leader finishes."""
+        with self._cond:
+            while not mine.done and self._leading:
+                self._cond.wait()
+            if mine.done:
+                return []
+            self._leading = True
+            batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
+            return batch
+
+    def _settle(self, batch: list[_Payment]) -> None:
+        try:
+            outcome = allocate_batch([p.cmd for p in batch], [p.paid_at for p in batch],
+                                     self.runtime.uow())
+        except Exception:
+            log.warning("batch of %d failed; placing its orders one by one", len(batch),
+                        exc_info=True)
+            outcome = _Outcome(later=list(range(len(batch))))
+        for i, payment in enumerate(batch):
+            if i in outcome.sales:
+                payment.result = outcome_order(payment, outcome.sales[i])
+            elif i in outcome.refused:
+                payment.error = outcome.refused[i]
+        for i in outcome.later:
+            try:
+                batch[i].result = place_order(batch[i].cmd, self.runtime.uow())
+            except Exception as exc:
+                batch[i].error = exc
+        with self._cond:
+            for payment in batch:
+                payment.done = True
+            self._cond.notify_all()
+
+
+def outcome_order(payment: _Payment, allocated: Sale) -> OrderPlaced:
+    order_id = allocated.entry.order_id
+    assert order_id is not None
+    return OrderPlaced(placed(order_id, payment.cmd, payment.paid_at, [allocated.line]),
+                       replayed=False)
+
+
+def allocate_batch(cmds: list[PlaceOrder], paid_at: list[datetime],
+                   uow: UnitOfWork) -> _Outcome:
+    """Allocate single-line orders in payment order in one transaction (see module)."""
+    outcome = _Outcome()
+    with uow:
+        keys = [(c.shop_id, c.idempotency_key.strip()) for c in cmds]
+        known = uow.orders.find_keys(keys)
+        seen: set[tuple[int, str]] = set()
+        fresh = []
+        for i, key in enumerate(keys):
+            if key in known:
+                if known[key].request_hash != cmds[i].request_hash():
+                    outcome.refused[i] = IdempotencyKeyReusedError(
+                        "this Idempotency-Key was already used for a different order",
+                        field="Idempotency-Key")
+                else:
+                    outcome.later.append(i)  # a retry: replayed after commit
+            elif key in seen:
+                outcome.later.append(i)  # same key twice in one batch: the first wins
+            else:
+                seen.add(key)
+                fresh.append(i)
+        allocated = _allocate(cmds, paid_at, fresh, uow, outcome)
+        if allocated:
+            _write(cmds, paid_at, allocated, uow, outcome)
+        uow.commit()
+    return outcome
+
+
+@dataclass(frozen=True)
+class _Taken:
+    index: int
+    sku: Sku
+    tier: Tier
+    sold_after: int
+
+
+def _allocate(cmds: list[PlaceOrder], paid_at: list[datetime], fresh: list[int],
+              uow: UnitOfWork, outcome: _Outcome) -> list[_Taken]:
+    """Decide each fresh order's tier, in payment order, under the tier-row locks."""
+    by_shop: dict[int, set[int]] = defaultdict(set)
+    for i in fresh:
+        by_shop[cmds[i].shop_id].add(cmds[i].lines[0].sku_id)
+    forsale = {shop: uow.catalogue.skus_for_sale(shop, ids) for shop, ids in by_shop.items()}
+    stock = uow.stock.lock_tiers({sku for ids in by_shop.values() for sku in ids})
+    available = {(sku, t.tier): t.available for sku, ts in stock.items() for t in ts.values()}
+    sold = {(sku, t.tier): t.sold for sku, ts in stock.items() for t in ts.values()}
+    taken = []
+    for i in fresh:
+        cmd, req = cmds[i], cmds[i].lines[0]
+        try:
+            policy = shop_policy(uow, cmd.shop_id)
+            check_lines([req], policy.orders)
+            sku = sellable(forsale[cmd.shop_id], req, 0)
+            tier = choose_tier(req.quantity, sku.sales_form.tiers,
+                               {t: available.get((sku.id, t), 0) for t in sku.sales_form.tiers})
+            if tier is None:
+                raise short_of(sku, req, 0)
+            ship_by(paid_at[i], sku.sales_form, tier, ZoneInfo(policy.display_timezone))
+        except DomainError as exc:
+            outcome.refused[i] = exc
+            continue
+        available[(sku.id, tier)] -= req.quantity
+        sold[(sku.id, tier)] += req.quantity
+        taken.append(_Taken(i, sku, tier, sold[(sku.id, tier)]))
+    return taken
+
+
+def _write(cmds: list[PlaceOrder], paid_at: list[datetime], taken: list[_Taken],
+           uow: UnitOfWork, outcome: _Outcome) -> None:
+    """One conditional UPDATE per tier touched, then every row in one statement each."""
+    totals: dict[tuple[int, Tier], int] = defaultdict(int)
+    for t in taken:
+        totals[(t.sku.id, t.tier)] += cmds[t.index].lines[0].quantity
+    for (sku_id, tier), total in sorted(totals.items()):
+        if uow.stock.take(sku_id, tier, total) is None:
+            raise RuntimeError(f"batch allocation disagrees with tier {tier} of SKU {sku_id}")
+    order_ids = uow.orders.insert_orders([
+        {"shop_id": cmds[t.index].shop_id, "buyer": cmds[t.index].buyer,
+         "idempotency_key": cmds[t.index].idempotency_key.strip(),
+         "request_hash": cmds[t.index].request_hash(), "paid_at": paid_at[t.index]}
+        for t in taken
+    ])
+    for t, order_id in zip(taken, order_ids, strict=True):
+        cmd = cmds[t.index]
+        zone = ZoneInfo(shop_policy(uow, cmd.shop_id).display_timezone)
+        outcome.sales[t.index] = sale(cmd, order_id, 1, t.sku, t.tier, cmd.lines[0].quantity,
+                                      t.sold_after, paid_at[t.index], zone)
+    uow.orders.insert_lines_of([(cmds[t.index].shop_id, order_id, outcome.sales[t.index].line)
+                                for t, order_id in zip(taken, order_ids, strict=True)])
+    uow.stock.record([outcome.sales[t.index].entry for t in taken])

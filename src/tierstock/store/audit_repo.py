@@ -1,0 +1,66 @@
+"""The audit trail and API-key administration."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from tierstock.domain.audit import AuditEntry
+from tierstock.store.audit_tables import audit_log
+from tierstock.store.tables import api_keys, stock_ledger
+
+
+class AuditRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def record(self, entry: AuditEntry) -> None:
+        self.conn.execute(insert(audit_log).values(
+            shop_id=entry.shop_id, actor=entry.actor, action=entry.action,
+            object_type=entry.object_type, object_id=entry.object_id, detail=entry.detail,
+            reason=entry.reason, created_at=entry.created_at,
+        ))
+
+    def changes(self, shop_id: int, since: datetime | None, limit: int) -> list[AuditEntry]:
+        query = select(audit_log).where(audit_log.c.shop_id == shop_id)
+        if since is not None:
+            query = query.where(audit_log.c.created_at >= since)
+        rows = self.conn.execute(query.order_by(audit_log.c.id).limit(limit))
+        return [AuditEntry(r.shop_id, r.actor, r.action, r.object_type, r.object_id,
+                           dict(r.detail), r.reason, r.created_at) for r in rows]
+
+    def stock_movements(self, shop_id: int, since: datetime | None,
+                        limit: int) -> list[AuditEntry]:
+        """Ledger rows as audit entries (who, when, what, why) for one combined trail."""
+        c = stock_ledger.c
+        query = select(stock_ledger).where(c.shop_id == shop_id)
+        if since is not None:
+            query = query.where(c.created_at >= since)
+        rows = self.conn.execute(query.order_by(c.id).limit(limit))
+        return [
+            AuditEntry(r.shop_id, r.actor, f"stock.{r.kind}", "sku", r.sku_id,
+                       {"tier": r.tier, "quantity_delta": r.quantity_delta,
+                        "sold_delta": r.sold_delta, "order_id": r.order_id,
+                        "line_no": r.line_no},
+                       r.reason, r.created_at)
+            for r in rows
+        ]
+
+    # API keys ----------------------------------------------------------------------------
+    def keys(self, shop_id: int) -> list[Any]:
+        return list(self.conn.execute(
+            select(api_keys.c.id, api_keys.c.role, api_keys.c.label, api_keys.c.created_at,
+                   api_keys.c.revoked_at)
+            .where(api_keys.c.shop_id == shop_id).order_by(api_keys.c.id)
+        ))
+
+    def revoke_key(self, shop_id: int, key_id: int, at: datetime) -> bool:
+        result = self.conn.execute(
+            update(api_keys)
+            .where(api_keys.c.id == key_id, api_keys.c.shop_id == shop_id,
+                   api_keys.c.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+        return result.rowcount == 1

@@ -1,0 +1,176 @@
+"""Every endpoint × every role, and another shop's key: the refusals a user relies on.
+
+A role lacking the permission gets 403 before any lookup (so it learns nothing about
+whether the object exists); another shop's key gets 404 for this shop's objects,
+including objects named inside a request body; a revoked key gets 401.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import Api, ShopClient
+from tierstock.domain.access import ROLE_PERMISSIONS, Permission, Role
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str  # the OpenAPI path template
+    permission: Permission | None  # None: any valid key of the shop
+    body: dict[str, Any] | None = None
+    names_object: bool = True  # touches an object of the shop (another shop gets 404)
+
+
+FORM = {"form": "spot", "spot_window_hours": 24}
+ENDPOINTS = [
+    Endpoint("GET", "/shops/me", None, names_object=False),
+    Endpoint("POST", "/products", Permission.CATALOGUE, {"name": "新品"}, False),
+    Endpoint("GET", "/products", Permission.READ, names_object=False),
+    Endpoint("POST", "/products/{product_id}/delist", Permission.CATALOGUE),
+    Endpoint("POST", "/products/{product_id}/list", Permission.CATALOGUE),
+    Endpoint("POST", "/products/{product_id}/skus", Permission.CATALOGUE,
+             {"code": "X", "price_fen": 100, "sales_form": FORM}),
+    Endpoint("GET", "/products/{product_id}/card", Permission.READ),
+    Endpoint("PUT", "/skus/{sku_id}/sales-form", Permission.CATALOGUE, FORM),
+    Endpoint("GET", "/skus/{sku_id}/stock", Permission.READ),
+    Endpoint("POST", "/skus/{sku_id}/stock/receipts", Permission.STOCK, {"quantity": 1}),
+    Endpoint("PUT", "/skus/{sku_id}/stock/{tier}", Permission.STOCK, {"available": 5}),
+    Endpoint("GET", "/skus/{sku_id}/ledger", Permission.READ),
+    Endpoint("POST", "/orders", Permission.ORDERS,
+             {"lines": [{"sku_id": "{sku_id}", "quantity": 1}]}),
+    Endpoint("GET", "/orders/{order_id}", Permission.READ),
+    Endpoint("POST", "/orders/{order_id}/lines/{line_no}/cancel", Permission.ORDERS),
+    Endpoint("POST", "/orders/{order_id}/cancel", Permission.ORDERS),
+    Endpoint("POST", "/orders/{order_id}/lines/{line_no}/shipment", Permission.SHIPPING,
+             {"carrier": "顺丰", "tracking_no": "SF1"}),
+    Endpoint("POST", "/orders/{order_id}/lines/{line_no}/unshippable", Permission.SHIPPING,
+             {"reason": "工厂断货"}),
+    Endpoint("POST", "/orders/{order_id}/lines/{line_no}/delays", Permission.DELAYS,
+             {"kind": "negotiated", "reason": "买家同意", "buyer_consent": True,
+              "new_ship_by": "2026-12-30T12:00:00+08:00"}),
+    Endpoint("GET", "/orders/{order_id}/lines/{line_no}/delays", Permission.READ),
+    Endpoint("GET", "/promises", Permission.READ, names_object=False),
+    Endpoint("POST", "/promises/scan", Permission.SHIPPING, names_object=False),
+    Endpoint("GET", "/promises/risk", Permission.READ, names_object=False),
+    Endpoint("GET", "/shops/{shop_id}/eligibility", Permission.READ),
+    Endpoint("POST", "/shops/{shop_id}/store-scores", Permission.CATALOGUE,
+             {"data": [{"scored_on": "2026-11-20", "score": 4.8}]}),
+    Endpoint("GET", "/keys", Permission.KEYS, names_object=False),
+    Endpoint("POST", "/keys", Permission.KEYS, {"role": "viewer"}, False),
+    Endpoint("DELETE", "/keys/{key_id}", Permission.KEYS),
+    Endpoint("GET", "/audit", Permission.READ, names_object=False),
+    Endpoint("GET", "/audit/export.csv", Permission.READ, names_object=False),
+]
+SHOP_SCOPED = ("/shops/", "/products", "/skus", "/orders", "/promises", "/keys", "/audit")
+
+
+def _call(client: httpx.Client, ep: Endpoint, key: str, ids: dict[str, Any]) -> httpx.Response:
+    body = ep.body
+    if body and "lines" in body:
+        body = {"lines": [{"sku_id": ids["sku_id"], "quantity": 1}]}
+    headers = {"X-API-Key": key, "Idempotency-Key": uuid.uuid4().hex}
+    return client.request(ep.method, ep.path.format(**ids), json=body, headers=headers)
+
+
+@pytest.fixture()
+def world(api: Api, shop: ShopClient) -> dict[str, Any]:
+    """A shop with a listed SKU, an order, a key per role, and a second shop."""
+    sku = shop.listed_sku(spot=50, presale=50)
+    order = shop.order([(sku["id"], 1)])
+    assert order.status_code == 201, order.text
+    keys = {}
+    for role in Role:
+        r = shop.post("/keys", json={"role": role.value, "label": f"{role.value} key"})
+        assert r.status_code == 201, r.text
+        keys[role] = r.json()["api_key"]
+    spare = shop.post("/keys", json={"role": "viewer"}).json()["id"]
+    return {"ids": {"shop_id": shop.id, "product_id": sku["product_id"], "sku_id": sku["id"],
+                    "tier": "spot",
+                    "order_id": order.json()["id"], "line_no": 1, "key_id": spare},
+            "keys": keys, "other": api.new_shop("别人的店")}
+
+
+def test_every_route_of_the_api_is_in_the_matrix(api: Api) -> None:
+    """A new endpoint must declare here who may call it, or this test fails."""
+    spec = api.anon.get("/openapi.json").json()
+    routes = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops
+              if p.startswith(SHOP_SCOPED)}
+    covered = {(e.method, e.path) for e in ENDPOINTS}
+    assert routes - covered == set(), "endpoints missing from the access matrix"
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_each_role_may_do_exactly_what_its_permissions_say(
+    role: Role, shop: ShopClient, world: dict[str, Any]
+) -> None:
+    key = world["keys"][role]
+    granted = ROLE_PERMISSIONS[role]
+    for ep in ENDPOINTS:
+        r = _call(shop.http, ep, key, world["ids"])
+        allowed = ep.permission is None or ep.permission in granted
+        if allowed:
+            assert r.status_code not in (401, 403), (role, ep, r.text)
+            assert r.status_code < 500, (role, ep, r.text)
+        else:
+            assert r.status_code == 403, (role, ep, r.text)
+            assert r.json()["error"] == "forbidden"
+
+
+def test_a_forbidden_role_learns_nothing_about_whether_an_object_exists(
+    shop: ShopClient, world: dict[str, Any]
+) -> None:
+    viewer = world["keys"][Role.VIEWER]
+    real = shop.http.post(f"/products/{world['ids']['product_id']}/delist",
+                          headers={"X-API-Key": viewer})
+    missing = shop.http.post("/products/99999999/delist", headers={"X-API-Key": viewer})
+    assert real.status_code == missing.status_code == 403
+    assert real.json() == missing.json()
+
+
+def test_another_shops_key_gets_404_for_every_object_of_this_shop(
+    shop: ShopClient, world: dict[str, Any]
+) -> None:
+    other: ShopClient = world["other"]
+    before = shop.stock(world["ids"]["sku_id"])
+    for ep in ENDPOINTS:
+        if not ep.names_object:
+            continue
+        r = _call(shop.http, ep, other.key, world["ids"])
+        assert r.status_code == 404, (ep, r.text)
+        assert set(r.json()) == {"error", "field", "message"}
+    assert shop.stock(world["ids"]["sku_id"]) == before
+
+
+def test_an_order_naming_another_shops_sku_in_its_body_is_refused_and_allocates_nothing(
+    shop: ShopClient, world: dict[str, Any]
+) -> None:
+    other: ShopClient = world["other"]
+    sku = world["ids"]["sku_id"]
+    before = shop.stock(sku)
+    r = other.order([(sku, 1)])
+    assert r.status_code == 404
+    assert r.json()["field"] == "lines[0].sku_id"
+    assert shop.stock(sku) == before
+
+
+def test_a_revoked_key_stops_working_at_once(shop: ShopClient, world: dict[str, Any]) -> None:
+    created = shop.post("/keys", json={"role": "operator"}).json()
+    ok = shop.http.get("/products", headers={"X-API-Key": created["api_key"]})
+    assert ok.status_code == 200
+    assert shop.request("DELETE", f"/keys/{created['id']}").status_code == 204
+    gone = shop.http.get("/products", headers={"X-API-Key": created["api_key"]})
+    assert gone.status_code == 401
+    assert gone.json()["error"] == "unauthorized"
+
+
+def test_keys_are_never_shown_again_after_creation(shop: ShopClient,
+                                                   world: dict[str, Any]) -> None:
+    listed = shop.get("/keys").json()
+    assert listed and all("api_key" not in k for k in listed)
+    assert all(k not in shop.get("/keys").text for k in world["keys"].values())
