@@ -11,16 +11,18 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e ".[dev]"
+	scripts/fetch-web-assets.sh
 	touch $@
 
 demo: install            ## set up and run the live-stream burst demo on SQLite
 	$(BIN)/tierstock demo
 
-serve: install           ## run the REST API on http://127.0.0.1:8000/docs
+serve: install           ## the API (/docs) and the workbench (/web/) on 127.0.0.1:8000
 	$(BIN)/tierstock serve
 
-test: install            ## the whole suite, on SQLite and PostgreSQL
+test: install            ## the whole suite, on SQLite and PostgreSQL, and in Chromium
 	scripts/ensure-services.sh
+	scripts/install-web-test-deps.sh
 	$(BIN)/pytest
 
 lint: install

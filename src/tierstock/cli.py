@@ -76,7 +76,8 @@ def serve(
 
     settings = Settings()
     runtime = open_runtime()
-    out.print(f"tierstock API on http://{host or settings.host}:{port or settings.port}/docs")
+    base = f"http://{host or settings.host}:{port or settings.port}"
+    out.print(f"tierstock API on {base}/docs, workbench on {base}/web/")
     uvicorn.run(create_app(runtime), host=host or settings.host, port=port or settings.port,
                 log_level="warning")
 

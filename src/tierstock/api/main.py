@@ -19,6 +19,7 @@ from tierstock.api.routers import (
 )
 from tierstock.api.schemas import ErrorBody
 from tierstock.services.runtime import Runtime
+from tierstock.web.app import mount as mount_workbench
 
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     code: {"model": ErrorBody} for code in (401, 403, 404, 409, 413, 422)
@@ -37,6 +38,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     middleware.install(app)
     for module in (shops, products, skus, orders, shipments, promises, eligibility, keys, audit):
         app.include_router(module.router)
+
+    mount_workbench(app, runtime)  # /web/: the merchant workbench (Jinja2 + htmx)
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:
