@@ -63,7 +63,8 @@ LIMIT = "limit: bare UPDATE"
 RAW_TXN = "raw txn: UPDATE+2 INSERT"
 BASELINE = "baseline: lock aggregate"
 GROUP = "raw batch: group commit"
-SERVICE = "tierstock service"
+SERVICE = "tierstock service"  # group commit (services/batching.py), the default
+SERVICE_SINGLE = "tierstock service, 1 txn/order"  # TIERSTOCK_BATCH_ORDERS=false
 HTTP = "tierstock HTTP"
 CARD_SERVICE = "card reads: service"
 CARD_HTTP = "card reads: HTTP"
@@ -416,7 +417,10 @@ def spot_for(pilot_rate: float, cfg: Config) -> int:
     return max(5, min(cfg.max_ops // 4, int(pilot_rate * cfg.seconds * 0.25)))
 
 
-def place_op(runtime: Any, shop_id: int, sku_ids: list[int], tag: str) -> Op:
+def place_op(runtime: Any, shop_id: int, sku_ids: list[int], tag: str,
+             batched: bool = True) -> Op:
+    """One buyer's payment: through the group-commit batcher (what the API does by
+    default) or in a transaction of its own."""
     from tierstock.domain.errors import InsufficientStockError
     from tierstock.domain.orders import LineRequest
     from tierstock.services.orders import PlaceOrder, place_order
@@ -427,7 +431,10 @@ def place_op(runtime: Any, shop_id: int, sku_ids: list[int], tag: str) -> Op:
         cmd = PlaceOrder(shop_id, f"{tag}-{i}", (LineRequest(sku_ids[i % n], 1),),
                          f"buyer-{i}", "bench")
         try:
-            place_order(cmd, runtime.uow())
+            if batched:
+                runtime.place_order(cmd)
+            else:
+                place_order(cmd, runtime.uow())
             return True
         except InsufficientStockError:
             return False
@@ -472,13 +479,14 @@ def finish_tierstock(m: Measurement, runtime: Any, seeded: Any,
 
 
 def run_service(backend: Backend, runtime: Any, tally: EngineTally, cfg: Config, warm: Any,
-                clients: int) -> Measurement:
-    pilot = warm_up(runtime, warm, clients, f"svc{clients}", cfg)
+                clients: int, batched: bool = True) -> Measurement:
+    tag = f"svc{clients}{'b' if batched else 's'}"
+    pilot = warm_up(runtime, warm, clients, tag, cfg)
     seeded = seed_shop(runtime, skus=1, spot=spot_for(pilot, cfg), presale=cfg.max_ops * 2,
-                       label=f"svc{clients}")
-    op = place_op(runtime, seeded.shop_id, seeded.sku_ids, f"svc{clients}")
+                       label=tag)
+    op = place_op(runtime, seeded.shop_id, seeded.sku_ids, tag, batched)
     before = tally.snapshot()
-    m = run_clients(backend.name, SERVICE, clients, shared(op),
+    m = run_clients(backend.name, SERVICE if batched else SERVICE_SINGLE, clients, shared(op),
                     max_ops=cfg.max_ops, max_seconds=cfg.seconds)
     return finish_tierstock(m, runtime, seeded, tally, before)
 
@@ -619,10 +627,12 @@ def bench_backend(backend: Backend, cfg: Config, log: Log) -> list[Measurement]:
     try:
         warm = seed_shop(runtime, skus=1, spot=10, presale=10**7, label="warm")
         for clients in cfg.clients:
-            try:
-                keep(run_service(backend, runtime, tally, cfg, warm, clients))
-            except Exception as exc:
-                keep(failed(backend, SERVICE, clients, exc))
+            for batched in (False, True):
+                try:
+                    keep(run_service(backend, runtime, tally, cfg, warm, clients, batched))
+                except Exception as exc:
+                    keep(failed(backend, SERVICE if batched else SERVICE_SINGLE, clients,
+                                exc))
         for n in cfg.hot_skus:
             try:
                 keep(run_multi(backend, runtime, tally, cfg, warm, n))
@@ -655,7 +665,7 @@ def bench_backend(backend: Backend, cfg: Config, log: Log) -> list[Measurement]:
 
 # --- output -------------------------------------------------------------------------------
 
-TIERSTOCK_ORDERS = (SERVICE, HTTP)
+TIERSTOCK_ORDERS = (SERVICE, SERVICE_SINGLE, HTTP)
 
 
 def add_ratios(results: list[Measurement]) -> None:

@@ -49,7 +49,7 @@ def create_shop(cmd: CreateShop, uow: UnitOfWork) -> ShopCreated:
 # orders does not pay a read transaction each. Revoking in this process drops the
 # entry at once; other server processes notice within AUTH_CACHE_SECONDS.
 AUTH_CACHE_SECONDS = 2.0
-_AUTH_CACHE: dict[tuple[str, str], tuple[float, ApiKeyOwner]] = {}
+_AUTH_CACHE: dict[tuple[object, str], tuple[float, ApiKeyOwner]] = {}
 
 
 def forget_key(key_id: int) -> None:
@@ -59,7 +59,7 @@ def forget_key(key_id: int) -> None:
 
 
 def authenticate(key: str, uow: UnitOfWork) -> ApiKeyOwner:
-    cache_key = (str(uow.engine.url), hash_key(key))
+    cache_key = (uow.engine, hash_key(key))
     cached = _AUTH_CACHE.get(cache_key)
     if cached is not None and cached[0] > time.monotonic():
         return cached[1]

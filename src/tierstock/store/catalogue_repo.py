@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, Row, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tierstock.domain.catalogue import Product, ServicePromise, Shop, Sku
@@ -72,7 +72,7 @@ SKU_FOR_SALE = _FOR_SALE.where(skus.c.shop_id == bindparam("shop_id"),
 
 # A shop's policy pack is fixed when the shop is created, so it is read once per
 # process and database (it is on every order's path).
-_POLICY_OF_SHOP: dict[tuple[str, int], str] = {}
+_POLICY_OF_SHOP: dict[tuple[Engine, int], str] = {}
 
 
 class CatalogueRepository:
@@ -81,7 +81,7 @@ class CatalogueRepository:
 
     def policy_of_shop(self, shop_id: int) -> str | None:
         """The shop's policy pack name, or ``None`` if there is no such shop."""
-        key = (str(self.conn.engine.url), shop_id)
+        key = (self.conn.engine, shop_id)
         name = _POLICY_OF_SHOP.get(key)
         if name is None:
             shop = self.get_shop(shop_id)

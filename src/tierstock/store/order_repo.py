@@ -145,11 +145,14 @@ class OrderRepository:
         ))
 
 
+_PAID = LineStatus.PAID.value
+
+
 def _line_row(shop_id: int, order_id: int, ln: NewLine) -> dict[str, Any]:
     return {"shop_id": shop_id, "order_id": order_id, "line_no": ln.line_no,
-            "sku_id": ln.sku_id, "tier": ln.tier.value, "quantity": ln.quantity,
+            "sku_id": ln.sku_id, "tier": ln.tier, "quantity": ln.quantity,
             "unit_price_fen": ln.unit_price_fen, "ship_by": ln.ship_by,
-            "status": LineStatus.PAID.value, "tier_sold_after": ln.tier_sold_after}
+            "status": _PAID, "tier_sold_after": ln.tier_sold_after}
 
 
 def _line(r: Any) -> OrderLine:

@@ -43,8 +43,9 @@ INSERT_LEDGER = insert(stock_ledger)
 
 def _ledger_row(e: LedgerEntry) -> dict[str, Any]:
     """Column values of a ledger entry (plain attribute reads: asdict deep-copies)."""
-    return {"shop_id": e.shop_id, "sku_id": e.sku_id, "tier": e.tier.value,
-            "kind": e.kind.value, "quantity_delta": e.quantity_delta,
+    # StrEnum members are str already; `.value` costs an enum descriptor call per row.
+    return {"shop_id": e.shop_id, "sku_id": e.sku_id, "tier": e.tier,
+            "kind": e.kind, "quantity_delta": e.quantity_delta,
             "sold_delta": e.sold_delta, "actor": e.actor, "reason": e.reason,
             "created_at": e.created_at, "order_id": e.order_id, "line_no": e.line_no}
 
@@ -61,7 +62,7 @@ class StockRepository:
         The row lock lasts from this UPDATE to the end of the (short) transaction.
         """
         sold: int | None = self.conn.execute(
-            TAKE, {"b_sku_id": sku_id, "b_tier": tier.value, "qty": quantity}
+            TAKE, {"b_sku_id": sku_id, "b_tier": tier, "qty": quantity}
         ).scalar_one_or_none()
         return sold
 
@@ -84,7 +85,7 @@ class StockRepository:
     def give_back(self, sku_id: int, tier: Tier, quantity: int) -> None:
         """Return cancelled units to the tier they came from."""
         result = self.conn.execute(
-            GIVE_BACK, {"b_sku_id": sku_id, "b_tier": tier.value, "qty": quantity}
+            GIVE_BACK, {"b_sku_id": sku_id, "b_tier": tier, "qty": quantity}
         )
         if result.rowcount != 1:
             raise RuntimeError(f"tier {tier} of SKU {sku_id} holds fewer sold units than a line")
@@ -149,24 +150,26 @@ class StockRepository:
         ]
 
     def audit_rows(self, shop_id: int | None) -> list[Any]:
-        """Per tier: stored figures, ledger sums and units held by paid lines."""
-        ledger = (
+        """Per tier: stored figures, ledger sums and units held by paid lines (the sums
+        are restricted to the shop first, so checking one shop reads only its rows)."""
+        def scoped(query: Any, table: Any) -> Any:
+            return query if shop_id is None else query.where(table.c.shop_id == shop_id)
+
+        ledger = scoped(
             select(
                 stock_ledger.c.sku_id, stock_ledger.c.tier,
                 func.sum(stock_ledger.c.quantity_delta).label("q"),
                 func.sum(stock_ledger.c.sold_delta).label("s"),
-            )
-            .group_by(stock_ledger.c.sku_id, stock_ledger.c.tier)
-            .subquery()
-        )
-        held = (
+            ),
+            stock_ledger,
+        ).group_by(stock_ledger.c.sku_id, stock_ledger.c.tier).subquery()
+        held = scoped(
             select(order_lines.c.sku_id, order_lines.c.tier,
                    func.sum(order_lines.c.quantity).label("h"))
-            .where(order_lines.c.status == LineStatus.PAID.value)
-            .group_by(order_lines.c.sku_id, order_lines.c.tier)
-            .subquery()
-        )
-        query = (
+            .where(order_lines.c.status == LineStatus.PAID.value),
+            order_lines,
+        ).group_by(order_lines.c.sku_id, order_lines.c.tier).subquery()
+        query = scoped(
             select(
                 _tier.sku_id, skus.c.code, _tier.tier, _tier.quantity, _tier.sold,
                 func.coalesce(ledger.c.q, 0).label("ledger_quantity"),
@@ -176,9 +179,7 @@ class StockRepository:
             .join(skus, skus.c.id == _tier.sku_id)
             .outerjoin(ledger, (ledger.c.sku_id == _tier.sku_id) & (ledger.c.tier == _tier.tier))
             .outerjoin(held, (held.c.sku_id == _tier.sku_id) & (held.c.tier == _tier.tier))
-            .order_by(_tier.sku_id, _tier.tier)
+            .order_by(_tier.sku_id, _tier.tier),
+            stock_tiers,
         )
-        if shop_id is not None:
-            query = query.where(_tier.shop_id == shop_id)
         return list(self.conn.execute(query))
-
