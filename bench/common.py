@@ -14,9 +14,7 @@ import json
 import os
 import platform
 import secrets
-import socket
 import sqlite3
-import subprocess
 import tempfile
 import threading
 import time
@@ -26,13 +24,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
+from tierstock.testing import served
 
 PG_ADMIN_DSN = os.environ.get(
     "TIERSTOCK_BENCH_PG", "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 )
 ROOT = Path(__file__).resolve().parents[1]
-TIERSTOCK_BIN = ROOT / ".venv" / "bin" / "tierstock"
 RESULTS = Path(__file__).resolve().parent / "results"
 
 # An operation returns True (an order placed / a read served), False (refused: sold
@@ -265,45 +262,15 @@ def pg_backend() -> Iterator[Backend]:
 
 # --- the HTTP server ---------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @contextmanager
 def tierstock_server(database_url: str, startup_timeout: float = 30) -> Iterator[str]:
     """`tierstock serve` on a free loopback port against ``database_url``."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
     fd, log_name = tempfile.mkstemp(prefix="tierstock-bench-serve-", suffix=".log")
-    env = {**os.environ, "TIERSTOCK_DATABASE_URL": database_url, "NO_COLOR": "1"}
-    with os.fdopen(fd, "wb") as log:
-        proc = subprocess.Popen(
-            [str(TIERSTOCK_BIN), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        )
+    os.close(fd)
     try:
-        deadline = time.monotonic() + startup_timeout
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"tierstock serve exited with {proc.returncode}: "
-                                   f"{Path(log_name).read_text(errors='replace')[-2000:]}")
-            with suppress(httpx.TransportError):
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError("tierstock serve did not answer /health in time")
-            time.sleep(0.1)
-        yield base
+        with served(database_url, Path(log_name), timeout_s=startup_timeout) as (base, _):
+            yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
         with suppress(OSError):
             os.remove(log_name)
 

@@ -7,70 +7,24 @@ test makes its own shop, so tests never see each other's data.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-TIERSTOCK = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "tierstock"
-STARTUP_TIMEOUT_S = 30
+from tierstock.testing import served
+
 ERROR_KEYS = {"error", "field", "message"}
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _log_tail(log: Path) -> str:
-    try:
-        return log.read_text(errors="replace")[-4000:]
-    except OSError:
-        return "(no server log)"
 
 
 @pytest.fixture(scope="session")
 def server_url(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Start ``tierstock serve`` on a free port against this backend; yield its base URL."""
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
     log = tmp_path_factory.mktemp("server") / "serve.log"
-    env = {**os.environ, "TIERSTOCK_DATABASE_URL": database_url, "NO_COLOR": "1"}
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(TIERSTOCK), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        )
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"tierstock serve exited with {proc.returncode}:\n{_log_tail(log)}")
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"tierstock serve did not answer /health:\n{_log_tail(log)}")
-            time.sleep(0.1)
+    with served(database_url, log) as (base, _):
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 class _SharedTransport(httpx.BaseTransport):

@@ -12,43 +12,17 @@ import os
 import signal
 import subprocess
 import threading
-import time
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
-from tests.e2e.conftest import TIERSTOCK, _free_port
+from tierstock.testing import TIERSTOCK, served
 
 BUYERS = 500
 CLIENTS = 16
 KILL_AFTER = 120  # acknowledged orders before the kill
-
-
-@contextmanager
-def running_server(database_url: str, log: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    port = _free_port()
-    env = {**os.environ, "TIERSTOCK_DATABASE_URL": database_url}
-    with log.open("ab") as out:
-        proc = subprocess.Popen([str(TIERSTOCK), "serve", "--port", str(port)], env=env,
-                                stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.1)
-    try:
-        yield proc, base
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            proc.wait(timeout=10)
 
 
 def _place(client: httpx.Client, key: str, api_key: str, sku_id: int) -> tuple[str, object]:
@@ -70,7 +44,7 @@ def test_kill_9_mid_burst_loses_no_acknowledged_order_and_sells_nothing_twice(
     log = tmp_path / "serve.log"
     keys = [f"crash-{uuid.uuid4().hex}-{i}" for i in range(BUYERS)]
     results: dict[str, tuple[str, object]] = {}
-    with running_server(database_url, log) as (proc, base), httpx.Client(base_url=base,
+    with served(database_url, log) as (base, proc), httpx.Client(base_url=base,
                                                                          timeout=30) as http:
         shop = http.post("/shops", json={"name": "崩溃测试店"}).json()
         api_key = shop["api_key"]
@@ -102,7 +76,7 @@ def test_kill_9_mid_burst_loses_no_acknowledged_order_and_sells_nothing_twice(
     assert len(acknowledged) >= KILL_AFTER
     assert any(o == "unknown" for o, _ in results.values()), "the kill came after the burst"
 
-    with running_server(database_url, log) as (_, base), httpx.Client(base_url=base,
+    with served(database_url, log) as (base, _), httpx.Client(base_url=base,
                                                                       timeout=30) as http:
         auth = {"X-API-Key": api_key}
         for order in acknowledged.values():  # every acknowledged order survived

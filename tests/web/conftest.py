@@ -9,9 +9,6 @@ downloaded build; ``scripts/install-web-test-deps.sh`` installs it and the fonts
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +16,8 @@ from typing import Any
 
 import httpx
 import pytest
+
+from tierstock.testing import served
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -32,17 +31,6 @@ STARTUP_TIMEOUT_S = 30
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _serve_command(port: int) -> list[str]:
-    return [str(VENV_BIN / "tierstock"), "serve", "--host", "127.0.0.1", "--port", str(port)]
-
-
 @pytest.fixture(scope="session")
 def web_url(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not Path(CHROMIUM).exists():
@@ -50,35 +38,9 @@ def web_url(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message)
         pytest.skip(message)
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
     log = tmp_path_factory.mktemp("web-server") / "serve.log"
-    env = {**os.environ, "TIERSTOCK_DATABASE_URL": database_url, "NO_COLOR": "1",
-           "PYTHONPATH": str(ROOT)}
-    with log.open("wb") as out:
-        proc = subprocess.Popen(_serve_command(port), env=env, stdout=out,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=ROOT)
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"server exited with {proc.returncode}:\n{log.read_text()[-4000:]}")
-            try:
-                if httpx.get(f"{base}/web/signin", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"server did not answer /web/signin:\n{log.read_text()[-4000:]}")
-            time.sleep(0.1)
+    with served(database_url, log, ready_path="/web/signin") as (base, _):
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
