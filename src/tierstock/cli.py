@@ -68,18 +68,20 @@ def open_runtime() -> Runtime:
 def serve(
     host: Annotated[str | None, typer.Option(help="bind address")] = None,
     port: Annotated[int | None, typer.Option(help="TCP port")] = None,
+    workers: Annotated[int, typer.Option(
+        min=1, max=64,
+        help="server processes; more than 1 is for PostgreSQL (SQLite has one writer)",
+    )] = 1,
 ) -> None:
-    """Run the REST API (OpenAPI at /docs)."""
+    """Run the REST API (OpenAPI at /docs) and the workbench (/web/)."""
     import uvicorn
 
-    from tierstock.api.main import create_app
-
     settings = Settings()
-    runtime = open_runtime()
-    base = f"http://{host or settings.host}:{port or settings.port}"
-    out.print(f"tierstock API on {base}/docs, workbench on {base}/web/")
-    uvicorn.run(create_app(runtime), host=host or settings.host, port=port or settings.port,
-                log_level="warning")
+    open_runtime().engine.dispose()  # migrate once, before any worker starts
+    host, port = host or settings.host, port or settings.port
+    out.print(f"tierstock API on http://{host}:{port}/docs, workbench on http://{host}:{port}/web/")
+    uvicorn.run("tierstock.api.main:app_from_environment", factory=True, host=host,
+                port=port, workers=workers, log_level="warning")
 
 
 @app.command()

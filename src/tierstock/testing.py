@@ -42,7 +42,7 @@ def _tail(log: Path) -> str:
 
 @contextmanager
 def served(database_url: str, log: Path, *, ready_path: str = "/health",
-           timeout_s: float = 30.0,
+           timeout_s: float = 60.0,
            env: dict[str, str] | None = None) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """Start the server, wait until ``ready_path`` answers 200, yield (base URL, process).
 

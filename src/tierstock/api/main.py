@@ -46,3 +46,14 @@ def create_app(runtime: Runtime) -> FastAPI:
         return {"status": "ok"}
 
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app as configured by ``TIERSTOCK_*`` variables: the factory each uvicorn
+    worker process calls when `tierstock serve --workers N` runs several."""
+    from tierstock.config import Settings
+
+    settings = Settings()
+    runtime = Runtime.open(settings.resolved_database_url(),
+                           batch_orders=settings.batch_orders)
+    return create_app(runtime)
