@@ -263,12 +263,14 @@ def pg_backend() -> Iterator[Backend]:
 # --- the HTTP server ---------------------------------------------------------------------
 
 @contextmanager
-def tierstock_server(database_url: str, startup_timeout: float = 30) -> Iterator[str]:
-    """`tierstock serve` on a free loopback port against ``database_url``."""
+def tierstock_server(database_url: str, startup_timeout: float = 60,
+                     workers: int = 1) -> Iterator[str]:
+    """`tierstock serve --workers N` on a free loopback port against ``database_url``."""
     fd, log_name = tempfile.mkstemp(prefix="tierstock-bench-serve-", suffix=".log")
     os.close(fd)
     try:
-        with served(database_url, Path(log_name), timeout_s=startup_timeout) as (base, _):
+        with served(database_url, Path(log_name), timeout_s=startup_timeout,
+                    args=("--workers", str(workers))) as (base, _):
             yield base
     finally:
         with suppress(OSError):

@@ -559,7 +559,9 @@ def run_http(backend: Backend, runtime: Any, cfg: Config, log: Log) -> list[Meas
     n = cfg.http_clients
     warm = seed_shop(runtime, skus=1, spot=10, presale=10**7, label="httpwarm")
     results = []
-    with tierstock_server(backend.url) as base:
+    # PostgreSQL takes writers from several processes: one per core. SQLite has one writer.
+    workers = 2 if backend.name == "postgresql" else 1
+    with tierstock_server(backend.url, workers=workers) as base:
         clients = [httpx.Client(base_url=base, timeout=30) for _ in range(n)]
         try:
             for client in clients:
@@ -574,6 +576,7 @@ def run_http(backend: Backend, runtime: Any, cfg: Config, log: Log) -> list[Meas
                 clients, order_over_http(seeded.api_key, seeded.sku_ids, "h")),
                 max_ops=cfg.max_ops, max_seconds=cfg.seconds)
             results.append(finish_tierstock(m, runtime, seeded))
+            m.note += f"; {workers} server process{'es' if workers > 1 else ''}"
             log(m)
             card = http_worker(clients, card_over_http(seeded.api_key, seeded.product_ids[0]))
             run_clients("warm", "warm", n, card, max_ops=n * 2, max_seconds=5)

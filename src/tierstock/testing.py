@@ -43,7 +43,8 @@ def _tail(log: Path) -> str:
 @contextmanager
 def served(database_url: str, log: Path, *, ready_path: str = "/health",
            timeout_s: float = 60.0,
-           env: dict[str, str] | None = None) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+           env: dict[str, str] | None = None,
+           args: tuple[str, ...] = ()) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """Start the server, wait until ``ready_path`` answers 200, yield (base URL, process).
 
     The log is appended to, so a restarted server (crash tests) keeps one log.
@@ -54,7 +55,7 @@ def served(database_url: str, log: Path, *, ready_path: str = "/health",
                 **(env or {})}
     with log.open("ab") as out:
         proc = subprocess.Popen(
-            [str(TIERSTOCK), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [str(TIERSTOCK), "serve", "--host", "127.0.0.1", "--port", str(port), *args],
             env=full_env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )
     try:
