@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime, timedelta
 
 from tests.e2e.conftest import ShopClient
 
@@ -51,3 +52,25 @@ def test_a_shop_never_sees_another_shops_trail(shop: ShopClient, api) -> None:  
     shop.create_product("秘密新品")
     other = api.new_shop("隔壁")
     assert "秘密新品" not in other.get("/audit").text
+
+
+def test_deadline_moves_shipments_and_compensation_are_in_the_trail(shop: ShopClient) -> None:
+    sku = shop.listed_sku(spot=5, presale=0)
+    order = shop.order([(sku["id"], 1)]).json()
+    later = datetime.fromisoformat(order["lines"][0]["ship_by"]) + timedelta(days=2)
+    delay = shop.post(f"/orders/{order['id']}/lines/1/delays", json={
+        "kind": "negotiated", "reason": "买家同意晚两天", "buyer_consent": True,
+        "new_ship_by": later.isoformat()})
+    assert delay.status_code == 201, delay.text
+    unshippable = shop.post(f"/orders/{order['id']}/lines/1/unshippable",
+                            json={"reason": "工厂断货"})
+    assert unshippable.status_code == 200, unshippable.text
+
+    trail = shop.get("/audit").json()
+    moved = next(e for e in trail if e["action"] == "deadline.negotiated")
+    assert moved["reason"] == "买家同意晚两天"
+    assert moved["actor"].startswith(f"shop{shop.id}:owner")
+    assert datetime.fromisoformat(moved["detail"]["new_ship_by"]) == later
+    owed = next(e for e in trail if e["action"] == "compensation.unshipped")
+    assert owed["detail"]["amount_fen"] >= 500
+    assert "stock.cancel" in {e["action"] for e in trail}

@@ -1,8 +1,9 @@
 """The audit trail: every change's who, when, what and why, readable and exportable.
 
-Stock movements already carry who/when/why in the ledger; other changes (catalogue,
-sales forms, listing, keys, and later deadlines and compensation) write an audit row in
-the same transaction as the change. The trail merges both in time order.
+Stock movements already carry who/when/why in the ledger, and so do deadline moves,
+shipments and compensation in their own tables; other changes (catalogue, sales forms,
+listing, keys) write an audit row in the same transaction as the change. The trail
+merges them all in time order.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ def audit_trail(shop_id: int, uow: UnitOfWork, *, since: datetime | None = None,
                 limit: int = 1000, include_stock: bool = True) -> list[AuditEntry]:
     with uow:
         entries = uow.audit.changes(shop_id, since, limit)
+        entries += uow.audit.promise_changes(shop_id, since, limit)
         if include_stock:
             entries += uow.audit.stock_movements(shop_id, since, limit)
     entries.sort(key=lambda e: e.created_at)

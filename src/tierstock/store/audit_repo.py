@@ -9,7 +9,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from tierstock.domain.audit import AuditEntry
 from tierstock.store.audit_tables import audit_log
-from tierstock.store.tables import api_keys, stock_ledger
+from tierstock.store.tables import api_keys, compensations, ship_delays, shipments, stock_ledger
 
 
 class AuditRepository:
@@ -48,6 +48,20 @@ class AuditRepository:
             for r in rows
         ]
 
+    def promise_changes(self, shop_id: int, since: datetime | None,
+                        limit: int) -> list[AuditEntry]:
+        """Deadline moves (delay tools), shipments and compensation, as audit entries:
+        each of those tables already records who, when and why."""
+        entries: list[AuditEntry] = []
+        for table, stamp in ((ship_delays, "created_at"), (shipments, "recorded_at"),
+                             (compensations, "created_at")):
+            query = select(table).where(table.c.shop_id == shop_id)
+            if since is not None:
+                query = query.where(table.c[stamp] >= since)
+            for r in self.conn.execute(query.order_by(table.c.id).limit(limit)):
+                entries.append(_promise_entry(table.name, r))
+        return entries
+
     # API keys ----------------------------------------------------------------------------
     def keys(self, shop_id: int) -> list[Any]:
         return list(self.conn.execute(
@@ -64,3 +78,21 @@ class AuditRepository:
             .values(revoked_at=at)
         )
         return result.rowcount == 1
+
+
+def _promise_entry(table: str, r: Any) -> AuditEntry:
+    if table == "ship_delays":
+        return AuditEntry(r.shop_id, r.actor, f"deadline.{r.kind}", "order_line", r.line_id,
+                          {"previous_ship_by": r.previous_ship_by.isoformat(),
+                           "new_ship_by": r.new_ship_by.isoformat(),
+                           "buyer_consent": r.buyer_consent}, r.reason, r.created_at)
+    if table == "shipments":
+        return AuditEntry(r.shop_id, r.actor, f"line.shipped.{r.outcome}", "order_line",
+                          r.line_id, {"carrier": r.carrier, "tracking_no": r.tracking_no,
+                                      "shipped_at": r.shipped_at.isoformat(),
+                                      "deadline": r.deadline.isoformat()},
+                          "shipment recorded", r.recorded_at)
+    return AuditEntry(r.shop_id, f"policy:{r.policy}", f"compensation.{r.kind}", "order_line",
+                      r.line_id, {"amount_fen": r.amount_fen, "paid_fen": r.paid_fen,
+                                  "deadline": r.deadline.isoformat()},
+                      "promise broken", r.created_at)
