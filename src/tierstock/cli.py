@@ -18,6 +18,7 @@ from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
+from tierstock.cli_counts import count_app, events_app
 from tierstock.cli_promises import eligibility_app, promises_app, shipments_app
 from tierstock.config import Settings
 from tierstock.domain.access import Role
@@ -43,6 +44,8 @@ app.add_typer(shops_app, name="shops")
 app.add_typer(promises_app, name="promises")
 app.add_typer(eligibility_app, name="eligibility")
 app.add_typer(shipments_app, name="ship")
+app.add_typer(count_app, name="count")
+app.add_typer(events_app, name="events")
 
 # soft_wrap: never break a line at the terminal width (pipes and logs read whole lines)
 out = Console(soft_wrap=True)

@@ -25,6 +25,7 @@ class Endpoint:
     permission: Permission | None  # None: any valid key of the shop
     body: dict[str, Any] | None = None
     names_object: bool = True  # touches an object of the shop (another shop gets 404)
+    roles: frozenset[Role] | None = None  # a narrower rule than the permission, if any
 
 
 FORM = {"form": "spot", "spot_window_hours": 24}
@@ -61,13 +62,25 @@ ENDPOINTS = [
     Endpoint("GET", "/shops/{shop_id}/eligibility", Permission.READ),
     Endpoint("POST", "/shops/{shop_id}/store-scores", Permission.CATALOGUE,
              {"data": [{"scored_on": "2026-11-20", "score": 4.8}]}),
+    Endpoint("POST", "/counts", Permission.STOCK, {}, False),
+    Endpoint("GET", "/counts", Permission.READ, names_object=False),
+    Endpoint("GET", "/counts/{count_id}", Permission.READ),
+    Endpoint("POST", "/counts/{count_id}/entries", Permission.STOCK,
+             {"entries": [{"sku_code": "X", "counted": 1}]}),
+    Endpoint("GET", "/counts/{count_id}/variance", Permission.READ),
+    Endpoint("GET", "/counts/{count_id}/variance.xlsx", Permission.READ),
+    # approving a count needs the stock permission AND the owner or warehouse role
+    Endpoint("POST", "/counts/{count_id}/approve", Permission.STOCK,
+             roles=frozenset({Role.OWNER, Role.WAREHOUSE})),
+    Endpoint("GET", "/events", Permission.READ, names_object=False),
     Endpoint("GET", "/keys", Permission.KEYS, names_object=False),
     Endpoint("POST", "/keys", Permission.KEYS, {"role": "viewer"}, False),
     Endpoint("DELETE", "/keys/{key_id}", Permission.KEYS),
     Endpoint("GET", "/audit", Permission.READ, names_object=False),
     Endpoint("GET", "/audit/export.csv", Permission.READ, names_object=False),
 ]
-SHOP_SCOPED = ("/shops/", "/products", "/skus", "/orders", "/promises", "/keys", "/audit")
+SHOP_SCOPED = ("/shops/", "/products", "/skus", "/orders", "/promises", "/counts", "/events",
+               "/keys", "/audit")
 
 
 def _call(client: httpx.Client, ep: Endpoint, key: str, ids: dict[str, Any]) -> httpx.Response:
@@ -90,8 +103,10 @@ def world(api: Api, shop: ShopClient) -> dict[str, Any]:
         assert r.status_code == 201, r.text
         keys[role] = r.json()["api_key"]
     spare = shop.post("/keys", json={"role": "viewer"}).json()["id"]
+    count = shop.post("/counts", json={})
+    assert count.status_code == 201, count.text
     return {"ids": {"shop_id": shop.id, "product_id": sku["product_id"], "sku_id": sku["id"],
-                    "tier": "spot",
+                    "tier": "spot", "count_id": count.json()["id"],
                     "order_id": order.json()["id"], "line_no": 1, "key_id": spare},
             "keys": keys, "other": api.new_shop("别人的店")}
 
@@ -113,7 +128,8 @@ def test_each_role_may_do_exactly_what_its_permissions_say(
     granted = ROLE_PERMISSIONS[role]
     for ep in ENDPOINTS:
         r = _call(shop.http, ep, key, world["ids"])
-        allowed = ep.permission is None or ep.permission in granted
+        allowed = (ep.permission is None or ep.permission in granted) and (
+            ep.roles is None or role in ep.roles)
         if allowed:
             assert r.status_code not in (401, 403), (role, ep, r.text)
             assert r.status_code < 500, (role, ep, r.text)

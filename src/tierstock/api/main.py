@@ -8,7 +8,9 @@ from tierstock import __version__
 from tierstock.api import errors, middleware
 from tierstock.api.routers import (
     audit,
+    counts,
     eligibility,
+    events,
     keys,
     orders,
     products,
@@ -36,7 +38,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.runtime = runtime
     errors.install(app)
     middleware.install(app)
-    for module in (shops, products, skus, orders, shipments, promises, eligibility, keys, audit):
+    for module in (shops, products, skus, orders, shipments, promises, eligibility, counts,
+                   events, keys, audit):
         app.include_router(module.router)
 
     mount_workbench(app, runtime)  # /web/: the merchant workbench (Jinja2 + htmx)

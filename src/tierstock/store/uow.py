@@ -16,6 +16,7 @@ from tierstock.domain.errors import IdempotencyKeyReusedError
 from tierstock.domain.idempotency import AnswerPendingError, IdempotencyClaim, Replay
 from tierstock.store.audit_repo import AuditRepository
 from tierstock.store.catalogue_repo import CatalogueRepository
+from tierstock.store.count_repo import CountRepository
 from tierstock.store.eligibility_repo import EligibilityRepository
 from tierstock.store.engine import sqlite_write_lock
 from tierstock.store.idempotency_repo import IdempotencyRepository, StoredAnswer
@@ -68,6 +69,7 @@ class UnitOfWork:
         self.eligibility = EligibilityRepository(conn)
         self.audit = AuditRepository(conn)
         self.idempotency = IdempotencyRepository(conn)
+        self.counts = CountRepository(conn)
         if self.claim is not None:
             self._claim_or_replay(self.claim)
         return self

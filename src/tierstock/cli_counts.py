@@ -1,0 +1,283 @@
+"""`tierstock count …` and `tierstock events` (Typer + Rich) — SPEC §4.
+
+Register in ``cli.py``::
+
+    from tierstock.cli_counts import count_app, events_app
+    app.add_typer(count_app, name="count")
+    app.add_typer(events_app, name="events")
+
+Import policy: every row of a file is checked first and a row-by-row report printed.
+With any bad row nothing is saved (exit 1) unless ``--accept-good-rows``, which saves
+the good rows in one transaction and still reports the bad ones. Re-importing a
+corrected file is safe: a (SKU, location) counted again replaces its earlier figure.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from tierstock.config import Settings
+from tierstock.domain.counts import DEFAULT_WAREHOUSE, CountEntry, CountStatus, RowError
+from tierstock.domain.errors import DomainError
+from tierstock.policies import load_pack
+from tierstock.services import count_import, counts
+from tierstock.services.runtime import Runtime
+from tierstock.services.shops import get_shop
+
+count_app = typer.Typer(help="Stock counts 库存盘点: open, enter, import, variance, approve.",
+                        no_args_is_help=True)
+events_app = typer.Typer(help="Published changes (outbox events).",
+                         invoke_without_command=True)
+
+out = Console()
+err = Console(stderr=True)
+ACTOR = "cli"
+ROLE = "owner"  # whoever runs the CLI holds the database: the shop's owner
+
+
+def open_runtime() -> Runtime:
+    return Runtime.open(Settings().resolved_database_url())
+
+
+#: How commands get a runtime; tests replace it with one on their own database.
+runtime_factory: Callable[[], Runtime] = open_runtime
+
+ShopOpt = Annotated[int, typer.Option("--shop", help="shop id")]
+CountArg = Annotated[int, typer.Argument(help="count id", min=1)]
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    return typer.Exit(1)
+
+
+def _guard(fn: Callable[[], None]) -> None:
+    try:
+        fn()
+    except DomainError as exc:
+        raise _fail(exc.message) from None
+
+
+def _zone(runtime: Runtime, shop_id: int) -> ZoneInfo:
+    return ZoneInfo(load_pack(get_shop(shop_id, runtime.uow(readonly=True)).policy)
+                    .display_timezone)
+
+
+def _t(dt: datetime, zone: ZoneInfo) -> str:
+    return f"{dt.astimezone(zone):%m-%d %H:%M}"
+
+
+@count_app.command("open")
+def open_(shop: ShopOpt,
+          sku: Annotated[list[str] | None, typer.Option(help="SKU code to count (repeat); "
+                                                        "default: every SKU")] = None,
+          warehouse: Annotated[str, typer.Option()] = DEFAULT_WAREHOUSE,
+          note: Annotated[str, typer.Option()] = "") -> None:
+    """Open a count of the warehouse (one open count per warehouse)."""
+    def run() -> None:
+        cmd = counts.OpenCount(shop, warehouse, None, note, ACTOR, tuple(sku or ()))
+        c = counts.open_count(cmd, runtime_factory().uow())
+        scope = "every SKU" if c.sku_ids is None else f"{len(c.sku_ids)} SKU(s)"
+        out.print(f"count {c.id} open for warehouse {c.warehouse} ({scope})")
+    _guard(run)
+
+
+@count_app.command("list")
+def list_(shop: ShopOpt) -> None:
+    """The shop's counts, newest first."""
+    def run() -> None:
+        runtime = runtime_factory()
+        zone = _zone(runtime, shop)
+        table = Table(title=f"Stock counts of shop {shop}")
+        for col in ("id", "warehouse", "status", "scope", "opened", "approved"):
+            table.add_column(col)
+        for c in counts.list_counts(shop, runtime.uow(readonly=True)):
+            table.add_row(str(c.id), c.warehouse, c.status.value,
+                          "all" if c.sku_ids is None else f"{len(c.sku_ids)} SKUs",
+                          _t(c.opened_at, zone),
+                          "—" if c.approved_at is None else _t(c.approved_at, zone))
+        out.print(table)
+    _guard(run)
+
+
+@count_app.command("enter")
+def enter(count_id: CountArg, sku_code: str, counted: int, shop: ShopOpt,
+          location: Annotated[str, typer.Option()] = "",
+          counter: Annotated[str, typer.Option()] = "",
+          cost_fen: Annotated[int | None, typer.Option(help="unit cost in fen")] = None) -> None:
+    """Enter one counted figure by hand (counted now)."""
+    def run() -> None:
+        entry = CountEntry(sku_code, counted, location, counter, cost_fen)
+        counts.record_counts(counts.RecordCounts(shop, count_id, (entry,), ACTOR),
+                             runtime_factory().uow())
+        out.print(f"count {count_id}: {sku_code} counted {counted}")
+    _guard(run)
+
+
+def _open_count(runtime: Runtime, shop: int) -> int:
+    for c in counts.list_counts(shop, runtime.uow(readonly=True)):
+        if c.status is CountStatus.OPEN and c.warehouse == DEFAULT_WAREHOUSE:
+            return c.id
+    raise _fail("no open count: open one with `tierstock count open --shop ID`")
+
+
+def _report(refused: tuple[RowError, ...], path: Path | None) -> None:
+    table = Table(title=f"{len(refused)} row(s) refused", title_style="bold red")
+    for col in ("row", "field", "reason"):
+        table.add_column(col)
+    for e in refused[:200]:
+        table.add_row(str(e.row), e.field, escape(e.message))
+    err.print(table)
+    if len(refused) > 200:
+        err.print(f"… and {len(refused) - 200} more")
+    if path is not None:
+        with path.open("w", newline="", encoding="utf-8-sig") as f:
+            writer = csv.writer(f)
+            writer.writerow(["row", "field", "reason"])
+            writer.writerows([e.row, e.field, e.message] for e in refused)
+        err.print(f"row report written to {path}")
+
+
+@count_app.command("import")
+def import_(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+            shop: ShopOpt,
+            count: Annotated[int | None, typer.Option(help="count id; default: the open one")
+                             ] = None,
+            accept_good_rows: Annotated[bool, typer.Option(
+                help="save the good rows even if some rows are refused")] = False,
+            report: Annotated[Path | None, typer.Option(
+                help="also write the refused rows to this CSV")] = None) -> None:
+    """Import counted figures from a CSV or XLSX sheet (Chinese or English headers)."""
+    def run() -> None:
+        runtime = runtime_factory()
+        zone = _zone(runtime, shop)
+        count_id = count or _open_count(runtime, shop)
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      console=err, transient=False) as bar:
+            reading = bar.add_task("reading", total=count_import.sheet_rows(file) or None)
+            sheet = count_import.read_sheet(file, lambda n: bar.advance(reading, n))
+            bar.update(reading, total=bar.tasks[reading].completed)
+            checking = bar.add_task("checking", total=len(sheet.rows))
+            parsed = count_import.parse_sheet(sheet, zone, lambda n: bar.advance(checking, n))
+            saving = bar.add_task("saving", total=1)
+            done = counts.import_counts(counts.RecordCounts(
+                shop, count_id, tuple(e for _, e in parsed.entries), ACTOR, accept_good_rows,
+                tuple(r for r, _ in parsed.entries), parsed.errors), runtime.uow())
+            bar.advance(saving)
+        if done.refused:
+            _report(done.refused, report)
+        if not done.committed:
+            raise _fail(f"nothing saved: {len(done.refused)} row(s) refused; fix them and "
+                        "import again, or pass --accept-good-rows to save the good rows")
+        out.print(f"count {count_id}: saved {done.saved} line(s) from {file.name}"
+                  + (f", refused {len(done.refused)}" if done.refused else ""))
+    _guard(run)
+
+
+def _money(fen: int | None) -> str:
+    if fen is None:
+        return "—"
+    sign = "-" if fen < 0 else ""
+    return f"{sign}¥{abs(fen) // 100}.{abs(fen) % 100:02d}"
+
+
+@count_app.command("variance")
+def variance(count_id: CountArg, shop: ShopOpt,
+             xlsx: Annotated[Path | None, typer.Option(help="also write an XLSX here")] = None,
+             ) -> None:
+    """The variance report: counted against system stock when counted, and its value."""
+    def run() -> None:
+        runtime = runtime_factory()
+        zone = _zone(runtime, shop)
+        r = counts.variance_report(shop, count_id, runtime.uow(readonly=True))
+        table = Table(title=f"Count {count_id} ({r.count.status.value}) variance")
+        for col in ("SKU", "counted", "system", "when", "variance", "value"):
+            table.add_column(col, justify="left" if col in ("SKU", "when") else "right")
+        for v in r.skus:
+            style = "green" if not v.variance else ("red" if v.variance < 0 else "yellow")
+            table.add_row(v.sku_code, str(v.counted), str(v.system_on_hand),
+                          _t(v.counted_at, zone), f"[{style}]{v.variance:+d}[/]",
+                          _money(v.value_fen))
+        out.print(table)
+        out.print(f"{r.skus_off} of {len(r.skus)} SKU(s) off ({r.share_off:.1%}); net "
+                  f"{r.net_quantity:+d} units, {_money(r.net_value_fen)}; gross "
+                  f"{r.gross_quantity} units, {_money(r.gross_value_fen)}")
+        if r.not_counted:
+            out.print(f"not counted: {', '.join(r.not_counted)}")
+        if r.without_cost:
+            out.print(f"no cost given (value left out): {', '.join(r.without_cost)}")
+        if xlsx is not None:
+            xlsx.write_bytes(count_import.variance_xlsx(r, zone))
+            out.print(f"written {xlsx}")
+    _guard(run)
+
+
+@count_app.command("approve")
+def approve(count_id: CountArg, shop: ShopOpt,
+            reason: Annotated[str, typer.Option()] = "") -> None:
+    """Approve: adjust stock to the count, publish the changes, flag short SKUs."""
+    def run() -> None:
+        done = counts.approve_count(counts.ApproveCount(shop, count_id, ROLE, ACTOR, reason),
+                                    runtime_factory().uow())
+        table = Table(title=f"Count {count_id} approved: {len(done.adjustments)} SKU(s) "
+                            "adjusted")
+        for col in ("SKU", "variance", "Δ quantity", "available", "short", "orders at risk"):
+            table.add_column(col, justify="left" if col in ("SKU", "orders at risk")
+                             else "right")
+        for a in done.adjustments:
+            orders = ", ".join(str(p.order_id) for p in a.affected)
+            table.add_row(a.sku_code, f"{a.variance:+d}", f"{a.spot.delta:+d}",
+                          str(a.spot.quantity_after - a.spot.sold),
+                          f"[bold red]{a.spot.shortfall}[/]" if a.spot.shortfall else "0",
+                          orders or "—")
+        out.print(table)
+        for a in done.flagged:
+            orders = ", ".join(str(p.order_id) for p in a.affected)
+            err.print(f"[bold red]short:[/] {a.sku_code} holds {a.spot.shortfall} unit(s) "
+                      f"fewer than promised; orders {orders}", highlight=False)
+        out.print(f"{done.events} event(s) published")
+    _guard(run)
+
+
+@events_app.callback()
+def events(ctx: typer.Context, shop: ShopOpt,
+           after: Annotated[int, typer.Option(min=0, help="last event id seen")] = 0,
+           limit: Annotated[int, typer.Option(min=1, max=1000)] = 100,
+           topic: Annotated[str | None, typer.Option()] = None,
+           as_json: Annotated[bool, typer.Option("--json", help="one JSON per line")] = False,
+           ) -> None:
+    """Published changes after event ``--after``, oldest first."""
+    if ctx.invoked_subcommand is not None:
+        return
+
+    def run() -> None:
+        runtime = runtime_factory()
+        zone = _zone(runtime, shop)
+        found = counts.read_events(shop, runtime.uow(readonly=True), after=after,
+                                   limit=limit, topic=topic)
+        if as_json:
+            for e in found:
+                print(json.dumps({"id": e.id, "topic": e.topic, "payload": e.payload,
+                                  "created_at": e.created_at.isoformat()},
+                                 ensure_ascii=False))
+            return
+        table = Table(title=f"Events of shop {shop} after {after}")
+        for col in ("id", "when", "topic", "what"):
+            table.add_column(col)
+        for e in found:
+            table.add_row(str(e.id), _t(e.created_at, zone), e.topic,
+                          escape(json.dumps(e.payload, ensure_ascii=False)))
+        out.print(table)
+    _guard(run)
