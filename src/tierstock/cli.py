@@ -18,6 +18,7 @@ from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
+from tierstock.cli_capacity import capacity_app
 from tierstock.cli_counts import count_app, events_app
 from tierstock.cli_promises import eligibility_app, promises_app, shipments_app
 from tierstock.config import Settings
@@ -46,6 +47,7 @@ app.add_typer(eligibility_app, name="eligibility")
 app.add_typer(shipments_app, name="ship")
 app.add_typer(count_app, name="count")
 app.add_typer(events_app, name="events")
+app.add_typer(capacity_app, name="capacity")
 
 # soft_wrap: never break a line at the terminal width (pipes and logs read whole lines)
 out = Console(soft_wrap=True)
@@ -189,9 +191,11 @@ def keys_create(
     shop: ShopOpt,
     role: Annotated[str, typer.Option(help=f"one of: {', '.join(r.value for r in Role)}")],
     label: Annotated[str, typer.Option(help="who or what the key is for")] = "",
+    supplier_id: Annotated[int | None, typer.Option(help="role supplier: its supplier")] = None,
 ) -> None:
     """Create a key; it is printed once and only its digest is stored."""
-    created = keys.create_key(keys.CreateKey(shop, role, label, "cli"), open_runtime().uow())
+    created = keys.create_key(keys.CreateKey(shop, role, label, "cli", supplier_id),
+                              open_runtime().uow())
     out.print(f"key {created.info.id} ({role}) for shop {shop}: {created.api_key}",
               highlight=False, soft_wrap=True)
 

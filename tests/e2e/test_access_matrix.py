@@ -73,6 +73,19 @@ ENDPOINTS = [
     Endpoint("POST", "/counts/{count_id}/approve", Permission.STOCK,
              roles=frozenset({Role.OWNER, Role.WAREHOUSE})),
     Endpoint("GET", "/events", Permission.READ, names_object=False),
+    Endpoint("POST", "/suppliers", Permission.CATALOGUE, {"name": "工厂"}, False),
+    Endpoint("GET", "/suppliers", Permission.READ, names_object=False),
+    Endpoint("POST", "/skus/{sku_id}/capacity", Permission.CATALOGUE,
+             {"supplier_id": "{supplier_id}",
+              "batches": [{"quantity": 1, "ready_on": "2099-01-01"}]}),
+    Endpoint("GET", "/skus/{sku_id}/capacity", Permission.READ),
+    Endpoint("GET", "/skus/{sku_id}/capacity/risk", Permission.READ),
+    Endpoint("GET", "/supplier/batches", Permission.CAPACITY, names_object=False),
+    Endpoint("POST", "/capacity/{batch_id}/confirm", Permission.CAPACITY),
+    Endpoint("POST", "/capacity/{batch_id}/revise", Permission.CAPACITY,
+             {"quantity": 2, "ready_on": "2099-01-02"}),
+    Endpoint("POST", "/capacity/{batch_id}/decline", Permission.CAPACITY),
+    Endpoint("POST", "/capacity/{batch_id}/receive", Permission.STOCK),
     Endpoint("GET", "/keys", Permission.KEYS, names_object=False),
     Endpoint("POST", "/keys", Permission.KEYS, {"role": "viewer"}, False),
     Endpoint("DELETE", "/keys/{key_id}", Permission.KEYS),
@@ -80,13 +93,15 @@ ENDPOINTS = [
     Endpoint("GET", "/audit/export.csv", Permission.READ, names_object=False),
 ]
 SHOP_SCOPED = ("/shops/", "/products", "/skus", "/orders", "/promises", "/counts", "/events",
-               "/keys", "/audit")
+               "/suppliers", "/supplier/", "/capacity/", "/keys", "/audit")
 
 
 def _call(client: httpx.Client, ep: Endpoint, key: str, ids: dict[str, Any]) -> httpx.Response:
     body = ep.body
     if body and "lines" in body:
         body = {"lines": [{"sku_id": ids["sku_id"], "quantity": 1}]}
+    if body and body.get("supplier_id") == "{supplier_id}":
+        body = {**body, "supplier_id": ids["supplier_id"]}
     headers = {"X-API-Key": key, "Idempotency-Key": uuid.uuid4().hex}
     return client.request(ep.method, ep.path.format(**ids), json=body, headers=headers)
 
@@ -105,10 +120,22 @@ def world(api: Api, shop: ShopClient) -> dict[str, Any]:
     spare = shop.post("/keys", json={"role": "viewer"}).json()["id"]
     count = shop.post("/counts", json={})
     assert count.status_code == 201, count.text
+    supplier = shop.post("/suppliers", json={"name": "义乌工厂"})
+    assert supplier.status_code == 201, supplier.text
+    plan = shop.post(f"/skus/{sku['id']}/capacity", json={
+        "supplier_id": supplier.json()["id"],
+        "batches": [{"quantity": 5, "ready_on": "2099-01-01"}]})
+    assert plan.status_code == 201, plan.text
     return {"ids": {"shop_id": shop.id, "product_id": sku["product_id"], "sku_id": sku["id"],
                     "tier": "spot", "count_id": count.json()["id"],
+                    "supplier_id": supplier.json()["id"], "batch_id": _first_batch(plan.json()),
                     "order_id": order.json()["id"], "line_no": 1, "key_id": spare},
             "keys": keys, "other": api.new_shop("别人的店")}
+
+
+def _first_batch(plan: Any) -> int:
+    batches = plan["batches"] if isinstance(plan, dict) else plan
+    return int(batches[0]["id"])
 
 
 def test_every_route_of_the_api_is_in_the_matrix(api: Api) -> None:

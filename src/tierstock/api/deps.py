@@ -54,6 +54,7 @@ class Caller:
     role: str
     key_id: int
     zone: ZoneInfo
+    supplier_id: int | None = None  # a supplier key: the supplier it speaks for
 
     @property
     def actor(self) -> str:
@@ -70,7 +71,7 @@ def get_caller(
                                 field="X-API-Key")
     owner = shops.authenticate(x_api_key, runtime.uow(readonly=True))
     zone = ZoneInfo(load_pack(owner.policy).display_timezone)
-    return Caller(owner.shop_id, owner.role, owner.key_id, zone)
+    return Caller(owner.shop_id, owner.role, owner.key_id, zone, owner.supplier_id)
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]

@@ -8,6 +8,7 @@ from tierstock import __version__
 from tierstock.api import errors, middleware
 from tierstock.api.routers import (
     audit,
+    capacity,
     counts,
     eligibility,
     events,
@@ -39,7 +40,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     errors.install(app)
     middleware.install(app)
     for module in (shops, products, skus, orders, shipments, promises, eligibility, counts,
-                   events, keys, audit):
+                   events, capacity, keys, audit):
         app.include_router(module.router)
 
     mount_workbench(app, runtime)  # /web/: the merchant workbench (Jinja2 + htmx)

@@ -209,6 +209,7 @@ class ProductCardPublic(BaseModel):
 class KeyCreate(Strict):
     role: Literal["owner", "operator", "warehouse", "supplier", "viewer"]
     label: Label = ""
+    supplier_id: RowId | None = Field(None, description="role supplier: its supplier")
 
 
 class KeyPublic(BaseModel):

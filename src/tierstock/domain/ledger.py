@@ -21,6 +21,7 @@ class LedgerKind(StrEnum):
     SALE = "sale"
     CANCEL = "cancel"
     ADJUSTMENT = "adjustment"
+    CAPACITY = "capacity"  # supplier capacity confirmed, revised, declined or received
 
 
 @dataclass(frozen=True)

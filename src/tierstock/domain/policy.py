@@ -128,6 +128,15 @@ class HolidayRules:
 
 
 @dataclass(frozen=True)
+class CapacityRules:
+    """Supplier capacity (产能确认, SPEC §5): ``handling_days`` is the time from a batch
+    arriving to its units being shipped; a presale line covered by a batch promises
+    max(payment + handling, end of the batch's ready day + handling)."""
+
+    handling_days: int
+
+
+@dataclass(frozen=True)
 class PolicyPack:
     name: str
     version: str
@@ -141,3 +150,4 @@ class PolicyPack:
     delays: DelayRules
     eligibility: EligibilityRules
     holidays: HolidayRules
+    capacity: CapacityRules

@@ -37,6 +37,7 @@ from tierstock.domain.errors import DomainError, IdempotencyKeyReusedError
 from tierstock.domain.orders import check_lines
 from tierstock.domain.promises import ship_by
 from tierstock.domain.sales_forms import Tier
+from tierstock.services.capacity import presale_promise
 from tierstock.services.catalogue import shop_policy
 from tierstock.services.orders import (
     OrderPlaced,
@@ -182,6 +183,7 @@ class _Taken:
     sku: Sku
     tier: Tier
     sold_after: int
+    promise: datetime | None = None  # ship-by from a supplier batch (presale lines)
 
 
 def _allocate(cmds: list[PlaceOrder], paid_at: list[datetime], fresh: list[int],
@@ -206,12 +208,15 @@ def _allocate(cmds: list[PlaceOrder], paid_at: list[datetime], fresh: list[int],
             if tier is None:
                 raise short_of(sku, req, 0)
             ship_by(paid_at[i], sku.sales_form, tier, ZoneInfo(policy.display_timezone))
+            promise = presale_promise(uow, sku, tier, req.quantity,
+                                      sold[(sku.id, tier)] + req.quantity, paid_at[i], policy,
+                                      "lines[0].quantity")
         except DomainError as exc:
             outcome.refused[i] = exc
             continue
         available[(sku.id, tier)] -= req.quantity
         sold[(sku.id, tier)] += req.quantity
-        taken.append(_Taken(i, sku, tier, sold[(sku.id, tier)]))
+        taken.append(_Taken(i, sku, tier, sold[(sku.id, tier)], promise))
     return taken
 
 
@@ -234,7 +239,7 @@ def _write(cmds: list[PlaceOrder], paid_at: list[datetime], taken: list[_Taken],
         cmd = cmds[t.index]
         zone = ZoneInfo(shop_policy(uow, cmd.shop_id).display_timezone)
         outcome.sales[t.index] = sale(cmd, order_id, 1, t.sku, t.tier, cmd.lines[0].quantity,
-                                      t.sold_after, paid_at[t.index], zone)
+                                      t.sold_after, paid_at[t.index], zone, promise=t.promise)
     uow.orders.insert_lines_of([(cmds[t.index].shop_id, order_id, outcome.sales[t.index].line)
                                 for t, order_id in zip(taken, order_ids, strict=True)])
     uow.stock.record([outcome.sales[t.index].entry for t in taken])

@@ -28,6 +28,7 @@ class CreateKey:
     role: str
     label: str = ""
     actor: str = "system"
+    supplier_id: int | None = None  # role supplier: the supplier the key speaks for
 
 
 @dataclass(frozen=True)
@@ -42,13 +43,21 @@ def create_key(cmd: CreateKey, uow: UnitOfWork) -> KeyCreated:
                                 field="role")
     if len(cmd.label) > 100:
         raise InvalidValueError("label must be at most 100 characters", field="label")
+    if cmd.supplier_id is not None and cmd.role != Role.SUPPLIER.value:
+        raise InvalidValueError("supplier_id is for keys with role supplier",
+                                field="supplier_id")
     key = new_key()
     with uow:
         get_shop_in(uow, cmd.shop_id)
+        if (cmd.supplier_id is not None
+                and uow.capacity.get_supplier(cmd.shop_id, cmd.supplier_id) is None):
+            raise NotFoundError(f"no supplier {cmd.supplier_id} in this shop",
+                                field="supplier_id")
         now = uow.now()
-        key_id = uow.catalogue.add_api_key(cmd.shop_id, hash_key(key), cmd.role, cmd.label, now)
+        key_id = uow.catalogue.add_api_key(cmd.shop_id, hash_key(key), cmd.role, cmd.label, now,
+                                           cmd.supplier_id)
         audit.record(uow, cmd.shop_id, cmd.actor, "key.created", "api_key", key_id,
-                     {"role": cmd.role, "label": cmd.label})
+                     {"role": cmd.role, "label": cmd.label, "supplier_id": cmd.supplier_id})
         uow.commit()
     return KeyCreated(ApiKeyInfo(key_id, cmd.role, cmd.label, now, None), key)
 

@@ -28,6 +28,7 @@ from tierstock.domain.ledger import LedgerEntry, LedgerKind
 from tierstock.domain.orders import LineRequest, LineStatus, Order, OrderLine, check_lines
 from tierstock.domain.promises import ship_by
 from tierstock.domain.sales_forms import Tier
+from tierstock.services.capacity import presale_promise
 from tierstock.services.catalogue import shop_policy
 from tierstock.store.order_repo import NewLine
 from tierstock.store.uow import UnitOfWork
@@ -90,9 +91,11 @@ class Sale:
 
 
 def sale(cmd: PlaceOrder, order_id: int, line_no: int, sku: Sku, tier: Tier, quantity: int,
-         sold_after: int, paid_at: datetime, zone: ZoneInfo) -> Sale:
-    """The ship-by deadline is fixed here, at payment, from the tier the line took."""
-    deadline = ship_by(paid_at, sku.sales_form, tier, zone)
+         sold_after: int, paid_at: datetime, zone: ZoneInfo, *,
+         promise: datetime | None = None) -> Sale:
+    """The ship-by deadline is fixed here, at payment, from the tier the line took — or
+    ``promise``, from the supplier batch covering a presale line (services/capacity)."""
+    deadline = promise or ship_by(paid_at, sku.sales_form, tier, zone)
     return Sale(
         NewLine(line_no, sku.id, quantity, tier, sku.price_fen, deadline, sold_after),
         LedgerEntry(cmd.shop_id, sku.id, tier, LedgerKind.SALE, 0, quantity, cmd.actor,
@@ -123,8 +126,10 @@ def place_order(cmd: PlaceOrder, uow: UnitOfWork) -> OrderPlaced:
                     break
             else:
                 raise short_of(sku, req, line_no - 1)
+            promise = presale_promise(uow, sku, tier, req.quantity, sold_after, paid_at,
+                                      policy, f"lines[{line_no - 1}].quantity")
             sales.append(sale(cmd, order_id, line_no, sku, tier, req.quantity, sold_after,
-                              paid_at, zone))
+                              paid_at, zone, promise=promise))
         sales.sort(key=lambda x: x.line.line_no)
         uow.orders.insert_lines(cmd.shop_id, order_id, [x.line for x in sales])
         uow.stock.record([x.entry for x in sales])

@@ -22,6 +22,7 @@ class ApiKeyOwner:
     role: str
     policy: str
     key_id: int
+    supplier_id: int | None = None
 
 
 def _sku(row: Row[Any]) -> Sku:
@@ -102,21 +103,24 @@ class CatalogueRepository:
         return Shop(row.id, row.name, row.policy, row.created_at) if row else None
 
     def add_api_key(self, shop_id: int, key_hash: str, role: str, label: str,
-                    at: datetime) -> int:
+                    at: datetime, supplier_id: int | None = None) -> int:
         key_id: int = self.conn.execute(
             insert(api_keys).values(
-                shop_id=shop_id, key_hash=key_hash, role=role, label=label, created_at=at
+                shop_id=shop_id, key_hash=key_hash, role=role, label=label, created_at=at,
+                supplier_id=supplier_id,
             ).returning(api_keys.c.id)
         ).scalar_one()
         return key_id
 
     def key_owner(self, key_hash: str) -> ApiKeyOwner | None:
         row = self.conn.execute(
-            select(api_keys.c.id, api_keys.c.shop_id, api_keys.c.role, shops.c.policy)
+            select(api_keys.c.id, api_keys.c.shop_id, api_keys.c.role, shops.c.policy,
+                   api_keys.c.supplier_id)
             .join(shops, shops.c.id == api_keys.c.shop_id)
             .where(api_keys.c.key_hash == key_hash, api_keys.c.revoked_at.is_(None))
         ).first()
-        return ApiKeyOwner(row.shop_id, row.role, row.policy, row.id) if row else None
+        return (ApiKeyOwner(row.shop_id, row.role, row.policy, row.id, row.supplier_id)
+                if row else None)
 
     # products ---------------------------------------------------------------------
     def add_product(self, shop_id: int, name: str, promises: Iterable[ServicePromise],

@@ -63,6 +63,8 @@ class ApiKeyRow(Base):
     label: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # a supplier key speaks for one supplier of the shop (migration 0006)
+    supplier_id: Mapped[int | None] = mapped_column(Id, nullable=True)
 
 
 class ProductRow(Base):

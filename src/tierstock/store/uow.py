@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, RootTransaction
 from tierstock.domain.errors import IdempotencyKeyReusedError
 from tierstock.domain.idempotency import AnswerPendingError, IdempotencyClaim, Replay
 from tierstock.store.audit_repo import AuditRepository
+from tierstock.store.capacity_repo import CapacityRepository
 from tierstock.store.catalogue_repo import CatalogueRepository
 from tierstock.store.count_repo import CountRepository
 from tierstock.store.eligibility_repo import EligibilityRepository
@@ -70,6 +71,7 @@ class UnitOfWork:
         self.audit = AuditRepository(conn)
         self.idempotency = IdempotencyRepository(conn)
         self.counts = CountRepository(conn)
+        self.capacity = CapacityRepository(conn)
         if self.claim is not None:
             self._claim_or_replay(self.claim)
         return self

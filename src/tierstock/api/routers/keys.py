@@ -21,7 +21,7 @@ def _public(info: keys.ApiKeyInfo, caller: KeyAdmin) -> s.KeyPublic:
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=s.KeyCreated)
 def create_key(body: s.KeyCreate, caller: KeyAdmin, writes: WritesDep) -> s.KeyCreated:
     created = keys.create_key(keys.CreateKey(caller.shop_id, body.role, body.label,
-                                             caller.actor), writes.uow())
+                                             caller.actor, body.supplier_id), writes.uow())
     return s.KeyCreated(**_public(created.info, caller).model_dump(), api_key=created.api_key)
 
 

@@ -1,0 +1,213 @@
+"""`tierstock capacity …` (Typer + Rich) — supplier capacity 产能确认, SPEC §5.
+
+Register in ``cli.py``::
+
+    from tierstock.cli_capacity import capacity_app
+    app.add_typer(capacity_app, name="capacity")
+
+Whoever runs the CLI holds the database, so it acts as the shop's owner: it plans,
+and it confirms, revises or declines for a supplier that has no API key of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from tierstock.api.convert import yuan
+from tierstock.config import Settings
+from tierstock.domain.capacity import AtRiskLine, BatchAction
+from tierstock.domain.errors import DomainError
+from tierstock.policies import load_pack
+from tierstock.services import capacity
+from tierstock.services.runtime import Runtime
+from tierstock.services.shops import get_shop
+
+capacity_app = typer.Typer(help="Supplier capacity 产能确认: suppliers, plans, confirm, "
+                                "receive, promises at risk.", no_args_is_help=True)
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+ACTOR = "cli"
+
+
+def open_runtime() -> Runtime:
+    return Runtime.open(Settings().resolved_database_url())
+
+
+#: How commands get a runtime; tests replace it with one on their own database.
+runtime_factory: Callable[[], Runtime] = open_runtime
+
+ShopOpt = Annotated[int, typer.Option("--shop", help="shop id")]
+SkuOpt = Annotated[int, typer.Option("--sku", help="SKU id", min=1)]
+BatchArg = Annotated[int, typer.Argument(help="batch id", min=1)]
+NoteOpt = Annotated[str, typer.Option(help="why (kept in the batch's history)")]
+
+
+def _guard(fn: Callable[[], None]) -> None:
+    try:
+        fn()
+    except DomainError as exc:
+        err.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
+        raise typer.Exit(1) from None
+
+
+def _zone(runtime: Runtime, shop_id: int) -> ZoneInfo:
+    return ZoneInfo(load_pack(get_shop(shop_id, runtime.uow(readonly=True)).policy)
+                    .display_timezone)
+
+
+def _t(dt: datetime | None, zone: ZoneInfo) -> str:
+    return f"{dt.astimezone(zone):%m-%d %H:%M}" if dt else "—"
+
+
+def _plan(text: str) -> tuple[int, date]:
+    """``500@2026-12-10`` → (500, 10 Dec 2026)."""
+    try:
+        quantity, day = text.split("@")
+        return int(quantity), date.fromisoformat(day)
+    except ValueError:
+        err.print(f"[bold red]error:[/] batch {escape(text)!s} is not QUANTITY@YYYY-MM-DD")
+        raise typer.Exit(1) from None
+
+
+@capacity_app.command("supplier")
+def add_supplier(shop: ShopOpt, name: Annotated[str, typer.Argument(help="supplier name")]
+                 ) -> None:
+    """Add a supplier to the shop."""
+    def run() -> None:
+        made = capacity.create_supplier(shop, name, ACTOR, runtime_factory().uow())
+        out.print(f"supplier {made.id}: {escape(made.name)}")
+    _guard(run)
+
+
+@capacity_app.command("suppliers")
+def list_suppliers(shop: ShopOpt) -> None:
+    """The shop's suppliers."""
+    def run() -> None:
+        table = Table("id", "name")
+        for s in capacity.list_suppliers(shop, runtime_factory().uow(readonly=True)):
+            table.add_row(str(s.id), escape(s.name))
+        out.print(table)
+    _guard(run)
+
+
+@capacity_app.command("propose")
+def propose(shop: ShopOpt, sku: SkuOpt,
+            supplier: Annotated[int, typer.Option(help="supplier id", min=1)],
+            batches: Annotated[list[str], typer.Argument(help="QUANTITY@YYYY-MM-DD …")],
+            note: NoteOpt = "") -> None:
+    """Record what a supplier will deliver and by when (e.g. 500@2026-12-10)."""
+    plans = tuple(_plan(b) for b in batches)
+
+    def run() -> None:
+        made = capacity.propose(capacity.ProposeCapacity(shop, sku, supplier, plans, ACTOR,
+                                                         note), runtime_factory().uow())
+        out.print(f"proposed batches {', '.join(str(b.id) for b in made)} "
+                  "(sellable once the supplier confirms)")
+    _guard(run)
+
+
+@capacity_app.command("list")
+def list_batches(shop: ShopOpt, sku: SkuOpt) -> None:
+    """A SKU's batches: status, promised units, what they add to presale."""
+    def run() -> None:
+        runtime = runtime_factory()
+        got = capacity.sku_capacity(shop, sku, runtime.uow(readonly=True))
+        p = got.presale
+        out.print(f"presale tier: {p.quantity} units, {p.sold} promised, {p.available} "
+                  f"left ({got.unbatched} the merchant's own)")
+        table = Table("batch", "supplier", "quantity", "ready on", "status", "promised",
+                      "in presale", "late")
+        for v in got.batches:
+            b = v.batch
+            table.add_row(str(b.id), str(b.supplier_id), str(b.quantity),
+                          b.ready_on.isoformat(), b.status.value, str(v.promised),
+                          str(b.in_tier), "late" if v.late else "")
+        out.print(table)
+    _guard(run)
+
+
+def _act(shop: int, batch: int, action: BatchAction, note: str,
+         quantity: int | None = None, ready_on: date | None = None) -> None:
+    def run() -> None:
+        runtime = runtime_factory()
+        done = capacity.act(capacity.BatchCommand(shop, batch, action, None, quantity,
+                                                  ready_on, note, ACTOR), runtime.uow())
+        b = done.batch
+        out.print(f"batch {b.id}: {b.status.value}, {b.quantity} by {b.ready_on.isoformat()}"
+                  f", adds {b.in_tier} to presale")
+        if done.moved_to_spot:
+            out.print(f"{done.moved_to_spot} unpromised units moved to spot stock")
+        if done.at_risk:
+            _risk_table(list(done.at_risk), _zone(runtime, shop))
+    _guard(run)
+
+
+@capacity_app.command("confirm")
+def confirm(shop: ShopOpt, batch: BatchArg, note: NoteOpt = "") -> None:
+    """Confirm a batch for an offline supplier: its units become sellable presale."""
+    _act(shop, batch, BatchAction.CONFIRMED, note)
+
+
+@capacity_app.command("revise")
+def revise(shop: ShopOpt, batch: BatchArg,
+           quantity: Annotated[int, typer.Option(help="units", min=1)],
+           ready_on: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"],
+                                                      help="YYYY-MM-DD")],
+           note: NoteOpt = "") -> None:
+    """Revise a batch for an offline supplier (it is then confirmed with the figures)."""
+    _act(shop, batch, BatchAction.REVISED, note, quantity, ready_on.date())
+
+
+@capacity_app.command("decline")
+def decline(shop: ShopOpt, batch: BatchArg, note: NoteOpt = "") -> None:
+    """Decline a batch for an offline supplier: it stops backing presale units."""
+    _act(shop, batch, BatchAction.DECLINED, note)
+
+
+@capacity_app.command("receive")
+def receive(shop: ShopOpt, batch: BatchArg, note: NoteOpt = "") -> None:
+    """The batch arrived: promised units stay promised, the rest becomes spot stock."""
+    _act(shop, batch, BatchAction.RECEIVED, note)
+
+
+def _risk_table(lines: list[AtRiskLine], zone: ZoneInfo) -> None:
+    table = Table("order", "line", "qty", "ship by", "batch", "reason", "can ship",
+                  "exposure ¥", title="promises at risk", title_justify="left")
+    for x in lines:
+        table.add_row(str(x.line.order_id), str(x.line.line_no), str(x.line.quantity),
+                      _t(x.line.ship_by, zone), str(x.batch_id or "—"), x.reason.value,
+                      _t(x.expected_ship, zone), yuan(x.exposure_fen))
+    out.print(table)
+
+
+@capacity_app.command("risk")
+def risk(shop: ShopOpt, sku: SkuOpt,
+         hours: Annotated[int, typer.Option(help="pace over the last N hours", min=1)] = 6,
+         ) -> None:
+    """Promises a late or shrunk batch can no longer keep, and the sales pace."""
+    def run() -> None:
+        runtime = runtime_factory()
+        zone = _zone(runtime, shop)
+        r = capacity.capacity_risk(shop, sku, runtime.uow(readonly=True), hours)
+        p = r.pace
+        out.print(f"pace: {p.units_sold} presale units in {p.hours} h ({p.per_hour:.1f}/h); "
+                  f"{p.remaining} confirmed units left; runs out {_t(p.runs_out_at, zone)}")
+        if r.late_batches:
+            out.print(f"late batches: {', '.join(map(str, r.late_batches))}")
+        if r.revised_down:
+            out.print(f"revised down: {', '.join(map(str, r.revised_down))}")
+        if r.lines:
+            _risk_table(list(r.lines), zone)
+            out.print(f"compensation exposure: ¥{yuan(r.exposure_fen)}")
+        else:
+            out.print("no promises at risk")
+    _guard(run)
