@@ -318,3 +318,26 @@ def test_a_burst_sells_each_confirmed_unit_once_with_its_batchs_promise(
     for ln in lines:
         assert ln.ship_by == _end(NOV28 if ln.tier_sold_after <= 5 else NOV29)
     _ledger_ok(runtime, shop_id)
+
+
+def test_the_product_card_promises_the_next_unit_by_the_batch_that_would_cover_it(
+    runtime,
+) -> None:
+    from tierstock.services.card import product_card
+
+    shop_id, sku_id, factory = _setup(runtime)
+    a, b = _plan(runtime, shop_id, sku_id, factory, (1, NOV28), (2, NOV29))
+    _confirm(runtime, shop_id, a, b)
+    with runtime.uow(readonly=True) as uow:
+        product_id = uow.catalogue.get_sku(shop_id, sku_id).product_id
+
+    def next_unit():  # type: ignore[no-untyped-def]
+        return product_card(shop_id, product_id, runtime.uow(readonly=True)).skus[0].next_unit
+
+    assert next_unit().ship_by == _end(NOV28)
+    assert next_unit().text_zh == f"{_end(NOV28).astimezone(SH).month}月" \
+                                  f"{_end(NOV28).astimezone(SH).day}日前发货"
+    _buy(runtime, shop_id, sku_id)
+    assert next_unit().ship_by == _end(NOV29)
+    _buy(runtime, shop_id, sku_id, 2)
+    assert next_unit().text_en == "sold out"

@@ -56,19 +56,22 @@ MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct
 
 
 def buyer_promise(
-    spec: SalesFormSpec, tier: Tier | None, now: datetime, zone: ZoneInfo
+    spec: SalesFormSpec, tier: Tier | None, now: datetime, zone: ZoneInfo,
+    deadline: datetime | None = None,
 ) -> BuyerPromise:
     """The promise for a unit bought ``now`` from ``tier`` (``None``: nothing left).
 
     Spot reads "ships within 48 h"; presale reads "ships by 5 Dec" with the local date
-    of the deadline a buyer paying now would get.
+    of the deadline a buyer paying now would get — the form's own rule, or ``deadline``
+    when a supplier batch decides it (SPEC §5).
     """
     if tier is None:
         return SOLD_OUT
-    try:
-        deadline = ship_by(now, spec, tier, zone)
-    except PresaleEndedError:
-        return SOLD_OUT
+    if deadline is None:
+        try:
+            deadline = ship_by(now, spec, tier, zone)
+        except PresaleEndedError:
+            return SOLD_OUT
     if tier is Tier.SPOT:
         hours = spec.spot_window_hours
         return BuyerPromise(tier, deadline, f"ships within {hours} h", f"{hours}小时内发货")

@@ -10,7 +10,11 @@ from zoneinfo import ZoneInfo
 
 from tierstock.domain.allocation import TierStock, choose_tier
 from tierstock.domain.catalogue import Product, Sku
+from tierstock.domain.errors import DomainError
+from tierstock.domain.policy import PolicyPack
 from tierstock.domain.promises import BuyerPromise, buyer_promise
+from tierstock.domain.sales_forms import Tier
+from tierstock.services.capacity import presale_promise
 from tierstock.services.catalogue import require_product, shop_policy
 from tierstock.store.uow import UnitOfWork
 
@@ -40,11 +44,21 @@ def product_card(shop_id: int, product_id: int, uow: UnitOfWork) -> ProductCard:
         skus = uow.catalogue.skus_of_product(product.id)
         stock = uow.stock.tiers(s.id for s in skus)
         now = uow.now()
-    zone = ZoneInfo(policy.display_timezone)
-    cards = []
-    for sku in skus:
-        held = stock.get(sku.id, {})
-        tiers = tuple(held[t] for t in sku.sales_form.tiers if t in held)
-        next_tier = choose_tier(1, sku.sales_form.tiers, {t.tier: t.available for t in tiers})
-        cards.append(SkuCard(sku, tiers, buyer_promise(sku.sales_form, next_tier, now, zone)))
+        zone = ZoneInfo(policy.display_timezone)
+        cards = [_sku_card(uow, sku, stock.get(sku.id, {}), now, policy, zone) for sku in skus]
     return ProductCard(product, tuple(cards), now)
+
+
+def _sku_card(uow: UnitOfWork, sku: Sku, held: dict[Tier, TierStock], now: datetime,
+              policy: PolicyPack, zone: ZoneInfo) -> SkuCard:
+    """The next unit's promise: its tier, and for presale the batch that would cover it."""
+    tiers = tuple(held[t] for t in sku.sales_form.tiers if t in held)
+    next_tier = choose_tier(1, sku.sales_form.tiers, {t.tier: t.available for t in tiers})
+    deadline = None
+    if next_tier is Tier.PRESALE:
+        try:
+            deadline = presale_promise(uow, sku, next_tier, 1, held[next_tier].sold + 1, now,
+                                       policy)
+        except DomainError:  # no batch can keep a promise inside the window right now
+            next_tier = None
+    return SkuCard(sku, tiers, buyer_promise(sku.sales_form, next_tier, now, zone, deadline))
