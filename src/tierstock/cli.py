@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tierstock.cli_capacity import capacity_app
 from tierstock.cli_counts import count_app, events_app
+from tierstock.cli_plan import plan_app
 from tierstock.cli_promises import eligibility_app, promises_app, shipments_app
 from tierstock.config import Settings
 from tierstock.domain.access import Role
@@ -48,6 +49,7 @@ app.add_typer(shipments_app, name="ship")
 app.add_typer(count_app, name="count")
 app.add_typer(events_app, name="events")
 app.add_typer(capacity_app, name="capacity")
+app.add_typer(plan_app, name="plan")
 
 # soft_wrap: never break a line at the terminal width (pipes and logs read whole lines)
 out = Console(soft_wrap=True)

@@ -86,6 +86,8 @@ ENDPOINTS = [
              {"quantity": 2, "ready_on": "2099-01-02"}),
     Endpoint("POST", "/capacity/{batch_id}/decline", Permission.CAPACITY),
     Endpoint("POST", "/capacity/{batch_id}/receive", Permission.STOCK),
+    Endpoint("POST", "/plans", Permission.READ,
+             {"sales_form": FORM, "price_fen": 100, "spot_quantity": 1, "buyers": 1}, False),
     Endpoint("GET", "/keys", Permission.KEYS, names_object=False),
     Endpoint("POST", "/keys", Permission.KEYS, {"role": "viewer"}, False),
     Endpoint("DELETE", "/keys/{key_id}", Permission.KEYS),
@@ -93,7 +95,7 @@ ENDPOINTS = [
     Endpoint("GET", "/audit/export.csv", Permission.READ, names_object=False),
 ]
 SHOP_SCOPED = ("/shops/", "/products", "/skus", "/orders", "/promises", "/counts", "/events",
-               "/suppliers", "/supplier/", "/capacity/", "/keys", "/audit")
+               "/suppliers", "/supplier/", "/capacity/", "/plans", "/keys", "/audit")
 
 
 def _call(client: httpx.Client, ep: Endpoint, key: str, ids: dict[str, Any]) -> httpx.Response:

@@ -14,6 +14,7 @@ from tierstock.api.routers import (
     events,
     keys,
     orders,
+    plans,
     products,
     promises,
     shipments,
@@ -40,7 +41,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     errors.install(app)
     middleware.install(app)
     for module in (shops, products, skus, orders, shipments, promises, eligibility, counts,
-                   events, capacity, keys, audit):
+                   events, capacity, plans, keys, audit):
         app.include_router(module.router)
 
     mount_workbench(app, runtime)  # /web/: the merchant workbench (Jinja2 + htmx)

@@ -1,0 +1,184 @@
+"""`tierstock plan …` — simulate a live session before it starts (SPEC §8).
+
+Register in ``cli.py``::
+
+    from tierstock.cli_plan import plan_app
+    app.add_typer(plan_app, name="plan")
+
+Example: ``tierstock plan --shop 1 --sku 7 --buyers 5000 --curve spike --minutes 90
+--quantity 1:6 --quantity 2:3 --batch 500@2026-12-01 --slip-days 3 --seed 7``.
+Every refusal prints one line on stderr and exits 1; nothing is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tierstock.config import Settings
+from tierstock.domain.compensation import yuan
+from tierstock.domain.eligibility import ShareCount, percent
+from tierstock.domain.errors import DomainError
+from tierstock.domain.planner import MINUTE, MinutePoint
+from tierstock.domain.sales_forms import SalesForm, SalesFormSpec
+from tierstock.services import planner
+from tierstock.services.runtime import Runtime
+
+plan_app = typer.Typer(help="Simulate a live session: sell-out, promises, share, risk "
+                            "(SPEC §8).", invoke_without_command=True)
+
+out = Console()
+err = Console(stderr=True)
+
+
+def open_runtime() -> Runtime:
+    return Runtime.open(Settings().resolved_database_url())
+
+
+#: How the command gets a runtime; tests replace it with one on their own database.
+runtime_factory: Callable[[], Runtime] = open_runtime
+
+Many = Annotated[list[str] | None, typer.Option()]
+A = TypeVar("A")
+B = TypeVar("B")
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(1)
+
+
+def _pairs(values: list[str] | None, sep: str, what: str, first: Callable[[str], A],
+           second: Callable[[str], B]) -> list[tuple[A, B]]:
+    """``A<sep>B`` option values, each part converted; a bad one is a readable error."""
+    pairs = []
+    for v in values or []:
+        left, found, right = v.partition(sep)
+        try:
+            if not found:
+                raise ValueError
+            pairs.append((first(left.strip()), second(right.strip())))
+        except ValueError:
+            raise _fail(f"{what} {v!r}: expected {what.upper()}{sep}…") from None
+    return pairs
+
+
+def _form(form: SalesForm | None, spot_window: int | None, presale_days: int | None,
+          presale_ship_by: datetime | None) -> SalesFormSpec | None:
+    if form is None:
+        return None
+    return SalesFormSpec(form, spot_window_hours=spot_window, presale_days=presale_days,
+                         presale_ship_by=presale_ship_by.date() if presale_ship_by else None)
+
+
+@plan_app.callback()
+def plan(
+    shop: Annotated[int, typer.Option("--shop", help="shop id")],
+    sku: Annotated[int | None, typer.Option(help="SKU whose form, price and stock to use")]
+    = None,
+    form: Annotated[SalesForm | None, typer.Option(help="sales form (without --sku)")] = None,
+    spot_window: Annotated[int | None, typer.Option(help="spot window, hours")] = None,
+    presale_days: Annotated[int | None, typer.Option(help="presale window, days")] = None,
+    presale_ship_by: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"])] = None,
+    price_fen: Annotated[int | None, typer.Option(help="unit price in fen")] = None,
+    spot: Annotated[int | None, typer.Option(help="spot units (default: the SKU's)")] = None,
+    batch: Many = None,
+    buyers: Annotated[int | None, typer.Option(help="expected buyers")] = None,
+    minutes: Annotated[int, typer.Option(help="session length")] = 120,
+    curve: Annotated[str | None, typer.Option(help="flat, spike or ramp")] = None,
+    point: Many = None,
+    quantity: Many = None,
+    order_log: Annotated[Path | None, typer.Option(help="CSV of a past session: time, "
+                                                        "quantity", exists=True)] = None,
+    seed: Annotated[int, typer.Option(min=0)] = 0,
+    starts_at: Annotated[datetime | None, typer.Option(help="local time if no offset")]
+    = None,
+    slip_days: Annotated[int, typer.Option(min=0, max=365)] = 0,
+    spot_lines: Annotated[int | None, typer.Option(help="spot lines in the window")] = None,
+    paid_lines: Annotated[int | None, typer.Option(help="paid lines in the window")] = None,
+    rows: Annotated[int, typer.Option(min=1, max=1_440, help="burn-down rows shown")] = 12,
+) -> None:
+    """Simulate the session. Repeat --batch QTY@YYYY-MM-DD for confirmed capacity,
+    --point MINUTE:SHARE for a curve, --quantity Q:WEIGHT for the quantity mix."""
+    batches = _pairs(batch, "@", "batch", int, date.fromisoformat)
+    points = _pairs(point, ":", "point", int, float)
+    sizes = _pairs(quantity, ":", "quantity", int, int)
+    try:
+        log = (planner.parse_order_log(order_log.read_text(encoding="utf-8-sig"))
+               if order_log else None)
+        cmd = planner.PlanLive(
+            shop_id=shop, sku_id=sku,
+            sales_form=_form(form, spot_window, presale_days, presale_ship_by),
+            price_fen=price_fen, spot_quantity=spot,
+            batches=tuple(planner.BatchIn(q, d) for q, d in batches) if batch else None,
+            buyers=buyers, duration_minutes=minutes, curve_shape=curve,
+            curve_points=tuple(points), quantities=tuple(sizes) or ((1, 1),),
+            order_log=log, seed=seed, starts_at=starts_at, slip_days=slip_days,
+            spot_lines=spot_lines, paid_lines=paid_lines)
+        result = planner.plan_live(cmd, runtime_factory().uow(readonly=True))
+    except DomainError as exc:
+        raise _fail(exc.message) from None
+    _print(result, rows)
+
+
+def _t(r: planner.LivePlan, minute: int | None) -> str:
+    if minute is None:
+        return "never"
+    return f"minute {minute} ({r.input.starts_at.astimezone(r.zone) + minute * MINUTE:%H:%M})"
+
+
+def _share(x: ShareCount) -> str:
+    return f"{percent(x.share_bp)} ({x.spot_lines}/{x.paid_lines})"
+
+
+def _print(r: planner.LivePlan, rows: int) -> None:
+    p = r.plan
+    summary = Table(title=f"Live plan, shop {r.shop_id}, seed {r.seed}, from "
+                          f"{r.input.starts_at.astimezone(r.zone):%Y-%m-%d %H:%M} "
+                          f"({r.zone.key})", show_header=False)
+    summary.add_row("buyers", f"{p.buyers:,}")
+    summary.add_row("spot", f"{p.spot_lines:,} lines, {p.spot_units:,} units; sold out "
+                            f"{_t(r, p.spot_sold_out_minute)}")
+    summary.add_row("presale", f"{p.presale_lines:,} lines, {p.presale_units:,} units; "
+                               f"capacity gone {_t(r, p.capacity_sold_out_minute)}")
+    summary.add_row("refused", f"{p.refused_buyers:,} buyers, {p.refused_units:,} units")
+    verdict = "[green]eligible[/]" if p.eligible_after else "[bold red]not eligible[/]"
+    summary.add_row("spot share", f"{_share(p.share_before)} → {_share(p.share_after)}, "
+                                  f"minimum {percent(r.rules.min_spot_share_bp)}: {verdict}")
+    needed = "no spot quantity is enough" if p.spot_needed is None else f"{p.spot_needed:,}"
+    summary.add_row("spot needed", needed)
+    summary.add_row(f"slip {p.slip_days} d", f"{yuan(p.compensation_at_risk_fen)} at risk")
+    out.print(summary)
+    promises = Table(title="Promises")
+    for col in ("tier", "ship by", "lines", "units"):
+        promises.add_column(col)
+    for x in p.promises:
+        promises.add_row(x.tier.value, x.ship_by_date.isoformat(), f"{x.lines:,}",
+                         f"{x.units:,}")
+    out.print(promises)
+    risks = Table(title=f"If a batch slips {p.slip_days} days")
+    for col in ("batch", "ready", "units", "late", "unshipped", "compensation"):
+        risks.add_column(col)
+    for b in p.risks:
+        risks.add_row(str(b.index), f"{b.ready_at.astimezone(r.zone):%Y-%m-%d}",
+                      f"{b.units:,}/{b.quantity:,}", f"{b.late_lines:,}",
+                      f"{b.unshipped_lines:,}", yuan(b.compensation_fen))
+    out.print(risks)
+    _burn_down(p.series, rows)
+
+
+def _burn_down(series: tuple[MinutePoint, ...], rows: int) -> None:
+    table = Table(title="Burn-down")
+    for col in ("minute", "buyers", "orders", "refused", "spot left", "presale left"):
+        table.add_column(col, justify="right")
+    step = max(1, -(-len(series) // rows))
+    for x in series[::step]:
+        table.add_row(str(x.minute), f"{x.buyers:,}", f"{x.lines:,}", f"{x.refused:,}",
+                      f"{x.spot_left:,}", f"{x.presale_left:,}")
+    out.print(table)
