@@ -29,8 +29,9 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-bench: install
+bench: install           ## the hot-SKU benchmark (README: Benchmarks); wrk drives HTTP
 	scripts/ensure-services.sh
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
 	$(BIN)/python -m bench.hot_sku
 
 clean:
