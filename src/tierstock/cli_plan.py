@@ -104,7 +104,9 @@ def plan(
     paid_lines: Annotated[int | None, typer.Option(help="paid lines in the window")] = None,
     rows: Annotated[int, typer.Option(min=1, max=1_440, help="burn-down rows shown")] = 12,
 ) -> None:
-    """Simulate the session. Repeat --batch QTY@YYYY-MM-DD for confirmed capacity,
+    """Simulate the session as the live order path would serve it. With --sku the
+    presale is the SKU's own (unbatched units, then confirmed supplier batches by ready
+    day); repeat --batch QTY@YYYY-MM-DD to try other confirmed capacity instead,
     --point MINUTE:SHARE for a curve, --quantity Q:WEIGHT for the quantity mix."""
     batches = _pairs(batch, "@", "batch", int, date.fromisoformat)
     points = _pairs(point, ":", "point", int, float)
@@ -147,7 +149,9 @@ def _print(r: planner.LivePlan, rows: int) -> None:
                             f"{_t(r, p.spot_sold_out_minute)}")
     summary.add_row("presale", f"{p.presale_lines:,} lines, {p.presale_units:,} units; "
                                f"capacity gone {_t(r, p.capacity_sold_out_minute)}")
-    summary.add_row("refused", f"{p.refused_buyers:,} buyers, {p.refused_units:,} units")
+    why = ", ".join(f"{reason.value} {n:,}" for reason, n in p.refusals)
+    summary.add_row("refused", f"{p.refused_buyers:,} buyers, {p.refused_units:,} units"
+                               + (f" ({why})" if why else ""))
     verdict = "[green]eligible[/]" if p.eligible_after else "[bold red]not eligible[/]"
     summary.add_row("spot share", f"{_share(p.share_before)} → {_share(p.share_after)}, "
                                   f"minimum {percent(r.rules.min_spot_share_bp)}: {verdict}")
@@ -163,10 +167,12 @@ def _print(r: planner.LivePlan, rows: int) -> None:
                          f"{x.units:,}")
     out.print(promises)
     risks = Table(title=f"If a batch slips {p.slip_days} days")
-    for col in ("batch", "ready", "units", "late", "unshipped", "compensation"):
+    for col in ("batch", "ready", "promised before", "session units", "late", "unshipped",
+                "compensation"):
         risks.add_column(col)
     for b in p.risks:
-        risks.add_row(str(b.index), f"{b.ready_at.astimezone(r.zone):%Y-%m-%d}",
+        name = str(b.index) if b.batch_id is None else f"#{b.batch_id}"
+        risks.add_row(name, b.ready_on.isoformat(), f"{b.promised_before:,}",
                       f"{b.units:,}/{b.quantity:,}", f"{b.late_lines:,}",
                       f"{b.unshipped_lines:,}", yuan(b.compensation_fen))
     out.print(risks)

@@ -1,21 +1,29 @@
 """Live-burst planner (直播备货推演): simulate a live session before it starts — SPEC §8.
 
-Given spot stock, confirmed capacity batches, the SKU's sales form and an expected burst,
-the planner replays the session minute by minute with the rules the live system uses:
-each line takes a tier by :func:`~tierstock.domain.allocation.choose_tier`, its deadline
-comes from :func:`~tierstock.domain.promises.ship_by`, a slipped batch is priced with
-:func:`~tierstock.domain.compensation.owed_fen`, and the spot-order share afterwards is
-judged by :func:`~tierstock.domain.eligibility.judge`. Nothing here re-states a rule.
+Given spot stock, the presale tier with its supplier batches, the SKU's sales form and an
+expected burst, the planner replays the session minute by minute exactly as the order
+hot path (``services.orders.place_order``) would serve it, reusing its rules rather than
+re-stating them: each line takes the first tier that holds it whole
+(:func:`~tierstock.domain.allocation.choose_tier`); a spot line's deadline comes from
+:func:`~tierstock.domain.promises.ship_by`; a presale line's from
+:func:`~tierstock.domain.capacity.presale_ship_by` on the live unit order
+(:func:`~tierstock.domain.capacity.layout_of`: the merchant's unbatched units first, then
+confirmed batches by ready date), so the batch covering the line's *last* unit gives its
+promise and a line that batch cannot ship inside the presale window is refused (nothing
+allocated, as the live transaction rolls back). A slipped batch is priced with
+:func:`~tierstock.domain.capacity.expected_ship` and
+:func:`~tierstock.domain.compensation.owed_fen`; the spot-order share afterwards is judged
+by :func:`~tierstock.domain.eligibility.judge`.
 
-Model (assumptions, SPEC §5 and DESIGN "every sellable unit sits in a batch"):
+Model (assumptions, SPEC §5, §8):
 - The clock ticks in minutes: every buyer of minute ``m`` pays at ``starts_at + m``;
-  within a minute buyers pay in arrival order (the burst: :mod:`tierstock.domain.burst`).
-- A presale line is covered by the earliest-ready batch that holds its whole quantity
-  and is ready by the line's deadline; the presale tier holds a line if such a batch
-  exists. A batch ready after a line's deadline cannot cover that line (no promise is
-  made that is already broken).
-- A batch that slips ships its lines when it arrives: a line whose deadline is then
-  missed owes *late* compensation, or *unshipped* once past the pack's grace period.
+  within a minute buyers pay in arrival order (the burst: :mod:`tierstock.domain.burst`),
+  each in its own order of one line.
+- A batch slipping ``slip_days`` arrives on ``ready_on + slip_days``; its session lines
+  whose promise the slipped batch can no longer keep owe *late* compensation, or
+  *unshipped* once past the pack's grace period. Each batch is slipped alone; unbatched
+  units and received batches do not slip; lines promised before the session are not
+  counted (the capacity risk report covers them).
 - The spot-order share after the session adds the session's lines to the shop's
   current window (nothing ages out during a session).
 """
@@ -25,13 +33,23 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
 from itertools import accumulate
 from zoneinfo import ZoneInfo
 
 from tierstock.domain.allocation import choose_tier
 from tierstock.domain.burst import Arrivals
+from tierstock.domain.capacity import (
+    BatchStatus,
+    CapacityBatch,
+    CapacityBeyondWindowError,
+    CapacityLayout,
+    expected_ship,
+    layout_of,
+    presale_ship_by,
+)
 from tierstock.domain.compensation import CompensationKind, owed_fen
 from tierstock.domain.eligibility import ShareCount, judge
 from tierstock.domain.errors import InvalidValueError, PresaleEndedError
@@ -40,14 +58,42 @@ from tierstock.domain.promises import ship_by
 from tierstock.domain.sales_forms import SalesFormSpec, Tier
 
 MINUTE = timedelta(minutes=1)
+_WHAT_IF_CREATED = datetime(2000, 1, 1, tzinfo=UTC)  # what-if batches were made by no one
+
+
+class RefusalReason(StrEnum):
+    """Why the live system would refuse a buyer (the error the order would get)."""
+
+    SOLD_OUT = "sold_out"  # no tier holds the whole line (insufficient_stock)
+    CAPACITY_EXHAUSTED = "capacity_exhausted"  # presale units no confirmed batch backs
+    BEYOND_WINDOW = "capacity_beyond_window"  # its batch ships after the presale window
+    PRESALE_ENDED = "presale_ended"  # a fixed-date presale already over
 
 
 @dataclass(frozen=True)
-class CapacityBatch:
-    """Confirmed capacity (产能): ``quantity`` units that can ship from ``ready_at``."""
+class PresaleStock:
+    """The presale tier as the hot path finds it when the session starts: its
+    ``quantity`` and ``sold`` figures and the SKU's supplier batches (as stored: the
+    layout keeps only those backing units). Units sell in the order of
+    :func:`~tierstock.domain.capacity.layout_of`; position ``sold + 1`` is the next."""
 
-    quantity: int
-    ready_at: datetime
+    quantity: int = 0
+    sold: int = 0
+    batches: tuple[CapacityBatch, ...] = ()
+    stored: bool = False  # the batches are the store's (their ids mean something)
+
+    @property
+    def layout(self) -> CapacityLayout:
+        return layout_of(self.quantity, self.batches)
+
+
+def what_if(batches: Sequence[tuple[int, date]], unbatched: int = 0) -> PresaleStock:
+    """Presale as given in a plan request: confirmed batches (quantity, ready day) with
+    nothing promised yet, after ``unbatched`` units of the merchant's own. A batch's id
+    is its index, so equal ready days keep the request's order."""
+    made = tuple(CapacityBatch(i, 0, 0, 0, q, day, BatchStatus.CONFIRMED, q,
+                               _WHAT_IF_CREATED) for i, (q, day) in enumerate(batches))
+    return PresaleStock(unbatched + sum(q for q, _ in batches), 0, made)
 
 
 @dataclass(frozen=True)
@@ -55,7 +101,7 @@ class PlanInput:
     starts_at: datetime
     sales_form: SalesFormSpec
     spot_quantity: int
-    batches: tuple[CapacityBatch, ...]
+    presale: PresaleStock
     arrivals: Arrivals
     price_fen: int
     share_before: ShareCount
@@ -74,7 +120,8 @@ class PromiseCount:
 
 @dataclass(frozen=True)
 class MinutePoint:
-    """One minute of the session, for the burn-down chart (remaining = end of minute)."""
+    """One minute of the session, for the burn-down chart (remaining = end of minute;
+    ``presale_left``: presale units a confirmed batch or the merchant still backs)."""
 
     minute: int
     buyers: int
@@ -88,11 +135,15 @@ class MinutePoint:
 
 @dataclass(frozen=True)
 class BatchRisk:
-    """What one batch slipping by ``slip_days`` breaks, and what it would cost."""
+    """What one confirmed batch slipping by ``slip_days`` breaks among the session's
+    lines it covers, and what it would cost. ``index``: the batch's place in
+    ``PresaleStock.batches``; ``promised_before``: its units promised before."""
 
     index: int
-    ready_at: datetime
+    batch_id: int | None
+    ready_on: date
     quantity: int
+    promised_before: int
     lines: int
     units: int
     late_lines: int
@@ -119,6 +170,7 @@ class Plan:
     slip_days: int
     risks: tuple[BatchRisk, ...]
     spot_needed: int | None  # least spot quantity keeping the share eligible, if any
+    refusals: tuple[tuple[RefusalReason, int], ...] = ()  # buyers refused, by reason
 
     @property
     def compensation_at_risk_fen(self) -> int:
@@ -138,61 +190,68 @@ class _Run:
     capacity_sold_out: int | None = None
 
 
-def _deadline(paid_at: datetime, spec: SalesFormSpec, tier: Tier,
-              zone: ZoneInfo) -> datetime | None:
-    if tier not in spec.tiers:
-        return None
-    try:
-        return ship_by(paid_at, spec, tier, zone)
-    except PresaleEndedError:
-        return None
+#: A slot's answer for one minute: the promise, or why a line ending in it is refused.
+Verdict = datetime | RefusalReason
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Prepared:
     """What every replay of one input shares: prefix sums of the quantities, the
-    deadlines of each minute and the batches (by position in ``order``, earliest ready
-    first) that are ready by each minute's presale deadline."""
+    buyers' indexes per quantity, the presale unit order and, per minute (computed
+    when first needed), the spot deadline and each slot's verdict."""
 
+    inp: PlanInput
     zone: ZoneInfo
+    handling_days: int
     prefix: list[int]
-    smallest: int
-    largest: int
-    order: list[int]
-    deadlines: list[dict[Tier, datetime | None]]
-    usable: list[tuple[int, ...]]
     positions: list[tuple[int, list[int]]]  # each quantity, ascending: its buyers' indexes
+    layout: CapacityLayout
+    cache: dict[int, tuple[datetime | None, tuple[Verdict, ...]]] = field(
+        default_factory=dict)
+
+    def minute(self, m: int) -> tuple[datetime | None, tuple[Verdict, ...]]:
+        if m not in self.cache:
+            self.cache[m] = self._judge(self.inp.starts_at + m * MINUTE)
+        return self.cache[m]
+
+    def _judge(self, paid_at: datetime) -> tuple[datetime | None, tuple[Verdict, ...]]:
+        spec = self.inp.sales_form
+        spot = ship_by(paid_at, spec, Tier.SPOT, self.zone) if Tier.SPOT in spec.tiers \
+            else None
+        verdicts: list[Verdict] = []
+        if Tier.PRESALE in spec.tiers:
+            for slot in self.layout.slots:
+                try:
+                    verdicts.append(presale_ship_by(self.layout, slot.end, 1, paid_at, spec,
+                                                    self.handling_days, self.zone))
+                except CapacityBeyondWindowError:
+                    verdicts.append(RefusalReason.BEYOND_WINDOW)
+                except PresaleEndedError:
+                    verdicts.append(RefusalReason.PRESALE_ENDED)
+        return spot, tuple(verdicts)
 
 
 def _prepare(inp: PlanInput, pack: PolicyPack) -> _Prepared:
-    zone = ZoneInfo(pack.display_timezone)
-    qs, batches = inp.arrivals.quantities, inp.batches
-    order = sorted(range(len(batches)), key=lambda i: (batches[i].ready_at, i))
-    deadlines, usable = [], []
-    for minute in range(len(inp.arrivals.per_minute)):
-        paid_at = inp.starts_at + minute * MINUTE
-        by = {t: _deadline(paid_at, inp.sales_form, t, zone) for t in Tier}
-        presale_by = by[Tier.PRESALE]
-        deadlines.append(by)
-        usable.append(tuple(k for k, b in enumerate(order) if presale_by is not None
-                            and batches[b].ready_at <= presale_by))
+    qs = inp.arrivals.quantities
     positions: dict[int, list[int]] = {}
     for index, q in enumerate(qs):
         positions.setdefault(q, []).append(index)
-    return _Prepared(zone, list(accumulate(qs, initial=0)), min(qs, default=1),
-                     max(qs, default=1), order, deadlines, usable, sorted(positions.items()))
+    return _Prepared(inp, ZoneInfo(pack.display_timezone), pack.capacity.handling_days,
+                     list(accumulate(qs, initial=0)), sorted(positions.items()),
+                     inp.presale.layout)
 
 
 class _Session:
     """One replay of the session with ``spot_quantity`` spot units.
 
-    Buyers are taken one by one through ``choose_tier``, except for runs where the rule
-    gives every buyer of the run the same answer: buyers wanting more than any tier
-    holds (refused), buyers all fitting spot, or buyers too big for spot all fitting one
-    presale batch (the earliest usable one, holding even the largest quantity). Those
-    runs are settled at once with prefix sums and, per quantity, the sorted indexes of
-    the buyers wanting it; a session costs about one step per minute and per change of
-    state, not one per buyer. ``test_planner`` checks it against buyer-by-buyer.
+    Buyers could be taken one by one (``_one``: the hot path's steps for one line), but
+    runs where every buyer of the run gets the same kind of answer are settled at once
+    with prefix sums: buyers whose cumulative units fit spot; buyers too big for spot
+    whose cumulative units stay inside the run of presale slots that promise this
+    minute; buyers too big for spot that the presale tier refuses (their last unit would
+    fall past that run, short of the next slot that promises). A session costs about one
+    step per minute and per change of state, not one per buyer. ``test_planner`` checks
+    it against buyer-by-buyer placement.
     """
 
     def __init__(self, inp: PlanInput, prep: _Prepared, spot_quantity: int, *,
@@ -200,24 +259,30 @@ class _Session:
         self.inp, self.prep, self.prefix, self.detail = inp, prep, prep.prefix, detail
         self.zone = prep.zone
         self.tiers, self.qs = inp.sales_form.tiers, inp.arrivals.quantities
-        self.order = prep.order
-        self.left = [inp.batches[i].quantity for i in self.order]
-        self.capacity = sum(self.left)
+        self.slots = prep.layout.slots
+        self.has_presale = Tier.PRESALE in self.tiers
+        self.quantity = inp.presale.quantity if self.has_presale else 0
+        self.sold = min(inp.presale.sold, self.quantity)
+        self.backed = min(self.quantity, prep.layout.covered)
         self.spot_left = spot_quantity if Tier.SPOT in self.tiers else 0
-        self.smallest, self.largest = prep.smallest, prep.largest
         self.run = _Run(
             spot_sold_out=0 if Tier.SPOT in self.tiers and self.spot_left == 0 else None,
-            capacity_sold_out=0 if Tier.PRESALE in self.tiers and self.capacity == 0 else None)
+            capacity_sold_out=0 if self.has_presale and self._presale_left() == 0 else None)
         self.promised: Counter[tuple[Tier, date, int]] = Counter()
-        self.covered: Counter[tuple[int, int, int]] = Counter()
+        self.covered: Counter[tuple[int, int, int]] = Counter()  # (slot, minute, q)
+        self.reasons: Counter[RefusalReason] = Counter()
         self.series: list[MinutePoint] = []
         self.i = 0
-        self.usable: Sequence[int] = ()
-        self.by: dict[Tier, datetime | None] = {}
+        self.spot_by: datetime | None = None
+        self.verdicts: tuple[Verdict, ...] = ()
+
+    def _presale_left(self) -> int:
+        return max(0, self.backed - self.sold)
 
     def play(self) -> _Session:
         for minute, arriving in enumerate(self.inp.arrivals.per_minute):
-            self.by, self.usable = self.prep.deadlines[minute], self.prep.usable[minute]
+            if arriving:
+                self.spot_by, self.verdicts = self.prep.minute(minute)
             r = self.run
             before = (r.spot_units, r.presale_units, r.refused_buyers)
             end = self.i + arriving
@@ -227,44 +292,80 @@ class _Session:
                 refused = r.refused_buyers - before[2]
                 self.series.append(MinutePoint(
                     minute, arriving, arriving - refused, r.spot_units - before[0],
-                    r.presale_units - before[1], refused, self.spot_left, self.capacity))
+                    r.presale_units - before[1], refused, self.spot_left,
+                    self._presale_left()))
         return self
 
-    def _available(self) -> dict[Tier, int]:
-        hold = max((self.left[k] for k in self.usable), default=0)
-        return {Tier.SPOT: self.spot_left, Tier.PRESALE: hold}
+    # the presale tier this minute ---------------------------------------------------
+    def _slot_at(self, position: int) -> int | None:
+        """Index of the slot holding unit ``position`` (the layout's ``covering``)."""
+        slot = self.prep.layout.covering(position)
+        return None if slot is None else self.slots.index(slot)
 
+    def _verdict(self, position: int) -> Verdict:
+        """What the hot path answers a presale line whose last unit is ``position``."""
+        if position > self.quantity:
+            return RefusalReason.SOLD_OUT  # the tier's take fails
+        k = self._slot_at(position)
+        return RefusalReason.CAPACITY_EXHAUSTED if k is None else self.verdicts[k]
+
+    def _room(self) -> tuple[int, int]:
+        """Units sellable from ``sold`` on, all inside slots that promise this minute,
+        and the distance to the next promising unit beyond them (``2**62``: none)."""
+        none = 2**62
+        if not self.has_presale:
+            return 0, none
+        position, end = self.sold + 1, self.sold
+        for k, slot in enumerate(self.slots):
+            if slot.end < position:
+                continue
+            if isinstance(self.verdicts[k], RefusalReason):
+                break
+            end = slot.end
+        end = max(self.sold, min(end, self.backed))  # sold may lie past all capacity
+        far = none
+        for k, slot in enumerate(self.slots):
+            if slot.end > end and not isinstance(self.verdicts[k], RefusalReason):
+                start = max(slot.start, end) + 1
+                if start <= self.quantity:
+                    far = start - self.sold
+                break
+        return end - self.sold, far
+
+    # one step -------------------------------------------------------------------------
     def _step(self, minute: int, end: int) -> None:
-        available = self._available()
-        cap = max(available[t] for t in self.tiers)
-        fits = self.i if cap >= self.largest else self._next_within(cap, end)
-        if fits > self.i:  # buyers no tier can hold: refused, up to the next that fits
-            self._refuse(fits)
+        i = self.i
+        spot_run = min(bisect_right(self.prefix, self.prefix[i] + self.spot_left) - 1, end)
+        if spot_run > i:  # buyers whose units all fit spot, one after another
+            self._sell_spot(minute, i, spot_run)
             return
-        spot = available[Tier.SPOT] if Tier.SPOT in self.tiers else 0
-        tier: Tier | None = Tier.SPOT
-        k, room, upto = None, spot, end  # a run of buyers all fitting spot ...
-        if spot < self.largest:  # ... or of buyers too big for spot, all fitting a batch
-            upto = self._next_within(spot, end)
-            tier = choose_tier(self.smallest, self.tiers, {**available, Tier.SPOT: 0})
-            k = self._batch(self.smallest) if tier is Tier.PRESALE else None
-            room = 0 if k is None or upto == self.i else self.left[k]
-        if tier is not None and room >= self.largest:
-            last = bisect_right(self.prefix, self.prefix[self.i] + room - self.largest) - 1
-            self._sell(tier, k, minute, self.i, min(last + 1, upto))
+        # buyer i is too big for spot; so is everyone up to the next who fits it
+        upto = self._next_within(self.spot_left, end) if self.spot_left else end
+        room, far = self._room()
+        presale_run = min(bisect_right(self.prefix, self.prefix[i] + room) - 1, upto)
+        if presale_run > i:
+            self._sell_presale(minute, i, presale_run)
             return
-        q = self.qs[self.i]
-        tier = choose_tier(q, self.tiers, available)
-        if tier is None:
-            self._refuse(self.i + 1)
+        stop = self._next_outside(room, far, upto)
+        if stop > i:  # every last unit falls where nothing promises: refused
+            self._refuse(i, stop)
             return
-        self._sell(tier, self._batch(q) if tier is Tier.PRESALE else None, minute,
-                   self.i, self.i + 1)
+        self._one(minute)
 
-    def _refuse(self, stop: int) -> None:
-        self.run.refused_buyers += stop - self.i
-        self.run.refused_units += self.prefix[stop] - self.prefix[self.i]
-        self.i = stop
+    def _one(self, minute: int) -> None:
+        """Buyer ``self.i`` through the hot path's steps, alone."""
+        q = self.qs[self.i]
+        available = {Tier.SPOT: self.spot_left, Tier.PRESALE: self.quantity - self.sold}
+        tier = choose_tier(q, self.tiers, available)
+        if tier is Tier.SPOT:
+            self._sell_spot(minute, self.i, self.i + 1)
+            return
+        verdict = self._verdict(self.sold + q) if tier is Tier.PRESALE \
+            else RefusalReason.SOLD_OUT
+        if isinstance(verdict, RefusalReason):
+            self._refuse(self.i, self.i + 1)
+        else:
+            self._sell_presale(minute, self.i, self.i + 1)
 
     def _next_within(self, limit: int, end: int) -> int:
         """The first buyer from ``self.i`` on (before ``end``) wanting ≤ ``limit`` units."""
@@ -277,62 +378,110 @@ class _Session:
                 found = at[j]
         return found
 
-    def _batch(self, q: int) -> int:
-        """The earliest-ready usable batch that holds ``q`` whole."""
-        return next(k for k in self.usable if self.left[k] >= q)
+    def _next_outside(self, low: int, high: int, end: int) -> int:
+        """The first buyer from ``self.i`` on (before ``end``) wanting ≤ ``low`` or
+        ≥ ``high`` units."""
+        found = end
+        for q, at in self.prep.positions:
+            if low < q < high:
+                continue
+            j = bisect_left(at, self.i)
+            if j < len(at) and at[j] < found:
+                found = at[j]
+        return found
 
-    def _sell(self, tier: Tier, k: int | None, minute: int, start: int, stop: int) -> None:
-        """Buyers ``start``..``stop`` (exclusive) all take ``tier`` (batch ``k``)."""
-        units, lines, r = self.prefix[stop] - self.prefix[start], stop - start, self.run
+    # outcomes -------------------------------------------------------------------------
+    def _refuse(self, start: int, stop: int) -> None:
+        self.run.refused_buyers += stop - start
+        self.run.refused_units += self.prefix[stop] - self.prefix[start]
         self.i = stop
-        deadline = self.by[tier]
-        assert deadline is not None
-        sizes = Counter(self.qs[start:stop]) if self.detail else Counter[int]()
-        day = deadline.astimezone(self.zone).date()
-        for q, n in sizes.items():
-            self.promised[(tier, day, q)] += n
-        if k is None:
-            self.spot_left -= units
-            r.spot_lines, r.spot_units = r.spot_lines + lines, r.spot_units + units
-            if self.spot_left == 0 and r.spot_sold_out is None:
-                r.spot_sold_out = minute
-            return
-        self.left[k] -= units
-        self.capacity -= units
-        r.presale_lines, r.presale_units = r.presale_lines + lines, r.presale_units + units
-        for q, n in sizes.items():
-            self.covered[(self.order[k], minute, q)] += n
-        if self.capacity == 0 and r.capacity_sold_out is None:
+        if self.detail:
+            for q, n in Counter(self.qs[start:stop]).items():
+                verdict = self._verdict(self.sold + q) if q > self.spot_left \
+                    else RefusalReason.SOLD_OUT
+                reason = verdict if isinstance(verdict, RefusalReason) \
+                    else RefusalReason.SOLD_OUT
+                self.reasons[reason] += n
+
+    def _sell_spot(self, minute: int, start: int, stop: int) -> None:
+        units, r = self.prefix[stop] - self.prefix[start], self.run
+        self.i = stop
+        self.spot_left -= units
+        r.spot_lines, r.spot_units = r.spot_lines + stop - start, r.spot_units + units
+        if self.spot_left == 0 and r.spot_sold_out is None:
+            r.spot_sold_out = minute
+        if self.detail:
+            assert self.spot_by is not None
+            day = self.spot_by.astimezone(self.zone).date()
+            for q, n in Counter(self.qs[start:stop]).items():
+                self.promised[(Tier.SPOT, day, q)] += n
+
+    def _sell_presale(self, minute: int, start: int, stop: int) -> None:
+        """Buyers ``start``..``stop`` (exclusive) take presale one after another; each
+        line's promise is its last unit's slot's (split the run at slot ends)."""
+        units, r = self.prefix[stop] - self.prefix[start], self.run
+        if self.detail:
+            base = self.sold - self.prefix[start]  # last unit of buyer j: base + prefix[j+1]
+            j = start
+            while j < stop:
+                k = self._slot_at(base + self.prefix[j + 1])
+                assert k is not None
+                upto = min(bisect_right(self.prefix, self.slots[k].end - base) - 1, stop)
+                promise = self.verdicts[k]
+                assert isinstance(promise, datetime)
+                day = promise.astimezone(self.zone).date()
+                for q, n in Counter(self.qs[j:upto]).items():
+                    self.promised[(Tier.PRESALE, day, q)] += n
+                    self.covered[(k, minute, q)] += n
+                j = upto
+        self.i = stop
+        self.sold += units
+        r.presale_lines, r.presale_units = r.presale_lines + stop - start, r.presale_units + units
+        if self._presale_left() == 0 and r.capacity_sold_out is None:
             r.capacity_sold_out = minute
 
 
-def _risks(inp: PlanInput, pack: PolicyPack, covered: Counter[tuple[int, int, int]]
-           ) -> tuple[BatchRisk, ...]:
-    """Each batch slipped alone by ``slip_days``: its lines whose deadline is missed,
-    and what they would owe under the pack's late / unshipped rules (SPEC §7)."""
-    zone = ZoneInfo(pack.display_timezone)
+def _risks(inp: PlanInput, pack: PolicyPack, prep: _Prepared,
+           covered: Counter[tuple[int, int, int]]) -> tuple[BatchRisk, ...]:
+    """Each confirmed batch slipped alone by ``slip_days``: the session's lines it
+    covers whose promise the slipped batch misses (``capacity.expected_ship``), and what
+    they would owe under the pack's late / unshipped rules (SPEC §7)."""
+    zone, layout = prep.zone, prep.layout
     slip = timedelta(days=inp.slip_days)
     grace = timedelta(hours=pack.fulfilment.grace_hours)
-    deadlines: dict[int, datetime | None] = {}
-    # per batch: lines, units, late lines, unshipped lines, compensation
-    sums = [[0, 0, 0, 0, 0] for _ in inp.batches]
-    for (b, minute, q), n in covered.items():
-        if minute not in deadlines:
-            deadlines[minute] = _deadline(inp.starts_at + minute * MINUTE, inp.sales_form,
-                                          Tier.PRESALE, zone)
-        deadline, acc = deadlines[minute], sums[b]
-        assert deadline is not None  # the line was promised, so presale was open
+    # per slot: lines, units, late lines, unshipped lines, compensation
+    sums = {k: [0, 0, 0, 0, 0] for k in range(len(layout.slots))}
+    arrives: dict[int, datetime] = {}
+    for (k, minute, q), n in covered.items():
+        batch = layout.slots[k].batch
+        if batch is None or batch.status is not BatchStatus.CONFIRMED:
+            continue
+        acc = sums[k]
         acc[0] += n
         acc[1] += n * q
-        arrives = inp.batches[b].ready_at + slip
-        if arrives <= deadline:
+        if k not in arrives:
+            slipped = replace(batch, ready_on=batch.ready_on + slip)
+            arrives[k] = expected_ship(slipped, inp.starts_at, prep.handling_days, zone)
+        promise = prep.minute(minute)[1][k]
+        assert isinstance(promise, datetime)
+        if arrives[k] <= promise:
             continue
-        late = arrives <= deadline + grace
+        late = arrives[k] <= promise + grace
         kind = CompensationKind.LATE if late else CompensationKind.UNSHIPPED
         acc[2 if late else 3] += n
         acc[4] += n * owed_fen(kind, q * inp.price_fen, pack.compensation)
-    return tuple(BatchRisk(i, b.ready_at, b.quantity, *sums[i])
-                 for i, b in enumerate(inp.batches))
+    by_batch = {slot.batch.id: k for k, slot in enumerate(layout.slots)
+                if slot.batch is not None}
+    found = []
+    for index, b in enumerate(inp.presale.batches):
+        if b.status is not BatchStatus.CONFIRMED:
+            continue
+        slot = by_batch.get(b.id)
+        acc = sums[slot] if slot is not None else [0, 0, 0, 0, 0]
+        before = layout.promised_in(b.id, inp.presale.sold)
+        found.append(BatchRisk(index, b.id if inp.presale.stored else None,
+                               b.ready_on, b.quantity, before, *acc))
+    return tuple(found)
 
 
 def _share_after(before: ShareCount, run: _Run) -> ShareCount:
@@ -373,8 +522,12 @@ def check_input(inp: PlanInput) -> None:
         raise InvalidValueError("starts_at must carry a time zone", field="starts_at")
     if inp.spot_quantity < 0:
         raise InvalidValueError("spot quantity must not be negative", field="spot_quantity")
-    if any(b.quantity < 0 for b in inp.batches):
+    presale = inp.presale
+    if any(b.quantity < 0 for b in presale.batches):
         raise InvalidValueError("a batch quantity must not be negative", field="batches")
+    if not 0 <= presale.sold <= presale.quantity:
+        raise InvalidValueError("presale sold units must be 0 to the tier's quantity",
+                                field="presale")
     if inp.price_fen <= 0:
         raise InvalidValueError("price_fen must be positive", field="price_fen")
     if inp.slip_days < 0:
@@ -409,6 +562,7 @@ def plan_session(inp: PlanInput, pack: PolicyPack, *, search: bool = True) -> Pl
         capacity_sold_out_minute=run.capacity_sold_out, promises=promises,
         series=tuple(series), share_before=inp.share_before, share_after=after,
         eligible_after=judge(None, after, pack.eligibility).eligible,
-        slip_days=inp.slip_days, risks=_risks(inp, pack, covered),
+        slip_days=inp.slip_days, risks=_risks(inp, pack, prep, covered),
         spot_needed=spot_needed(inp, pack, prep) if search else None,
+        refusals=tuple(sorted(session.reasons.items())),
     )

@@ -6,10 +6,12 @@ window — from the database where the command leaves it out, and runs
 :func:`tierstock.domain.planner.plan_session`. It changes nothing (one read-only unit
 of work). The API, the CLI and the workbench call it alike.
 
-Capacity batches come in the command until supplier capacity plans exist in the store
-(SPEC §5). Without them, a SKU's presale tier counts as one batch ready at the deadline
-of the first presale line of the session: the latest date that still keeps every
-promise (assumption — so any slip puts the earliest presale lines at risk).
+Presale is the SKU's real capacity as the order hot path sees it (SPEC §5): the presale
+tier's quantity and sold figures and the SKU's supplier batches (``batches_of_sku``), so
+the plan sells the merchant's unbatched units first, then each confirmed batch's
+unpromised units by ready date, and promises what ``place_order`` would. Batches given in
+the command replace the SKU's presale entirely (a what-if: those batches, nothing
+promised yet, no unbatched units).
 """
 
 from __future__ import annotations
@@ -19,19 +21,14 @@ import io
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from tierstock.domain import burst
 from tierstock.domain.eligibility import ShareCount
-from tierstock.domain.errors import (
-    InvalidSalesFormError,
-    InvalidValueError,
-    PresaleEndedError,
-)
-from tierstock.domain.planner import CapacityBatch, Plan, PlanInput, plan_session
+from tierstock.domain.errors import InvalidSalesFormError, InvalidValueError
+from tierstock.domain.planner import Plan, PlanInput, PresaleStock, plan_session, what_if
 from tierstock.domain.policy import EligibilityRules, PolicyPack
-from tierstock.domain.promises import ship_by
 from tierstock.domain.sales_forms import SalesFormSpec, Tier, validate_sales_form
 from tierstock.services.catalogue import require_sku, shop_policy
 from tierstock.store.uow import UnitOfWork
@@ -96,9 +93,9 @@ def plan_live(cmd: PlanLive, uow: UnitOfWork) -> LivePlan:
         starts_at = _session_start(cmd.starts_at, now, zone)
         spec, price, spot, presale = _sku_figures(cmd, uow, pack, now)
         share = _share_before(cmd, uow, pack, now)
-    batches = _batches(cmd, spec, presale, starts_at, zone)
+        presale = _presale(cmd, presale, starts_at, zone)
     arrivals = _arrivals(cmd, pack, zone)
-    inp = PlanInput(starts_at, spec, spot, batches, arrivals, price, share, cmd.slip_days)
+    inp = PlanInput(starts_at, spec, spot, presale, arrivals, price, share, cmd.slip_days)
     return LivePlan(cmd.shop_id, cmd.sku_id, zone, cmd.seed, inp, plan_session(inp, pack),
                     pack.eligibility)
 
@@ -123,15 +120,19 @@ def _session_start(at: datetime | None, now: datetime, zone: ZoneInfo) -> dateti
 
 
 def _sku_figures(cmd: PlanLive, uow: UnitOfWork, pack: PolicyPack, now: datetime
-                 ) -> tuple[SalesFormSpec, int, int, int]:
-    """Sales form, price, spot units and presale units: the command's, else the SKU's."""
-    spot = presale = 0
+                 ) -> tuple[SalesFormSpec, int, int, PresaleStock]:
+    """Sales form, price, spot units and the presale tier with its supplier batches:
+    the command's, else the SKU's."""
+    spot, presale = 0, PresaleStock()
     spec, price = cmd.sales_form, cmd.price_fen
     if cmd.sku_id is not None:
         sku = require_sku(uow, cmd.shop_id, cmd.sku_id)
         held = uow.stock.tiers([sku.id]).get(sku.id, {})
         spot = held[Tier.SPOT].available if Tier.SPOT in held else 0
-        presale = held[Tier.PRESALE].available if Tier.PRESALE in held else 0
+        if Tier.PRESALE in held:
+            tier = held[Tier.PRESALE]
+            presale = PresaleStock(tier.quantity, tier.sold,
+                                   tuple(uow.capacity.batches_of_sku(sku.id)), stored=True)
         spec = spec or sku.sales_form
         price = sku.price_fen if price is None else price
     if spec is None:
@@ -162,29 +163,19 @@ def _share_before(cmd: PlanLive, uow: UnitOfWork, pack: PolicyPack,
     return uow.eligibility.share(cmd.shop_id, now - window, now)
 
 
-def _batches(cmd: PlanLive, spec: SalesFormSpec, presale: int, starts_at: datetime,
-             zone: ZoneInfo) -> tuple[CapacityBatch, ...]:
-    if cmd.batches is not None:
-        if len(cmd.batches) > MAX_BATCHES:
-            raise InvalidValueError(f"at most {MAX_BATCHES} batches", field="batches")
-        first_day = starts_at.astimezone(zone).date()
-        for i, b in enumerate(cmd.batches):
-            if abs(b.ready_on - first_day) > HORIZON:
-                raise InvalidValueError("a batch must be ready within a year of the session",
-                                        field=f"batches[{i}].ready_on")
-        return tuple(CapacityBatch(b.quantity, _start_of_day(b.ready_on, zone))
-                     for b in cmd.batches)
-    if presale == 0 or Tier.PRESALE not in spec.tiers:
-        return ()
-    try:
-        ready = ship_by(starts_at, spec, Tier.PRESALE, zone)
-    except PresaleEndedError:  # a fixed-date presale already over sells nothing
-        return ()
-    return (CapacityBatch(presale, ready),)
-
-
-def _start_of_day(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(0, 0), tzinfo=zone).astimezone(UTC)
+def _presale(cmd: PlanLive, stored: PresaleStock, starts_at: datetime,
+             zone: ZoneInfo) -> PresaleStock:
+    """The command's batches (a what-if replacing the SKU's presale), else the SKU's."""
+    if cmd.batches is None:
+        return stored
+    if len(cmd.batches) > MAX_BATCHES:
+        raise InvalidValueError(f"at most {MAX_BATCHES} batches", field="batches")
+    first_day = starts_at.astimezone(zone).date()
+    for i, b in enumerate(cmd.batches):
+        if abs(b.ready_on - first_day) > HORIZON:
+            raise InvalidValueError("a batch must be ready within a year of the session",
+                                    field=f"batches[{i}].ready_on")
+    return what_if([(b.quantity, b.ready_on) for b in cmd.batches])
 
 
 def _check_quantities(quantities: Iterable[int], pack: PolicyPack, field: str) -> None:

@@ -64,7 +64,9 @@ class ShareIn(s.Strict):
 
 class PlanCreate(s.Strict):
     """Leave out what the SKU knows: with ``sku_id`` the sales form, price, spot stock
-    and presale capacity (one batch at the window's edge) come from the database."""
+    and presale capacity (its unbatched units and confirmed supplier batches, less what
+    is already promised) come from the database. ``batches`` replace the SKU's presale
+    (a what-if: confirmed batches with nothing promised yet)."""
 
     sku_id: s.RowId | None = None
     sales_form: s.SalesFormIn | None = None
@@ -102,6 +104,9 @@ class TierOutcome(BaseModel):
 class Refused(BaseModel):
     buyers: int
     units: int
+    reasons: dict[str, int] = Field(
+        description="buyers by the error the live order would get: sold_out, "
+                    "capacity_exhausted, capacity_beyond_window, presale_ended")
 
 
 class ShareFigures(BaseModel):
@@ -123,9 +128,11 @@ class ShareOutcome(BaseModel):
 
 class BatchRiskPublic(BaseModel):
     index: int
+    batch_id: int | None
     quantity: int
-    ready_at: datetime
-    arrives_at: datetime
+    ready_on: date
+    arrives_on: date
+    promised_before: int
     lines: int
     units: int
     late_lines: int
@@ -156,8 +163,19 @@ class SeriesPublic(BaseModel):
 
 
 class BatchPublic(BaseModel):
+    """A supplier batch as the session finds it (``batch_id`` null: from the request)."""
+
+    batch_id: int | None
+    status: str
     quantity: int
-    ready_at: datetime
+    ready_on: date
+    promised_before: int
+
+
+class PresalePublic(BaseModel):
+    quantity: int
+    sold_before: int
+    unbatched: int
 
 
 class PlanPublic(BaseModel):
@@ -168,6 +186,7 @@ class PlanPublic(BaseModel):
     sales_form: s.SalesFormPublic
     price_fen: int
     spot_quantity: int
+    presale_stock: PresalePublic
     batches: list[BatchPublic]
     buyers: int
     spot: TierOutcome
@@ -228,8 +247,9 @@ def _risk(p: Plan, r: LivePlan) -> RiskPublic:
         compensation_fen=p.compensation_at_risk_fen,
         compensation_yuan=yuan(p.compensation_at_risk_fen),
         batches=[BatchRiskPublic(
-            index=b.index, quantity=b.quantity, ready_at=local(b.ready_at, r.zone),
-            arrives_at=local(b.ready_at + slip, r.zone), lines=b.lines, units=b.units,
+            index=b.index, batch_id=b.batch_id, quantity=b.quantity, ready_on=b.ready_on,
+            arrives_on=b.ready_on + slip, promised_before=b.promised_before,
+            lines=b.lines, units=b.units,
             late_lines=b.late_lines, unshipped_lines=b.unshipped_lines,
             compensation_fen=b.compensation_fen, compensation_yuan=yuan(b.compensation_fen))
             for b in p.risks])
@@ -244,8 +264,17 @@ def _series(p: Plan) -> SeriesPublic:
         spot_left=[x.spot_left for x in pts], presale_left=[x.presale_left for x in pts])
 
 
+def _presale(r: LivePlan) -> PresalePublic:
+    presale = r.input.presale
+    slots = presale.layout.slots  # the merchant's own units come first, batch-less
+    unbatched = slots[0].end if slots and slots[0].batch is None else 0
+    return PresalePublic(quantity=presale.quantity, sold_before=presale.sold,
+                         unbatched=unbatched)
+
+
 def plan_public(r: LivePlan) -> PlanPublic:
     p, inp, rules, f = r.plan, r.input, r.rules, r.input.sales_form
+    layout = inp.presale.layout
     return PlanPublic(
         sku_id=r.sku_id, seed=r.seed, starts_at=local(inp.starts_at, r.zone),
         minutes=len(p.series),
@@ -253,12 +282,16 @@ def plan_public(r: LivePlan) -> PlanPublic:
                                      presale_days=f.presale_days,
                                      presale_ship_by=f.presale_ship_by),
         price_fen=inp.price_fen, spot_quantity=inp.spot_quantity,
-        batches=[BatchPublic(quantity=b.quantity, ready_at=local(b.ready_at, r.zone))
-                 for b in inp.batches],
+        presale_stock=_presale(r),
+        batches=[BatchPublic(batch_id=b.id if inp.presale.stored else None,
+                             status=b.status.value, quantity=b.quantity, ready_on=b.ready_on,
+                             promised_before=layout.promised_in(b.id, inp.presale.sold))
+                 for b in inp.presale.batches],
         buyers=p.buyers,
         spot=_tier(p.spot_lines, p.spot_units, p.spot_sold_out_minute, r),
         presale=_tier(p.presale_lines, p.presale_units, p.capacity_sold_out_minute, r),
-        refused=Refused(buyers=p.refused_buyers, units=p.refused_units),
+        refused=Refused(buyers=p.refused_buyers, units=p.refused_units,
+                        reasons={k.value: n for k, n in p.refusals}),
         promises=[PromiseCountPublic(tier=x.tier, ship_by_date=x.ship_by_date, lines=x.lines,
                                      units=x.units) for x in p.promises],
         share=ShareOutcome(before=_share(p.share_before), after=_share(p.share_after),
