@@ -64,6 +64,8 @@ class _Payment:
     result: OrderPlaced | None = None
     error: BaseException | None = None
     done: bool = False
+    # set when settled (done) or when handed the lead (not done)
+    wake: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass
@@ -76,12 +78,17 @@ class _Outcome:
 
 
 class OrderBatcher:
-    """Thread-safe front of ``place_order``: call :meth:`place` from any thread."""
+    """Thread-safe front of ``place_order``: call :meth:`place` from any thread.
+
+    Each waiting buyer sleeps on its own event: a finished batch wakes exactly its own
+    buyers, and leadership passes to the first buyer still queued — no thundering herd
+    of every waiting thread after every batch.
+    """
 
     def __init__(self, runtime: Runtime, max_batch: int = MAX_BATCH) -> None:
         self.runtime = runtime
         self.max_batch = max_batch
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
         self._queue: list[_Payment] = []
         self._leading = False
 
@@ -90,34 +97,44 @@ class OrderBatcher:
             return place_order(cmd, self.runtime.uow())
         checked_key(cmd)
         mine = _Payment(cmd, self.runtime.clock())
-        with self._cond:
+        with self._lock:
             self._queue.append(mine)
-        while not mine.done:
-            batch = self._lead_or_wait(mine)
-            if batch:
-                try:
-                    self._settle(batch)
-                finally:
-                    with self._cond:
-                        self._leading = False
-                        self._cond.notify_all()
+            leader = not self._leading
+            self._leading = True
+        if not leader:
+            mine.wake.wait()
+        if not mine.done:  # leading: by arriving first, or handed over by a leader
+            self._lead(mine)
         if mine.error is not None:
             raise mine.error
         assert mine.result is not None
         return mine.result
 
-    def _lead_or_wait(self, mine: _Payment) -> list[_Payment]:
-        """Become the leader and take the queue, or sleep until a leader finishes."""
-        with self._cond:
-            while not mine.done and self._leading:
-                self._cond.wait()
+    def _lead(self, mine: _Payment) -> None:
+        """Settle batches until our own payment is done, then hand the lead on."""
+        while True:
+            with self._lock:
+                batch = self._queue[: self.max_batch]
+                del self._queue[: self.max_batch]
+            try:
+                self._settle(batch)
+            finally:
+                if mine.done or not batch:
+                    self._hand_over()
             if mine.done:
-                return []
-            self._leading = True
-            batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
-            return batch
+                return
+
+    def _hand_over(self) -> None:
+        with self._lock:
+            if not self._queue:
+                self._leading = False
+                return
+            nxt = self._queue[0]
+        nxt.wake.set()
 
     def _settle(self, batch: list[_Payment]) -> None:
+        if not batch:
+            return
         try:
             outcome = allocate_batch([p.cmd for p in batch], [p.paid_at for p in batch],
                                      self.runtime.uow())
@@ -135,10 +152,9 @@ class OrderBatcher:
                 batch[i].result = place_order(batch[i].cmd, self.runtime.uow())
             except Exception as exc:
                 batch[i].error = exc
-        with self._cond:
-            for payment in batch:
-                payment.done = True
-            self._cond.notify_all()
+        for payment in batch:
+            payment.done = True
+            payment.wake.set()
 
 
 def outcome_order(payment: _Payment, allocated: Sale) -> OrderPlaced:
