@@ -6,6 +6,12 @@ ledger entries it has not seen yet, then folds them into: orders per minute, the
 burn-down of each tier's available units, and the pace of spot sales over the last
 minute, from which the minute spot runs out follows. The figures come from the
 database, never from what the simulated buyers were told.
+
+Promises at risk come from the services that own their rules, read at most once per
+refresh whatever the number of orders (and every ``RISK_INTERVAL`` at most): the
+shop's promise board cut at the pack's due-soon hours (paid, unshipped lines due soon
+or overdue, with the compensation each would cost), and for SKUs with a presale tier
+the capacity risk (presale lines a late or revised-down batch can no longer keep).
 """
 
 from __future__ import annotations
@@ -16,9 +22,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tierstock.domain.allocation import TierStock
+from tierstock.domain.fulfilment import Urgency
 from tierstock.domain.ledger import LedgerEntry, LedgerKind
 from tierstock.domain.sales_forms import Tier
-from tierstock.services import catalogue, stock
+from tierstock.services import capacity, catalogue, promises, stock
 from tierstock.services.runtime import Runtime
 
 PAGE = 2000
@@ -29,6 +36,11 @@ OVERLAP = 200
 PACE_WINDOW = timedelta(minutes=1)
 MINUTES_SHOWN = 30
 POINTS_KEPT = 600
+# Promises at risk cost a few aggregate reads: refreshed on a tick at most this often.
+RISK_INTERVAL = timedelta(seconds=2)
+# Open lines due soon or overdue read per refresh, shop-wide; past it the counts are
+# shown as "at least" (``truncated``).
+RISK_LINES_READ = 10_000
 
 
 def _second(at: datetime) -> datetime:
@@ -37,6 +49,25 @@ def _second(at: datetime) -> datetime:
 
 def _minute(at: datetime) -> datetime:
     return at.replace(second=0, microsecond=0)
+
+
+@dataclass(frozen=True)
+class SkuRisk:
+    """One SKU's promises at risk at the last risk read.
+
+    ``due_soon`` and ``overdue`` (lapsed included) count paid, unshipped lines from the
+    promise board; ``exposure_fen`` is what they cost: the late compensation a due-soon
+    line owes if it misses its deadline, and what an overdue or lapsed line owes now.
+    ``batch_lines`` / ``batch_fen``: presale lines at risk from capacity batches, with
+    their exposure (``None`` for a SKU without a presale tier). The two sets may
+    overlap, so they are shown side by side, never added.
+    """
+
+    due_soon: int = 0
+    overdue: int = 0
+    exposure_fen: int = 0
+    batch_lines: int | None = None
+    batch_fen: int = 0
 
 
 @dataclass
@@ -55,6 +86,7 @@ class SkuLive:
     current: dict[Tier, TierStock] = field(default_factory=dict)
     recent: deque[LedgerEntry] = field(default_factory=deque)
     recent_set: set[LedgerEntry] = field(default_factory=set)
+    risk: SkuRisk | None = None
 
     def unseen(self, entries: list[LedgerEntry]) -> list[LedgerEntry]:
         fresh = [e for e in entries if e not in self.recent_set]
@@ -110,6 +142,10 @@ class LiveTracker:
             self.skus.append(SkuLive(sku_id, code, tiers))
         self.orders_by_minute: dict[datetime, set[int]] = {}
         self.order_ids: set[int] = set()
+        with runtime.uow(readonly=True) as uow:
+            self.due_soon_hours = catalogue.shop_policy(uow, shop_id).fulfilment.due_soon_hours
+        self.risk_read_at: datetime | None = None
+        self.risk_truncated = False
 
     def refresh(self) -> datetime:
         """One read of the database: tier rows now, and ledger entries not yet seen."""
@@ -130,7 +166,37 @@ class LiveTracker:
         now = self.runtime.clock()
         for minute in [m for m in self.orders_by_minute if m < now - timedelta(hours=1)]:
             del self.orders_by_minute[minute]
+        if self.risk_read_at is None or now - self.risk_read_at >= RISK_INTERVAL:
+            self.refresh_risk()
+            self.risk_read_at = now
         return now
+
+    def refresh_risk(self) -> None:
+        """Promises at risk for every chosen SKU: one promise-board read for the shop,
+        then one capacity-risk read per SKU with a presale tier."""
+        board = promises.promise_board(self.shop_id, self.runtime.uow(readonly=True),
+                                       due_within_hours=self.due_soon_hours,
+                                       limit=RISK_LINES_READ)
+        self.risk_truncated = len(board.lines) >= RISK_LINES_READ
+        counts = {live.sku_id: [0, 0, 0] for live in self.skus}
+        for view in board.lines:
+            got = counts.get(view.line.sku_id)
+            if got is None:
+                continue
+            if view.exposure.urgency is Urgency.DUE_SOON:
+                got[0] += 1
+                got[2] += view.exposure.next_fen or 0
+            elif view.exposure.urgency is not Urgency.ON_TRACK:
+                got[1] += 1
+                got[2] += view.exposure.now_fen
+        for live in self.skus:
+            due_soon, overdue, fen = counts[live.sku_id]
+            batch_lines, batch_fen = None, 0
+            if Tier.PRESALE in live.tiers_sold:
+                at_risk = capacity.capacity_risk(self.shop_id, live.sku_id,
+                                                 self.runtime.uow(readonly=True))
+                batch_lines, batch_fen = len(at_risk.lines), at_risk.exposure_fen
+            live.risk = SkuRisk(due_soon, overdue, fen, batch_lines, batch_fen)
 
     def snapshot(self, now: datetime) -> dict[str, Any]:
         """Plain JSON for the browser; times as epoch milliseconds (the page formats)."""
@@ -145,6 +211,8 @@ class LiveTracker:
             "orders_last_minute": last_minute,
             "orders_total": len(self.order_ids),
             "skus": [_sku_snapshot(live, now) for live in self.skus],
+            "risk_due_soon_hours": self.due_soon_hours,
+            "risk_truncated": self.risk_truncated,
         }
 
 
@@ -161,6 +229,7 @@ def _sku_snapshot(live: SkuLive, now: datetime) -> dict[str, Any]:
     point_now = (live.current[Tier.SPOT].available if Tier.SPOT in live.current else 0,
                  live.current[Tier.PRESALE].available if Tier.PRESALE in live.current else 0)
     runs_out = live.spot_runs_out(now)
+    risk = live.risk or SkuRisk()
     return {
         "sku_id": live.sku_id,
         "code": live.code,
@@ -168,6 +237,9 @@ def _sku_snapshot(live: SkuLive, now: datetime) -> dict[str, Any]:
         "lines": live.lines,
         "spot_pace_per_minute": live.spot_pace_per_minute(now),
         "spot_runs_out": _ms(runs_out) if runs_out else None,
+        "risk": {"due_soon": risk.due_soon, "overdue": risk.overdue,
+                 "exposure_fen": risk.exposure_fen, "batch_lines": risk.batch_lines,
+                 "batch_fen": risk.batch_fen},
         "burn": {
             t.value: [[_ms(at), pair[i]] for at, pair in points] + [[_ms(now), point_now[i]]]
             for i, t in enumerate((Tier.SPOT, Tier.PRESALE)) if t in live.tiers_sold

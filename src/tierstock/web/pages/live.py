@@ -2,7 +2,8 @@
 
 The live view gets one server-sent event every 500 ms built from one database read,
 whatever the number of orders in between, so a burst of hundreds of orders per second
-costs the page two messages a second.
+costs the page two messages a second. Promises at risk (due soon, overdue, at risk
+from capacity batches) ride in the same message — see :mod:`tierstock.web.live`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 
 from tierstock.domain.access import Permission
 from tierstock.domain.errors import DomainError, InvalidValueError
+from tierstock.services.catalogue import shop_policy
 from tierstock.web import forms
 from tierstock.web.common import ChangeDep, Page, PageDep, error_status
 from tierstock.web.live import LiveTracker
@@ -38,8 +40,11 @@ def _on_sale(page: Page) -> list[SkuChoice]:
 def live_page(page: PageDep, sku_ids: SkuIds = []) -> HTMLResponse:  # noqa: B006
     on_sale = _on_sale(page)
     chosen = [c for c in on_sale if c.sku.id in sku_ids][:MAX_SKUS]
+    with page.runtime.uow(readonly=True) as uow:
+        due_soon_hours = shop_policy(uow, page.shop_id).fulfilment.due_soon_hours
     return page.render("live.html", on_sale=on_sale, chosen=chosen, tiers=TIER_NAMES,
-                       chosen_ids=[c.sku.id for c in chosen], max_buyers=MAX_BUYERS)
+                       chosen_ids=[c.sku.id for c in chosen], max_buyers=MAX_BUYERS,
+                       due_soon_hours=due_soon_hours)
 
 
 @router.get("/live/stream")

@@ -6,6 +6,8 @@
   if (!root) { return; }
   var d = root.dataset;
   var num = new Intl.NumberFormat(d.lang);
+  var cents = new Intl.NumberFormat(d.lang, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  var money = function (fen) { return "¥" + cents.format(fen / 100); };
   var hm = new Intl.DateTimeFormat(d.lang, { timeZone: d.zone, hour: "2-digit", minute: "2-digit", hour12: false });
   var hms = new Intl.DateTimeFormat(d.lang, { timeZone: d.zone, hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
   var status = root.querySelector("[data-testid=live-status]");
@@ -34,8 +36,17 @@
     root.querySelector("[data-testid=orders-total]").textContent = num.format(snap.orders_total);
     root.querySelector("[data-testid=orders-minute]").textContent = num.format(snap.orders_last_minute);
     var series = [];
+    var atLeast = snap.risk_truncated ? d.labelAtleast + " " : "";
     snap.skus.forEach(function (s) {
       var row = root.querySelector("[data-testid=live-sku][data-sku-id='" + s.sku_id + "']");
+      var r = s.risk;
+      if (row) {
+        text(row, "risk-due-soon", atLeast + num.format(r.due_soon));
+        text(row, "risk-overdue", atLeast + num.format(r.overdue));
+        text(row, "risk-exposure", atLeast + money(r.exposure_fen));
+        text(row, "risk-batch-lines", r.batch_lines === null ? "—" : num.format(r.batch_lines));
+        text(row, "risk-batch-exposure", r.batch_lines === null ? "" : money(r.batch_fen));
+      }
       ["spot", "presale"].forEach(function (t) {
         var tier = s.tiers[t];
         if (row) {
