@@ -64,8 +64,12 @@ class _Payment:
     result: OrderPlaced | None = None
     error: BaseException | None = None
     done: bool = False
-    # set when settled (done) or when handed the lead (not done)
-    wake: threading.Event = field(default_factory=threading.Event)
+    # A plain lock used as a one-shot gate (cheaper than an Event, which wraps a
+    # Condition): created held, released when settled (done) or handed the lead.
+    gate: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.gate.acquire()
 
 
 @dataclass
@@ -102,7 +106,7 @@ class OrderBatcher:
             leader = not self._leading
             self._leading = True
         if not leader:
-            mine.wake.wait()
+            mine.gate.acquire()
         if not mine.done:  # leading: by arriving first, or handed over by a leader
             self._lead(mine)
         if mine.error is not None:
@@ -130,7 +134,7 @@ class OrderBatcher:
                 self._leading = False
                 return
             nxt = self._queue[0]
-        nxt.wake.set()
+        nxt.gate.release()
 
     def _settle(self, batch: list[_Payment]) -> None:
         if not batch:
@@ -154,7 +158,7 @@ class OrderBatcher:
                 batch[i].error = exc
         for payment in batch:
             payment.done = True
-            payment.wake.set()
+            payment.gate.release()
 
 
 def outcome_order(payment: _Payment, allocated: Sale) -> OrderPlaced:
