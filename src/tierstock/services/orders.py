@@ -4,6 +4,10 @@
 then one conditional UPDATE per line (in SKU-id order, so two orders never deadlock)
 on the earliest tier that holds the whole line, then insert the lines and their
 ledger entries. No stock figure is ever read into Python and written back.
+
+Under a burst the API goes through ``services/batching.py`` instead, which allocates
+the payments that arrive together in one transaction and falls back to ``place_order``
+for anything unusual; both give the same answers (tests/integration/test_batching.py).
 """
 
 from __future__ import annotations
