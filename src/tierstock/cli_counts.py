@@ -32,7 +32,7 @@ from tierstock.config import Settings
 from tierstock.domain.counts import DEFAULT_WAREHOUSE, CountEntry, CountStatus, RowError
 from tierstock.domain.errors import DomainError
 from tierstock.policies import load_pack
-from tierstock.services import count_import, counts
+from tierstock.services import count_approval, count_import, counts
 from tierstock.services.runtime import Runtime
 from tierstock.services.shops import get_shop
 
@@ -229,8 +229,8 @@ def approve(count_id: CountArg, shop: ShopOpt,
             reason: Annotated[str, typer.Option()] = "") -> None:
     """Approve: adjust stock to the count, publish the changes, flag short SKUs."""
     def run() -> None:
-        done = counts.approve_count(counts.ApproveCount(shop, count_id, ROLE, ACTOR, reason),
-                                    runtime_factory().uow())
+        cmd = count_approval.ApproveCount(shop, count_id, ROLE, ACTOR, reason)
+        done = count_approval.approve_count(cmd, runtime_factory().uow())
         table = Table(title=f"Count {count_id} approved: {len(done.adjustments)} SKU(s) "
                             "adjusted")
         for col in ("SKU", "variance", "Δ quantity", "available", "short", "orders at risk"):

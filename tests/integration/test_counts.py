@@ -20,7 +20,7 @@ from tierstock.domain.errors import InvalidValueError
 from tierstock.domain.ledger import LedgerKind
 from tierstock.domain.orders import LineRequest
 from tierstock.domain.sales_forms import SalesForm, SalesFormSpec, Tier
-from tierstock.services import catalogue, count_import, counts, orders, shops, stock
+from tierstock.services import catalogue, count_approval, count_import, counts, orders, shops, stock
 from tierstock.services.shipping import ShipLine, ship_line
 from tierstock.services.verify import verify_ledger
 
@@ -59,8 +59,8 @@ def _enter(runtime, shop_id, count_id, *entries: CountEntry):
 
 
 def _approve(runtime, shop_id, count_id, role="warehouse"):
-    return counts.approve_count(counts.ApproveCount(shop_id, count_id, role, "clerk"),
-                                runtime.uow())
+    cmd = count_approval.ApproveCount(shop_id, count_id, role, "clerk")
+    return count_approval.approve_count(cmd, runtime.uow())
 
 
 def _no_mismatch(runtime, shop_id):

@@ -21,7 +21,7 @@ from tierstock.domain.counts import (
     VarianceReport,
     ensure_may_approve,
 )
-from tierstock.services import counts
+from tierstock.services import count_approval, counts
 from tierstock.services.count_import import variance_xlsx
 
 router = APIRouter(prefix="/counts", tags=["counts"])
@@ -246,9 +246,9 @@ def approve(count_id: CountId, caller: Approver, writes: WritesDep,
     """Owner or warehouse only. Writes adjustment ledger entries so system stock equals
     counted stock, publishes each change as an event, and flags SKUs whose spot stock
     is now below what paid lines were promised, with those lines."""
-    cmd = counts.ApproveCount(caller.shop_id, count_id, caller.role, caller.actor,
+    cmd = count_approval.ApproveCount(caller.shop_id, count_id, caller.role, caller.actor,
                               body.reason if body else "")
-    done = counts.approve_count(cmd, writes.uow())
+    done = count_approval.approve_count(cmd, writes.uow())
     return ApprovalPublic(
         count=_count(done.count, caller),
         adjustments=[AdjustmentPublic(

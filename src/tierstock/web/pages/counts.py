@@ -28,7 +28,7 @@ from tierstock.domain.counts import (
     VarianceReport,
 )
 from tierstock.domain.errors import DomainError, InvalidValueError
-from tierstock.services import count_import, counts
+from tierstock.services import count_approval, count_import, counts
 from tierstock.web import forms
 from tierstock.web.common import ChangeDep, Page, PageDep, error_status, url
 from tierstock.web.i18n import N_
@@ -267,7 +267,7 @@ def upload_sheet(page: ChangeDep, count_id: int,
 def approve_count(page: ChangeDep, count_id: int, reason: FormField = "") -> HTMLResponse:
     try:
         page.merchant.require(Permission.STOCK)
-        done = counts.approve_count(counts.ApproveCount(
+        done = count_approval.approve_count(count_approval.ApproveCount(
             page.shop_id, count_id, page.merchant.role, page.merchant.actor, reason),
             page.runtime.uow())
     except DomainError as exc:
