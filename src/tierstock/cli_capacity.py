@@ -26,7 +26,7 @@ from tierstock.config import Settings
 from tierstock.domain.capacity import AtRiskLine, BatchAction
 from tierstock.domain.errors import DomainError
 from tierstock.policies import load_pack
-from tierstock.services import capacity
+from tierstock.services import capacity, capacity_plans
 from tierstock.services.runtime import Runtime
 from tierstock.services.shops import get_shop
 
@@ -108,8 +108,8 @@ def propose(shop: ShopOpt, sku: SkuOpt,
     plans = tuple(_plan(b) for b in batches)
 
     def run() -> None:
-        made = capacity.propose(capacity.ProposeCapacity(shop, sku, supplier, plans, ACTOR,
-                                                         note), runtime_factory().uow())
+        cmd = capacity_plans.ProposeCapacity(shop, sku, supplier, plans, ACTOR, note)
+        made = capacity_plans.propose(cmd, runtime_factory().uow())
         out.print(f"proposed batches {', '.join(str(b.id) for b in made)} "
                   "(sellable once the supplier confirms)")
     _guard(run)
@@ -139,7 +139,7 @@ def _act(shop: int, batch: int, action: BatchAction, note: str,
          quantity: int | None = None, ready_on: date | None = None) -> None:
     def run() -> None:
         runtime = runtime_factory()
-        done = capacity.act(capacity.BatchCommand(shop, batch, action, None, quantity,
+        done = capacity_plans.act(capacity_plans.BatchCommand(shop, batch, action, None, quantity,
                                                   ready_on, note, ACTOR), runtime.uow())
         b = done.batch
         out.print(f"batch {b.id}: {b.status.value}, {b.quantity} by {b.ready_on.isoformat()}"

@@ -27,7 +27,7 @@ from tierstock.domain.errors import InsufficientStockError, NotFoundError
 from tierstock.domain.ledger import LedgerKind
 from tierstock.domain.orders import LineRequest
 from tierstock.domain.sales_forms import SalesForm, SalesFormSpec, Tier
-from tierstock.services import capacity, catalogue, keys, orders, shops, stock
+from tierstock.services import capacity, capacity_plans, catalogue, keys, orders, shops, stock
 from tierstock.services.batching import allocate_batch
 from tierstock.services.runtime import Runtime
 from tierstock.services.verify import verify_ledger
@@ -58,12 +58,12 @@ def _setup(runtime, form=TIERED, *, spot=0, presale=0):
 
 
 def _plan(runtime, shop_id, sku_id, supplier_id, *plans: tuple[int, date]):
-    return [b.id for b in capacity.propose(capacity.ProposeCapacity(
+    return [b.id for b in capacity_plans.propose(capacity_plans.ProposeCapacity(
         shop_id, sku_id, supplier_id, tuple(plans), "merchant"), runtime.uow())]
 
 
 def _act(runtime, shop_id, batch_id, action, supplier_id=None, **kw):
-    return capacity.act(capacity.BatchCommand(shop_id, batch_id, action, supplier_id,
+    return capacity_plans.act(capacity_plans.BatchCommand(shop_id, batch_id, action, supplier_id,
                                               actor="factory", **kw), runtime.uow())
 
 

@@ -32,7 +32,7 @@ from tierstock.domain.errors import (
 from tierstock.domain.orders import LineRequest
 from tierstock.domain.planner import RefusalReason
 from tierstock.domain.sales_forms import SalesForm, SalesFormSpec, Tier
-from tierstock.services import capacity, catalogue, shops, stock
+from tierstock.services import capacity, capacity_plans, catalogue, shops, stock
 from tierstock.services.orders import PlaceOrder, place_order
 from tierstock.services.planner import BatchIn, PlanLive, plan_live
 from tierstock.services.runtime import Runtime
@@ -176,11 +176,11 @@ def test_a_plan_promises_what_placing_the_same_orders_gives(
     sku_id = new_sku(runtime, shop_id, spot=2, presale=4)
     place_order(PlaceOrder(shop_id, "before", (LineRequest(sku_id, 3),)), runtime.uow())
     factory = capacity.create_supplier(shop_id, "宁波工厂", "merchant", runtime.uow())
-    made = capacity.propose(capacity.ProposeCapacity(
+    made = capacity_plans.propose(capacity_plans.ProposeCapacity(
         shop_id, sku_id, factory.id, ((4, date(2026, 11, 27)), (5, date(2026, 11, 29)),
                                       (6, date(2026, 12, 1)))), runtime.uow())
     for batch in made:
-        capacity.act(capacity.BatchCommand(shop_id, batch.id, BatchAction.CONFIRMED),
+        capacity_plans.act(capacity_plans.BatchCommand(shop_id, batch.id, BatchAction.CONFIRMED),
                      runtime.uow())
     start = clock.now
     log = tuple((start + timedelta(minutes=m), q) for m, q in SESSION_LOG)

@@ -37,7 +37,7 @@ from tierstock.domain.capacity import (
     Pace,
     Supplier,
 )
-from tierstock.services import capacity
+from tierstock.services import capacity, capacity_plans
 from tierstock.services.capacity import BatchView
 
 router = APIRouter(tags=["capacity"])
@@ -211,10 +211,10 @@ def propose(sku_id: SkuId, body: CapacityCreate, caller: CatalogueWriter,
             writes: WritesDep) -> list[BatchPublic]:
     """Record what a supplier will deliver and by when; the batches wait for the
     supplier's confirmation before any unit of them can be sold."""
-    cmd = capacity.ProposeCapacity(caller.shop_id, sku_id, body.supplier_id,
+    cmd = capacity_plans.ProposeCapacity(caller.shop_id, sku_id, body.supplier_id,
                                    tuple((p.quantity, p.ready_on) for p in body.batches),
                                    caller.actor, body.note)
-    made = capacity.propose(cmd, writes.uow())
+    made = capacity_plans.propose(cmd, writes.uow())
     return [_batch(BatchView(b, 0, False, ()), caller.zone) for b in made]
 
 
@@ -255,9 +255,9 @@ def supplier_batches(caller: CapacityWriter, runtime: RuntimeDep) -> list[BatchP
 def _act(caller: Caller, writes: WritesDep, batch_id: int, action: BatchAction,
          note: str, quantity: int | None = None, ready_on: date | None = None,
          scope: int | None = None) -> BatchChangedPublic:
-    cmd = capacity.BatchCommand(caller.shop_id, batch_id, action, scope, quantity, ready_on,
+    cmd = capacity_plans.BatchCommand(caller.shop_id, batch_id, action, scope, quantity, ready_on,
                                 note, caller.actor)
-    done = capacity.act(cmd, writes.uow())
+    done = capacity_plans.act(cmd, writes.uow())
     exposure = sum(x.exposure_fen for x in done.at_risk)
     return BatchChangedPublic(
         batch=_batch(BatchView(done.batch, 0, False, ()), caller.zone).model_copy(

@@ -20,7 +20,7 @@ from tierstock.domain.access import Permission, Role, ensure_allowed
 from tierstock.domain.capacity import AtRiskLine, BatchAction, BatchStatus, RiskReason
 from tierstock.domain.errors import DomainError, InvalidValueError
 from tierstock.domain.sales_forms import Tier
-from tierstock.services import capacity
+from tierstock.services import capacity, capacity_plans
 from tierstock.web import forms
 from tierstock.web.common import ChangeDep, Page, PageDep, error_status, url
 from tierstock.web.i18n import N_
@@ -150,7 +150,7 @@ def propose_batch(page: ChangeDep, sku_id: int, supplier_id: FormField = "",
                   note: FormField = "") -> HTMLResponse:
     try:
         page.merchant.require(Permission.CATALOGUE)
-        made = capacity.propose(capacity.ProposeCapacity(
+        made = capacity_plans.propose(capacity_plans.ProposeCapacity(
             page.shop_id, sku_id, forms.whole(supplier_id, "supplier_id", minimum=1),
             ((forms.whole(quantity, "quantity", minimum=1), _day(ready_on, "ready_on")),),
             page.merchant.actor, note.strip()[:300]), page.runtime.uow())
@@ -172,7 +172,7 @@ def act_on_batch(page: ChangeDep, batch_id: int, action: str, sku: FormField = "
         if chosen is None:
             raise InvalidValueError(f"unknown action {action!r}", field="action")
         revised = chosen is BatchAction.REVISED
-        done = capacity.act(capacity.BatchCommand(
+        done = capacity_plans.act(capacity_plans.BatchCommand(
             page.shop_id, batch_id, chosen, None,
             forms.whole(quantity, "quantity", minimum=1) if revised else None,
             _day(ready_on, "ready_on") if revised else None,
