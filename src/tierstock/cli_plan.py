@@ -25,7 +25,7 @@ from tierstock.config import Settings
 from tierstock.domain.compensation import yuan
 from tierstock.domain.eligibility import ShareCount, percent
 from tierstock.domain.errors import DomainError
-from tierstock.domain.planner import MINUTE, MinutePoint
+from tierstock.domain.plan import MINUTE, MinutePoint
 from tierstock.domain.sales_forms import SalesForm, SalesFormSpec
 from tierstock.services import planner
 from tierstock.services.runtime import Runtime

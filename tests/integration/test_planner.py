@@ -30,7 +30,7 @@ from tierstock.domain.errors import (
     PresaleEndedError,
 )
 from tierstock.domain.orders import LineRequest
-from tierstock.domain.planner import RefusalReason
+from tierstock.domain.plan import RefusalReason
 from tierstock.domain.sales_forms import SalesForm, SalesFormSpec, Tier
 from tierstock.services import capacity, capacity_plans, catalogue, shops, stock
 from tierstock.services.orders import PlaceOrder, place_order

@@ -36,14 +36,8 @@ from tierstock.domain.capacity import (
 )
 from tierstock.domain.eligibility import ShareCount
 from tierstock.domain.errors import InvalidValueError, PresaleEndedError
-from tierstock.domain.planner import (
-    PlanInput,
-    PresaleStock,
-    RefusalReason,
-    plan_session,
-    spot_needed,
-    what_if,
-)
+from tierstock.domain.plan import PlanInput, PresaleStock, RefusalReason, what_if
+from tierstock.domain.planner import plan_session, spot_needed
 from tierstock.domain.promises import ship_by
 from tierstock.domain.sales_forms import SalesForm, SalesFormSpec, Tier
 from tierstock.policies import load_pack

@@ -27,7 +27,8 @@ from zoneinfo import ZoneInfo
 from tierstock.domain import burst
 from tierstock.domain.eligibility import ShareCount
 from tierstock.domain.errors import InvalidSalesFormError, InvalidValueError
-from tierstock.domain.planner import Plan, PlanInput, PresaleStock, plan_session, what_if
+from tierstock.domain.plan import Plan, PlanInput, PresaleStock, what_if
+from tierstock.domain.planner import plan_session
 from tierstock.domain.policy import EligibilityRules, PolicyPack
 from tierstock.domain.sales_forms import SalesFormSpec, Tier, validate_sales_form
 from tierstock.services.catalogue import require_sku, shop_policy

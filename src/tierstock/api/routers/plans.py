@@ -17,7 +17,7 @@ from tierstock.api.convert import local, yuan
 from tierstock.api.deps import Reader, RuntimeDep
 from tierstock.api.routers.products import form_spec
 from tierstock.domain.eligibility import ShareCount, percent
-from tierstock.domain.planner import Plan
+from tierstock.domain.plan import Plan
 from tierstock.domain.sales_forms import Tier
 from tierstock.services import planner
 from tierstock.services.planner import MAX_BATCHES, MAX_BUYERS, MAX_MINUTES, LivePlan
