@@ -88,7 +88,7 @@ def serve(
     host, port = host or settings.host, port or settings.port
     out.print(f"tierstock API on http://{host}:{port}/docs, workbench on http://{host}:{port}/web/")
     uvicorn.run("tierstock.api.main:app_from_environment", factory=True, host=host,
-                port=port, workers=workers, log_level="warning")
+                port=port, workers=workers, log_level="warning", access_log=False)
 
 
 @app.command()
