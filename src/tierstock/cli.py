@@ -11,7 +11,6 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 from rich.progress import Progress
@@ -22,6 +21,7 @@ from tierstock.cli_capacity import capacity_app
 from tierstock.cli_counts import count_app, events_app
 from tierstock.cli_plan import plan_app
 from tierstock.cli_promises import eligibility_app, promises_app, shipments_app
+from tierstock.cli_support import display_zone, err, fail, open_runtime, out
 from tierstock.config import Settings
 from tierstock.domain.access import Role
 from tierstock.domain.errors import DomainError
@@ -29,7 +29,6 @@ from tierstock.domain.sales_forms import Tier
 from tierstock.policies import available_packs, load_pack, pack_text
 from tierstock.services import keys, shops
 from tierstock.services.demo import BurstPlan, BurstReport, run_burst
-from tierstock.services.runtime import Runtime
 from tierstock.services.verify import verify_ledger
 
 app = typer.Typer(help="tierstock: stock and shipping promises that never oversell.",
@@ -50,26 +49,6 @@ app.add_typer(count_app, name="count")
 app.add_typer(events_app, name="events")
 app.add_typer(capacity_app, name="capacity")
 app.add_typer(plan_app, name="plan")
-
-# soft_wrap: never break a line at the terminal width (pipes and logs read whole lines)
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
-    return typer.Exit(code)
-
-
-def display_zone() -> ZoneInfo:
-    """Times on the command line are shown in the packs' display zone (Asia/Shanghai)."""
-    return ZoneInfo(load_pack("kuaishou").display_timezone)
-
-
-def open_runtime() -> Runtime:
-    settings = Settings()
-    return Runtime.open(settings.resolved_database_url(), batch_orders=settings.batch_orders)
-
 
 @app.command()
 def serve(
@@ -239,14 +218,16 @@ def main() -> None:
         first = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         err.print(f"[bold red]database error:[/] {escape(first)}", highlight=False)
         sys.exit(1)
-    except Exception as exc:  # click usage errors and anything unexpected
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(130)
+    except typer.Abort:
+        sys.exit(130)
+    except typer.TyperException as exc:  # usage errors: Typer's own message and usage line
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+        sys.exit(int(getattr(exc, "exit_code", 2)))
+    except Exception as exc:  # anything unexpected: one line, never a traceback
         err.print(f"[bold red]error:[/] {type(exc).__name__}: {escape(str(exc))}",
                   highlight=False)
         sys.exit(1)

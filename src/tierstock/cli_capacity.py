@@ -1,10 +1,5 @@
 """`tierstock capacity …` (Typer + Rich) — supplier capacity 产能确认, SPEC §5.
 
-Register in ``cli.py``::
-
-    from tierstock.cli_capacity import capacity_app
-    app.add_typer(capacity_app, name="capacity")
-
 Whoever runs the CLI holds the database, so it acts as the shop's owner: it plans,
 and it confirms, revises or declines for a supplier that has no API key of its own.
 """
@@ -17,29 +12,19 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from tierstock.api.convert import yuan
-from tierstock.config import Settings
+from tierstock.cli_support import fail, guard, local_time, open_runtime, out, shop_zone
 from tierstock.domain.capacity import AtRiskLine, BatchAction
-from tierstock.domain.errors import DomainError
-from tierstock.policies import load_pack
 from tierstock.services import capacity, capacity_plans
 from tierstock.services.runtime import Runtime
-from tierstock.services.shops import get_shop
 
 capacity_app = typer.Typer(help="Supplier capacity 产能确认: suppliers, plans, confirm, "
                                 "receive, promises at risk.", no_args_is_help=True)
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
 ACTOR = "cli"
-
-
-def open_runtime() -> Runtime:
-    return Runtime.open(Settings().resolved_database_url())
 
 
 #: How commands get a runtime; tests replace it with one on their own database.
@@ -51,31 +36,13 @@ BatchArg = Annotated[int, typer.Argument(help="batch id", min=1)]
 NoteOpt = Annotated[str, typer.Option(help="why (kept in the batch's history)")]
 
 
-def _guard(fn: Callable[[], None]) -> None:
-    try:
-        fn()
-    except DomainError as exc:
-        err.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
-        raise typer.Exit(1) from None
-
-
-def _zone(runtime: Runtime, shop_id: int) -> ZoneInfo:
-    return ZoneInfo(load_pack(get_shop(shop_id, runtime.uow(readonly=True)).policy)
-                    .display_timezone)
-
-
-def _t(dt: datetime | None, zone: ZoneInfo) -> str:
-    return f"{dt.astimezone(zone):%m-%d %H:%M}" if dt else "—"
-
-
 def _plan(text: str) -> tuple[int, date]:
     """``500@2026-12-10`` → (500, 10 Dec 2026)."""
     try:
         quantity, day = text.split("@")
         return int(quantity), date.fromisoformat(day)
     except ValueError:
-        err.print(f"[bold red]error:[/] batch {escape(text)!s} is not QUANTITY@YYYY-MM-DD")
-        raise typer.Exit(1) from None
+        raise fail(f"batch {text} is not QUANTITY@YYYY-MM-DD") from None
 
 
 @capacity_app.command("supplier")
@@ -85,7 +52,7 @@ def add_supplier(shop: ShopOpt, name: Annotated[str, typer.Argument(help="suppli
     def run() -> None:
         made = capacity.create_supplier(shop, name, ACTOR, runtime_factory().uow())
         out.print(f"supplier {made.id}: {escape(made.name)}")
-    _guard(run)
+    guard(run)
 
 
 @capacity_app.command("suppliers")
@@ -96,7 +63,7 @@ def list_suppliers(shop: ShopOpt) -> None:
         for s in capacity.list_suppliers(shop, runtime_factory().uow(readonly=True)):
             table.add_row(str(s.id), escape(s.name))
         out.print(table)
-    _guard(run)
+    guard(run)
 
 
 @capacity_app.command("propose")
@@ -112,7 +79,7 @@ def propose(shop: ShopOpt, sku: SkuOpt,
         made = capacity_plans.propose(cmd, runtime_factory().uow())
         out.print(f"proposed batches {', '.join(str(b.id) for b in made)} "
                   "(sellable once the supplier confirms)")
-    _guard(run)
+    guard(run)
 
 
 @capacity_app.command("list")
@@ -132,7 +99,7 @@ def list_batches(shop: ShopOpt, sku: SkuOpt) -> None:
                           b.ready_on.isoformat(), b.status.value, str(v.promised),
                           str(b.in_tier), "late" if v.late else "")
         out.print(table)
-    _guard(run)
+    guard(run)
 
 
 def _act(shop: int, batch: int, action: BatchAction, note: str,
@@ -147,8 +114,8 @@ def _act(shop: int, batch: int, action: BatchAction, note: str,
         if done.moved_to_spot:
             out.print(f"{done.moved_to_spot} unpromised units moved to spot stock")
         if done.at_risk:
-            _risk_table(list(done.at_risk), _zone(runtime, shop))
-    _guard(run)
+            _risk_table(list(done.at_risk), shop_zone(runtime, shop))
+    guard(run)
 
 
 @capacity_app.command("confirm")
@@ -184,8 +151,8 @@ def _risk_table(lines: list[AtRiskLine], zone: ZoneInfo) -> None:
                   "exposure ¥", title="promises at risk", title_justify="left")
     for x in lines:
         table.add_row(str(x.line.order_id), str(x.line.line_no), str(x.line.quantity),
-                      _t(x.line.ship_by, zone), str(x.batch_id or "—"), x.reason.value,
-                      _t(x.expected_ship, zone), yuan(x.exposure_fen))
+                      local_time(x.line.ship_by, zone), str(x.batch_id or "—"), x.reason.value,
+                      local_time(x.expected_ship, zone), yuan(x.exposure_fen))
     out.print(table)
 
 
@@ -196,11 +163,11 @@ def risk(shop: ShopOpt, sku: SkuOpt,
     """Promises a late or shrunk batch can no longer keep, and the sales pace."""
     def run() -> None:
         runtime = runtime_factory()
-        zone = _zone(runtime, shop)
+        zone = shop_zone(runtime, shop)
         r = capacity.capacity_risk(shop, sku, runtime.uow(readonly=True), hours)
         p = r.pace
         out.print(f"pace: {p.units_sold} presale units in {p.hours} h ({p.per_hour:.1f}/h); "
-                  f"{p.remaining} confirmed units left; runs out {_t(p.runs_out_at, zone)}")
+                  f"{p.remaining} confirmed units left; runs out {local_time(p.runs_out_at, zone)}")
         if r.late_batches:
             out.print(f"late batches: {', '.join(map(str, r.late_batches))}")
         if r.revised_down:
@@ -210,4 +177,4 @@ def risk(shop: ShopOpt, sku: SkuOpt,
             out.print(f"compensation exposure: ¥{yuan(r.exposure_fen)}")
         else:
             out.print("no promises at risk")
-    _guard(run)
+    guard(run)

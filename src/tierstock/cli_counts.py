@@ -1,11 +1,5 @@
 """`tierstock count …` and `tierstock events` (Typer + Rich) — SPEC §4.
 
-Register in ``cli.py``::
-
-    from tierstock.cli_counts import count_app, events_app
-    app.add_typer(count_app, name="count")
-    app.add_typer(events_app, name="events")
-
 Import policy: every row of a file is checked first and a row-by-row report printed.
 With any bad row nothing is saved (exit 1) unless ``--accept-good-rows``, which saves
 the good rows in one transaction and still reports the bad ones. Re-importing a
@@ -17,38 +11,26 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from tierstock.config import Settings
+from tierstock.cli_support import err, fail, guard, local_time, open_runtime, out, shop_zone
 from tierstock.domain.counts import DEFAULT_WAREHOUSE, CountEntry, CountStatus, RowError
-from tierstock.domain.errors import DomainError
-from tierstock.policies import load_pack
 from tierstock.services import count_approval, count_import, counts
 from tierstock.services.runtime import Runtime
-from tierstock.services.shops import get_shop
 
 count_app = typer.Typer(help="Stock counts 库存盘点: open, enter, import, variance, approve.",
                         no_args_is_help=True)
 events_app = typer.Typer(help="Published changes (outbox events).",
                          invoke_without_command=True)
 
-out = Console()
-err = Console(stderr=True)
 ACTOR = "cli"
 ROLE = "owner"  # whoever runs the CLI holds the database: the shop's owner
-
-
-def open_runtime() -> Runtime:
-    return Runtime.open(Settings().resolved_database_url())
 
 
 #: How commands get a runtime; tests replace it with one on their own database.
@@ -56,27 +38,6 @@ runtime_factory: Callable[[], Runtime] = open_runtime
 
 ShopOpt = Annotated[int, typer.Option("--shop", help="shop id")]
 CountArg = Annotated[int, typer.Argument(help="count id", min=1)]
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    return typer.Exit(1)
-
-
-def _guard(fn: Callable[[], None]) -> None:
-    try:
-        fn()
-    except DomainError as exc:
-        raise _fail(exc.message) from None
-
-
-def _zone(runtime: Runtime, shop_id: int) -> ZoneInfo:
-    return ZoneInfo(load_pack(get_shop(shop_id, runtime.uow(readonly=True)).policy)
-                    .display_timezone)
-
-
-def _t(dt: datetime, zone: ZoneInfo) -> str:
-    return f"{dt.astimezone(zone):%m-%d %H:%M}"
 
 
 @count_app.command("open")
@@ -91,7 +52,7 @@ def open_(shop: ShopOpt,
         c = counts.open_count(cmd, runtime_factory().uow())
         scope = "every SKU" if c.sku_ids is None else f"{len(c.sku_ids)} SKU(s)"
         out.print(f"count {c.id} open for warehouse {c.warehouse} ({scope})")
-    _guard(run)
+    guard(run)
 
 
 @count_app.command("list")
@@ -99,17 +60,17 @@ def list_(shop: ShopOpt) -> None:
     """The shop's counts, newest first."""
     def run() -> None:
         runtime = runtime_factory()
-        zone = _zone(runtime, shop)
+        zone = shop_zone(runtime, shop)
         table = Table(title=f"Stock counts of shop {shop}")
         for col in ("id", "warehouse", "status", "scope", "opened", "approved"):
             table.add_column(col)
         for c in counts.list_counts(shop, runtime.uow(readonly=True)):
             table.add_row(str(c.id), c.warehouse, c.status.value,
                           "all" if c.sku_ids is None else f"{len(c.sku_ids)} SKUs",
-                          _t(c.opened_at, zone),
-                          "—" if c.approved_at is None else _t(c.approved_at, zone))
+                          local_time(c.opened_at, zone),
+                          "—" if c.approved_at is None else local_time(c.approved_at, zone))
         out.print(table)
-    _guard(run)
+    guard(run)
 
 
 @count_app.command("enter")
@@ -123,14 +84,14 @@ def enter(count_id: CountArg, sku_code: str, counted: int, shop: ShopOpt,
         counts.record_counts(counts.RecordCounts(shop, count_id, (entry,), ACTOR),
                              runtime_factory().uow())
         out.print(f"count {count_id}: {sku_code} counted {counted}")
-    _guard(run)
+    guard(run)
 
 
 def _open_count(runtime: Runtime, shop: int) -> int:
     for c in counts.list_counts(shop, runtime.uow(readonly=True)):
         if c.status is CountStatus.OPEN and c.warehouse == DEFAULT_WAREHOUSE:
             return c.id
-    raise _fail("no open count: open one with `tierstock count open --shop ID`")
+    raise fail("no open count: open one with `tierstock count open --shop ID`")
 
 
 def _report(refused: tuple[RowError, ...], path: Path | None) -> None:
@@ -162,7 +123,7 @@ def import_(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, re
     """Import counted figures from a CSV or XLSX sheet (Chinese or English headers)."""
     def run() -> None:
         runtime = runtime_factory()
-        zone = _zone(runtime, shop)
+        zone = shop_zone(runtime, shop)
         count_id = count or _open_count(runtime, shop)
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                       console=err, transient=False) as bar:
@@ -179,11 +140,11 @@ def import_(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, re
         if done.refused:
             _report(done.refused, report)
         if not done.committed:
-            raise _fail(f"nothing saved: {len(done.refused)} row(s) refused; fix them and "
+            raise fail(f"nothing saved: {len(done.refused)} row(s) refused; fix them and "
                         "import again, or pass --accept-good-rows to save the good rows")
         out.print(f"count {count_id}: saved {done.saved} line(s) from {file.name}"
                   + (f", refused {len(done.refused)}" if done.refused else ""))
-    _guard(run)
+    guard(run)
 
 
 def _money(fen: int | None) -> str:
@@ -200,7 +161,7 @@ def variance(count_id: CountArg, shop: ShopOpt,
     """The variance report: counted against system stock when counted, and its value."""
     def run() -> None:
         runtime = runtime_factory()
-        zone = _zone(runtime, shop)
+        zone = shop_zone(runtime, shop)
         r = counts.variance_report(shop, count_id, runtime.uow(readonly=True))
         table = Table(title=f"Count {count_id} ({r.count.status.value}) variance")
         for col in ("SKU", "counted", "system", "when", "variance", "value"):
@@ -208,7 +169,7 @@ def variance(count_id: CountArg, shop: ShopOpt,
         for v in r.skus:
             style = "green" if not v.variance else ("red" if v.variance < 0 else "yellow")
             table.add_row(v.sku_code, str(v.counted), str(v.system_on_hand),
-                          _t(v.counted_at, zone), f"[{style}]{v.variance:+d}[/]",
+                          local_time(v.counted_at, zone), f"[{style}]{v.variance:+d}[/]",
                           _money(v.value_fen))
         out.print(table)
         out.print(f"{r.skus_off} of {len(r.skus)} SKU(s) off ({r.share_off:.1%}); net "
@@ -221,7 +182,7 @@ def variance(count_id: CountArg, shop: ShopOpt,
         if xlsx is not None:
             xlsx.write_bytes(count_import.variance_xlsx(r, zone))
             out.print(f"written {xlsx}")
-    _guard(run)
+    guard(run)
 
 
 @count_app.command("approve")
@@ -248,7 +209,7 @@ def approve(count_id: CountArg, shop: ShopOpt,
             err.print(f"[bold red]short:[/] {a.sku_code} holds {a.spot.shortfall} unit(s) "
                       f"fewer than promised; orders {orders}", highlight=False)
         out.print(f"{done.events} event(s) published")
-    _guard(run)
+    guard(run)
 
 
 @events_app.callback()
@@ -264,7 +225,7 @@ def events(ctx: typer.Context, shop: ShopOpt,
 
     def run() -> None:
         runtime = runtime_factory()
-        zone = _zone(runtime, shop)
+        zone = shop_zone(runtime, shop)
         found = counts.read_events(shop, runtime.uow(readonly=True), after=after,
                                    limit=limit, topic=topic)
         if as_json:
@@ -277,7 +238,7 @@ def events(ctx: typer.Context, shop: ShopOpt,
         for col in ("id", "when", "topic", "what"):
             table.add_column(col)
         for e in found:
-            table.add_row(str(e.id), _t(e.created_at, zone), e.topic,
+            table.add_row(str(e.id), local_time(e.created_at, zone), e.topic,
                           escape(json.dumps(e.payload, ensure_ascii=False)))
         out.print(table)
-    _guard(run)
+    guard(run)

@@ -1,10 +1,5 @@
 """`tierstock plan …` — simulate a live session before it starts (SPEC §8).
 
-Register in ``cli.py``::
-
-    from tierstock.cli_plan import plan_app
-    app.add_typer(plan_app, name="plan")
-
 Example: ``tierstock plan --shop 1 --sku 7 --buyers 5000 --curve spike --minutes 90
 --quantity 1:6 --quantity 2:3 --batch 500@2026-12-01 --slip-days 3 --seed 7``.
 Every refusal prints one line on stderr and exits 1; nothing is written.
@@ -18,10 +13,9 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from tierstock.config import Settings
+from tierstock.cli_support import fail, open_runtime, out
 from tierstock.domain.compensation import yuan
 from tierstock.domain.eligibility import ShareCount, percent
 from tierstock.domain.errors import DomainError
@@ -33,12 +27,6 @@ from tierstock.services.runtime import Runtime
 plan_app = typer.Typer(help="Simulate a live session: sell-out, promises, share, risk "
                             "(SPEC §8).", invoke_without_command=True)
 
-out = Console()
-err = Console(stderr=True)
-
-
-def open_runtime() -> Runtime:
-    return Runtime.open(Settings().resolved_database_url())
 
 
 #: How the command gets a runtime; tests replace it with one on their own database.
@@ -47,11 +35,6 @@ runtime_factory: Callable[[], Runtime] = open_runtime
 Many = Annotated[list[str] | None, typer.Option()]
 A = TypeVar("A")
 B = TypeVar("B")
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(1)
 
 
 def _pairs(values: list[str] | None, sep: str, what: str, first: Callable[[str], A],
@@ -65,7 +48,7 @@ def _pairs(values: list[str] | None, sep: str, what: str, first: Callable[[str],
                 raise ValueError
             pairs.append((first(left.strip()), second(right.strip())))
         except ValueError:
-            raise _fail(f"{what} {v!r}: expected {what.upper()}{sep}…") from None
+            raise fail(f"{what} {v!r}: expected {what.upper()}{sep}…") from None
     return pairs
 
 
@@ -125,7 +108,7 @@ def plan(
             spot_lines=spot_lines, paid_lines=paid_lines)
         result = planner.plan_live(cmd, runtime_factory().uow(readonly=True))
     except DomainError as exc:
-        raise _fail(exc.message) from None
+        raise fail(exc.message) from None
     _print(result, rows)
 
 

@@ -1,12 +1,5 @@
 """`tierstock promises …` and `tierstock eligibility …` (Typer + Rich) — SPEC §6–7.
 
-Register in ``cli.py``::
-
-    from tierstock.cli_promises import eligibility_app, promises_app, shipments_app
-    app.add_typer(promises_app, name="promises")
-    app.add_typer(eligibility_app, name="eligibility")
-    app.add_typer(shipments_app, name="ship")
-
 Every refusal prints one line on stderr and exits 1 (the caller's ``main`` also maps
 ``DomainError``); nothing here touches the database except through services.
 """
@@ -19,22 +12,17 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tierstock.config import Settings
+from tierstock.cli_support import err, fail, guard, local_time, open_runtime, out, shop_zone
 from tierstock.domain.compensation import CompensationKind, yuan
 from tierstock.domain.eligibility import ScorePoint, percent, score
-from tierstock.domain.errors import DomainError
 from tierstock.domain.fulfilment import RiskLevel, Urgency
-from tierstock.policies import load_pack
 from tierstock.services import delays, eligibility, promises, shipping
 from tierstock.services.runtime import Runtime
-from tierstock.services.shops import get_shop
 
 promises_app = typer.Typer(help="Shipping promises: urgency, scan, risk (SPEC §7).",
                            invoke_without_command=True)
@@ -43,13 +31,7 @@ eligibility_app = typer.Typer(help="Tiered-shipping eligibility (SPEC §6).",
 shipments_app = typer.Typer(help="Ship, cancel as unshippable, delay a line.",
                             no_args_is_help=True)
 
-out = Console()
-err = Console(stderr=True)
 
-
-
-def open_runtime() -> Runtime:
-    return Runtime.open(Settings().resolved_database_url())
 
 
 #: How commands get a runtime; tests replace it with one on their own database.
@@ -62,27 +44,6 @@ URGENCY_STYLE = {Urgency.LAPSED: "bold red", Urgency.OVERDUE: "red",
 RISK_STYLE = {RiskLevel.OK: "green", RiskLevel.WARNING: "yellow", RiskLevel.BREACHED: "bold red"}
 
 
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(1)
-
-
-def _zone(runtime: Runtime, shop_id: int) -> ZoneInfo:
-    return ZoneInfo(load_pack(get_shop(shop_id, runtime.uow(readonly=True)).policy)
-                    .display_timezone)
-
-
-def _t(dt: datetime | None, zone: ZoneInfo) -> str:
-    return "—" if dt is None else f"{dt.astimezone(zone):%m-%d %H:%M}"
-
-
-def _guard(fn: Callable[[], None]) -> None:
-    try:
-        fn()
-    except DomainError as exc:
-        raise _fail(exc.message) from None
-
-
 @promises_app.callback()
 def promises_board(
     ctx: typer.Context, shop: MaybeShop = None,
@@ -93,15 +54,15 @@ def promises_board(
     if ctx.invoked_subcommand is not None:
         return
     if shop is None:
-        raise _fail("say which shop: --shop ID")
+        raise fail("say which shop: --shop ID")
 
     def run() -> None:
         assert shop is not None
         runtime = runtime_factory()
-        zone = _zone(runtime, shop)
+        zone = shop_zone(runtime, shop)
         board = promises.promise_board(shop, runtime.uow(readonly=True),
                                        due_within_hours=due_within, limit=limit)
-        table = Table(title=f"Open promises of shop {shop} at {_t(board.now, zone)} "
+        table = Table(title=f"Open promises of shop {shop} at {local_time(board.now, zone)} "
                             f"({zone.key})")
         for col in ("urgency", "order", "line", "tier", "paid", "deadline", "owes now",
                     "next step", "from"):
@@ -111,14 +72,14 @@ def promises_board(
             e = v.exposure
             table.add_row(f"[{URGENCY_STYLE[e.urgency]}]{e.urgency.value}[/]",
                           str(v.line.order_id), str(v.line.line_no), v.line.tier,
-                          yuan(v.line.paid_fen), _t(v.line.deadline, zone), yuan(e.now_fen),
+                          yuan(v.line.paid_fen), local_time(v.line.deadline, zone), yuan(e.now_fen),
                           "—" if e.next_fen is None else yuan(e.next_fen),
-                          _t(e.next_at, zone))
+                          local_time(e.next_at, zone))
         out.print(table)
         if not board.lines:
             out.print("no open promises")
 
-    _guard(run)
+    guard(run)
 
 
 @promises_app.command("scan")
@@ -145,7 +106,7 @@ def promises_scan(
                   f"{report.recorded[CompensationKind.LATE]} late, "
                   f"{report.recorded[CompensationKind.UNSHIPPED]} unshipped")
 
-    _guard(run)
+    guard(run)
 
 
 @promises_app.command("risk")
@@ -169,7 +130,7 @@ def promises_risk(shop: ShopOpt) -> None:
             err.print(f"[yellow]warning:[/] mass non-fulfilment risk is "
                       f"{r.projected_level.value}")
 
-    _guard(run)
+    guard(run)
 
 
 @shipments_app.command("line")
@@ -180,7 +141,7 @@ def ship(order: int, line: int, carrier: str, tracking_no: str, shop: ShopOpt) -
                                                  actor="cli"), runtime_factory().uow())
         out.print(f"order {order} line {line} shipped: {x.outcome}")
 
-    _guard(run)
+    guard(run)
 
 
 @shipments_app.command("unshippable")
@@ -191,7 +152,7 @@ def unshippable(order: int, line: int, reason: str, shop: ShopOpt) -> None:
             shipping.CancelUnshippable(shop, order, line, reason, "cli"), runtime_factory().uow())
         out.print(f"order {order} line {line} cancelled; owes {yuan(done.compensation_fen)}")
 
-    _guard(run)
+    guard(run)
 
 
 @shipments_app.command("delay")
@@ -208,7 +169,7 @@ def delay(order: int, line: int,
                                  runtime_factory().uow())
         out.print(f"order {order} line {line} now due {d.new_ship_by.isoformat()}")
 
-    _guard(run)
+    guard(run)
 
 
 @eligibility_app.callback()
@@ -217,7 +178,7 @@ def eligibility_show(ctx: typer.Context, shop: MaybeShop = None) -> None:
     if ctx.invoked_subcommand is not None:
         return
     if shop is None:
-        raise _fail("say which shop: --shop ID")
+        raise fail("say which shop: --shop ID")
 
     def run() -> None:
         assert shop is not None
@@ -247,14 +208,14 @@ def eligibility_show(ctx: typer.Context, shop: MaybeShop = None) -> None:
             out.print(f"[yellow]non-compliant tiered SKU[/] {sku.code} ({sku.product_name}): "
                       "keeps selling; " + "; ".join(v.reasons))
 
-    _guard(run)
+    guard(run)
 
 
 def _centi(text: str) -> int:
     try:
         return int(Decimal(text.strip()) * 100)
     except InvalidOperation:
-        raise _fail(f"not a score: {text!r}") from None
+        raise fail(f"not a score: {text!r}") from None
 
 
 @eligibility_app.command("score")
@@ -267,7 +228,7 @@ def add_score(value: str, shop: ShopOpt, day: Annotated[str | None, typer.Option
             shop, (ScorePoint(when, _centi(value)),), "cli"), runtime_factory().uow())
         out.print(f"store score {value} recorded for {when}")
 
-    _guard(run)
+    guard(run)
 
 
 @eligibility_app.command("import")
@@ -284,4 +245,4 @@ def import_scores(path: Path, shop: ShopOpt) -> None:
                                       runtime_factory().uow())
         out.print(f"{n} store scores imported")
 
-    _guard(run)
+    guard(run)

@@ -204,6 +204,31 @@ def test_a_pack_name_that_looks_like_markup_is_echoed_verbatim_without_a_traceba
     assert name in result.stderr
 
 
+def test_a_mistyped_option_gets_the_usage_line_and_exit_code_2(tmp_path):
+    result = run_cli("capacity", "propose", "--shop", "1", "--bogus",
+                     database_url=sqlite_url(tmp_path / "p.db"))
+    assert result.returncode == 2
+    assert "No such option: --bogus" in result.stderr
+    assert "Usage: tierstock capacity propose" in result.stderr
+    assert no_traceback(result)
+
+
+def test_every_command_module_reports_a_refusal_on_one_escaped_line(tmp_path):
+    """The sub-commands share the top level's error line (cli_support): a refusal quoting
+    bracketed input is one line and keeps the brackets (Rich would read them as markup)."""
+    url = sqlite_url(tmp_path / "p.db")
+    for args, quoted in (
+        (["capacity", "propose", "--shop", "1", "--sku", "1", "--supplier", "1",
+          "[bold]9@not-a-day"], "[bold]9@not-a-day"),
+        (["eligibility", "score", "--shop", "1", "[red]4.8"], "[red]4.8"),
+    ):
+        result = run_cli(*args, database_url=url)
+        assert result.returncode == 1, (args, result.stderr)
+        assert len(stderr_lines(result)) == 1, result.stderr
+        assert quoted in result.stderr
+        assert no_traceback(result)
+
+
 # --- verify on every backend (SQLite and PostgreSQL via the shared fixture) ----------------
 
 @dataclass(frozen=True)
