@@ -29,21 +29,19 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from tierstock.domain.allocation import choose_tier
 from tierstock.domain.catalogue import Sku
 from tierstock.domain.errors import DomainError, IdempotencyKeyReusedError
 from tierstock.domain.orders import check_lines
-from tierstock.domain.promises import ship_by
 from tierstock.domain.sales_forms import Tier
-from tierstock.services.capacity import presale_promise
 from tierstock.services.catalogue import shop_policy
 from tierstock.services.orders import (
     OrderPlaced,
     PlaceOrder,
     Sale,
     checked_key,
+    deadline_of,
     place_order,
     placed,
     sale,
@@ -203,7 +201,7 @@ class _Taken:
     sku: Sku
     tier: Tier
     sold_after: int
-    promise: datetime | None = None  # ship-by from a supplier batch (presale lines)
+    deadline: datetime  # ship-by, fixed now (orders.deadline_of)
 
 
 def _allocate(cmds: list[PlaceOrder], paid_at: list[datetime], fresh: list[int],
@@ -227,16 +225,15 @@ def _allocate(cmds: list[PlaceOrder], paid_at: list[datetime], fresh: list[int],
                                {t: available.get((sku.id, t), 0) for t in sku.sales_form.tiers})
             if tier is None:
                 raise short_of(sku, req, 0)
-            ship_by(paid_at[i], sku.sales_form, tier, ZoneInfo(policy.display_timezone))
-            promise = presale_promise(uow, sku, tier, req.quantity,
-                                      sold[(sku.id, tier)] + req.quantity, paid_at[i], policy,
-                                      "lines[0].quantity")
+            deadline = deadline_of(uow, sku, tier, req.quantity,
+                                   sold[(sku.id, tier)] + req.quantity, paid_at[i], policy,
+                                   "lines[0].quantity")
         except DomainError as exc:
             outcome.refused[i] = exc
             continue
         available[(sku.id, tier)] -= req.quantity
         sold[(sku.id, tier)] += req.quantity
-        taken.append(_Taken(i, sku, tier, sold[(sku.id, tier)], promise))
+        taken.append(_Taken(i, sku, tier, sold[(sku.id, tier)], deadline))
     return taken
 
 
@@ -257,9 +254,8 @@ def _write(cmds: list[PlaceOrder], paid_at: list[datetime], taken: list[_Taken],
     ])
     for t, order_id in zip(taken, order_ids, strict=True):
         cmd = cmds[t.index]
-        zone = ZoneInfo(shop_policy(uow, cmd.shop_id).display_timezone)
         outcome.sales[t.index] = sale(cmd, order_id, 1, t.sku, t.tier, cmd.lines[0].quantity,
-                                      t.sold_after, paid_at[t.index], zone, promise=t.promise)
+                                      t.sold_after, paid_at[t.index], t.deadline)
     uow.orders.insert_lines_of([(cmds[t.index].shop_id, order_id, outcome.sales[t.index].line)
                                 for t, order_id in zip(taken, order_ids, strict=True)])
     uow.stock.record([outcome.sales[t.index].entry for t in taken])

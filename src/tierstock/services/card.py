@@ -14,8 +14,8 @@ from tierstock.domain.errors import DomainError
 from tierstock.domain.policy import PolicyPack
 from tierstock.domain.promises import BuyerPromise, buyer_promise
 from tierstock.domain.sales_forms import Tier
-from tierstock.services.capacity import presale_promise
 from tierstock.services.catalogue import require_product, shop_policy
+from tierstock.services.orders import deadline_of
 from tierstock.store.uow import UnitOfWork
 
 
@@ -51,14 +51,15 @@ def product_card(shop_id: int, product_id: int, uow: UnitOfWork) -> ProductCard:
 
 def _sku_card(uow: UnitOfWork, sku: Sku, held: dict[Tier, TierStock], now: datetime,
               policy: PolicyPack, zone: ZoneInfo) -> SkuCard:
-    """The next unit's promise: its tier, and for presale the batch that would cover it."""
+    """The next unit's promise: its tier and the deadline a buyer paying now would get —
+    the same rule the order paths apply (:func:`~tierstock.services.orders.deadline_of`)."""
     tiers = tuple(held[t] for t in sku.sales_form.tiers if t in held)
     next_tier = choose_tier(1, sku.sales_form.tiers, {t.tier: t.available for t in tiers})
     deadline = None
-    if next_tier is Tier.PRESALE:
+    if next_tier is not None:
         try:
-            deadline = presale_promise(uow, sku, next_tier, 1, held[next_tier].sold + 1, now,
-                                       policy)
-        except DomainError:  # no batch can keep a promise inside the window right now
+            deadline = deadline_of(uow, sku, next_tier, 1, held[next_tier].sold + 1, now,
+                                   policy, "quantity")
+        except DomainError:  # no batch can ship in the window, or the presale has ended
             next_tier = None
     return SkuCard(sku, tiers, buyer_promise(sku.sales_form, next_tier, now, zone, deadline))

@@ -30,6 +30,7 @@ from tierstock.domain.errors import (
 )
 from tierstock.domain.ledger import LedgerEntry, LedgerKind
 from tierstock.domain.orders import LineRequest, LineStatus, Order, OrderLine, check_lines
+from tierstock.domain.policy import PolicyPack
 from tierstock.domain.promises import ship_by
 from tierstock.domain.sales_forms import Tier
 from tierstock.services.capacity import presale_promise
@@ -94,12 +95,21 @@ class Sale:
     entry: LedgerEntry
 
 
+def deadline_of(uow: UnitOfWork, sku: Sku, tier: Tier, quantity: int, sold_after: int,
+                paid_at: datetime, policy: PolicyPack, field: str) -> datetime:
+    """A line's ship-by, fixed at payment: the supplier batch covering a presale line's
+    last unit decides it (services/capacity), else the form's own window for the tier.
+    Refuses (DomainError) a line no batch can ship in the window or a presale that ended.
+    """
+    promise = presale_promise(uow, sku, tier, quantity, sold_after, paid_at, policy, field)
+    if promise is not None:
+        return promise
+    return ship_by(paid_at, sku.sales_form, tier, ZoneInfo(policy.display_timezone))
+
+
 def sale(cmd: PlaceOrder, order_id: int, line_no: int, sku: Sku, tier: Tier, quantity: int,
-         sold_after: int, paid_at: datetime, zone: ZoneInfo, *,
-         promise: datetime | None = None) -> Sale:
-    """The ship-by deadline is fixed here, at payment, from the tier the line took — or
-    ``promise``, from the supplier batch covering a presale line (services/capacity)."""
-    deadline = promise or ship_by(paid_at, sku.sales_form, tier, zone)
+         sold_after: int, paid_at: datetime, deadline: datetime) -> Sale:
+    """The line to write and its ledger entry."""
     return Sale(
         NewLine(line_no, sku.id, quantity, tier, sku.price_fen, deadline, sold_after),
         LedgerEntry(cmd.shop_id, sku.id, tier, LedgerKind.SALE, 0, quantity, cmd.actor,
@@ -119,7 +129,6 @@ def place_order(cmd: PlaceOrder, uow: UnitOfWork) -> OrderPlaced:
         if order_id is None:
             return replay(cmd.shop_id, key, request_hash, uow)
         forsale = uow.catalogue.skus_for_sale(cmd.shop_id, (ln.sku_id for ln in cmd.lines))
-        zone = ZoneInfo(policy.display_timezone)
         sales: list[Sale] = []
         numbered = sorted(enumerate(cmd.lines, start=1), key=lambda p: (p[1].sku_id, p[0]))
         for line_no, req in numbered:
@@ -130,10 +139,10 @@ def place_order(cmd: PlaceOrder, uow: UnitOfWork) -> OrderPlaced:
                     break
             else:
                 raise short_of(sku, req, line_no - 1)
-            promise = presale_promise(uow, sku, tier, req.quantity, sold_after, paid_at,
-                                      policy, f"lines[{line_no - 1}].quantity")
+            deadline = deadline_of(uow, sku, tier, req.quantity, sold_after, paid_at, policy,
+                                   f"lines[{line_no - 1}].quantity")
             sales.append(sale(cmd, order_id, line_no, sku, tier, req.quantity, sold_after,
-                              paid_at, zone, promise=promise))
+                              paid_at, deadline))
         sales.sort(key=lambda x: x.line.line_no)
         uow.orders.insert_lines(cmd.shop_id, order_id, [x.line for x in sales])
         uow.stock.record([x.entry for x in sales])
