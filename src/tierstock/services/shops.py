@@ -59,16 +59,21 @@ def forget_key(key_id: int) -> None:
 
 
 def authenticate(key: str, uow: UnitOfWork) -> ApiKeyOwner:
-    cache_key = (uow.engine, hash_key(key))
+    return authenticate_digest(hash_key(key), uow)
+
+
+def authenticate_digest(digest: str, uow: UnitOfWork) -> ApiKeyOwner:
+    """The owner of the key with this digest (what the workbench's cookie keeps), via
+    the same short cache as every API request."""
+    cache_key = (uow.engine, digest)
     cached = _AUTH_CACHE.get(cache_key)
     if cached is not None and cached[0] > time.monotonic():
         return cached[1]
     with uow:
-        owner = uow.catalogue.key_owner(cache_key[1])
-    if owner is not None:
-        _AUTH_CACHE[cache_key] = (time.monotonic() + AUTH_CACHE_SECONDS, owner)
+        owner = uow.catalogue.key_owner(digest)
     if owner is None:
         raise UnauthorizedError("unknown or revoked API key", field="X-API-Key")
+    _AUTH_CACHE[cache_key] = (time.monotonic() + AUTH_CACHE_SECONDS, owner)
     return owner
 
 

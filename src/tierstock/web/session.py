@@ -17,6 +17,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tierstock.domain.access import Permission, ensure_allowed
+from tierstock.domain.errors import UnauthorizedError
 from tierstock.policies import load_pack
 from tierstock.services import shops
 from tierstock.services.key_material import hash_key
@@ -84,9 +85,12 @@ class Sessions:
             data: dict[str, Any] = self._signer.loads(token, max_age=MAX_AGE_S)
         except BadSignature as exc:
             raise SignInRequiredError from exc
-        with self.runtime.uow(readonly=True) as uow:
-            owner = uow.catalogue.key_owner(str(data.get("k", "")))
-        if owner is None or owner.shop_id != data.get("s"):
+        try:
+            owner = shops.authenticate_digest(str(data.get("k", "")),
+                                              self.runtime.uow(readonly=True))
+        except UnauthorizedError as exc:  # revoked since: sign in again
+            raise SignInRequiredError from exc
+        if owner.shop_id != data.get("s"):
             raise SignInRequiredError
         return Merchant(owner.shop_id, owner.role, owner.key_id,
                         ZoneInfo(load_pack(owner.policy).display_timezone))
