@@ -205,9 +205,3 @@ class CatalogueRepository:
 
     def set_sales_form(self, sku_id: int, spec: SalesFormSpec) -> None:
         self.conn.execute(update(skus).where(skus.c.id == sku_id).values(**_form_columns(spec)))
-
-    def all_skus(self, shop_id: int | None = None) -> list[Sku]:
-        query = select(skus).order_by(skus.c.id)
-        if shop_id is not None:
-            query = query.where(skus.c.shop_id == shop_id)
-        return [_sku(r) for r in self.conn.execute(query)]
