@@ -12,16 +12,25 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from tierstock.api.errors import STATUS_BY_KIND
-from tierstock.domain.access import ForbiddenError, Permission
+from tierstock.domain.access import ForbiddenError, Permission, Role
 from tierstock.domain.errors import DomainError
 from tierstock.services.runtime import Runtime
-from tierstock.web.i18n import Formatter, normalise, template_globals
+from tierstock.web.i18n import N_, Formatter, normalise, template_globals
 from tierstock.web.session import COOKIE, LANG_COOKIE, Merchant, Sessions
 from tierstock.web.simulate import Bursts
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TEMPLATES.env.autoescape = True
 SIGNED_OUT_ZONE = ZoneInfo("Asia/Shanghai")
+
+#: How a page names a key's role when it explains what the key may not do.
+ROLE_NAMES = {
+    Role.OWNER.value: N_("owner"),
+    Role.OPERATOR.value: N_("operator"),
+    Role.WAREHOUSE.value: N_("warehouse"),
+    Role.SUPPLIER.value: N_("supplier"),
+    Role.VIEWER.value: N_("viewer"),
+}
 
 
 @dataclass

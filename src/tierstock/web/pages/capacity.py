@@ -16,26 +16,19 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse
 
-from tierstock.domain.access import Permission, Role, ensure_allowed
+from tierstock.domain.access import Permission, ensure_allowed
 from tierstock.domain.capacity import AtRiskLine, BatchAction, BatchStatus, RiskReason
 from tierstock.domain.errors import DomainError, InvalidValueError
 from tierstock.domain.sales_forms import Tier
 from tierstock.services import capacity, capacity_plans
 from tierstock.web import forms
-from tierstock.web.common import ChangeDep, Page, PageDep, error_status, url
+from tierstock.web.common import ROLE_NAMES, ChangeDep, Page, PageDep, error_status, url
 from tierstock.web.i18n import N_
 from tierstock.web.queries import SkuChoice, all_cards, sku_choices
 
 router = APIRouter()
 FormField = Annotated[str, Form()]
 
-ROLE_NAMES = {
-    Role.OWNER.value: N_("owner"),
-    Role.OPERATOR.value: N_("operator"),
-    Role.WAREHOUSE.value: N_("warehouse"),
-    Role.SUPPLIER.value: N_("supplier"),
-    Role.VIEWER.value: N_("viewer"),
-}
 STATUS_NAMES = {
     BatchStatus.PROPOSED.value: N_("proposed"),
     BatchStatus.CONFIRMED.value: N_("confirmed"),

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
-from tierstock.domain.access import Permission, Role, ensure_allowed
+from tierstock.domain.access import Permission, ensure_allowed
 from tierstock.domain.counts import (
     APPROVER_ROLES,
     CountStatus,
@@ -30,7 +30,7 @@ from tierstock.domain.counts import (
 from tierstock.domain.errors import DomainError, InvalidValueError
 from tierstock.services import count_approval, count_import, counts
 from tierstock.web import forms
-from tierstock.web.common import ChangeDep, Page, PageDep, error_status, url
+from tierstock.web.common import ROLE_NAMES, ChangeDep, Page, PageDep, error_status, url
 from tierstock.web.i18n import N_
 from tierstock.web.queries import all_cards, sku_choices
 
@@ -52,13 +52,6 @@ FIELD_NAMES = {
     "counted_at": N_("counted at"),
     "unit_cost": N_("unit cost"),
     "unit_cost_fen": N_("unit cost"),
-}
-ROLE_NAMES = {
-    Role.OWNER.value: N_("owner"),
-    Role.OPERATOR.value: N_("operator"),
-    Role.WAREHOUSE.value: N_("warehouse"),
-    Role.SUPPLIER.value: N_("supplier"),
-    Role.VIEWER.value: N_("viewer"),
 }
 
 
