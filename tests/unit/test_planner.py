@@ -413,3 +413,20 @@ def test_bad_inputs_are_refused_with_the_field_named() -> None:
     with pytest.raises(InvalidValueError) as exc:
         plan_session(session(presale=PresaleStock(3, 4)), PACK)
     assert exc.value.field == "presale"
+
+
+def test_an_order_log_with_old_mac_line_ends_reads_like_any_other() -> None:
+    from tierstock.services.planner import parse_order_log
+
+    log = parse_order_log("time,quantity\r2026-11-26T20:00:00,2\r2026-11-26T20:01:00,1\r")
+    assert [q for _, q in log] == [2, 1]
+
+
+@pytest.mark.parametrize("text", ["\r0", "x" * 200_000 + ",1"])
+def test_an_order_log_that_is_not_csv_is_refused_naming_the_field(text: str) -> None:
+    """Found by schemathesis: a stray carriage return used to be a 500."""
+    from tierstock.services.planner import parse_order_log
+
+    with pytest.raises(InvalidValueError) as refused:
+        parse_order_log(text)
+    assert refused.value.field == "order_log"

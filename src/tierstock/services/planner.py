@@ -238,7 +238,13 @@ def parse_order_log(text: str) -> tuple[tuple[datetime, int], ...]:
     """A past session's orders from CSV: payment time (ISO 8601; without an offset it
     is the shop's local time), quantity. A header row is skipped; blank rows too."""
     rows: list[tuple[datetime, int]] = []
-    for n, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+    try:
+        # newline="": let the csv module see \r and \r\n line ends itself
+        parsed = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise InvalidValueError(f"the order log is not valid CSV: {exc}",
+                                field="order_log") from None
+    for n, row in enumerate(parsed, start=1):
         cells = [c.strip() for c in row]
         if not any(cells):
             continue
