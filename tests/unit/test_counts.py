@@ -182,3 +182,18 @@ def test_the_variance_workbook_holds_one_row_per_sku_and_the_totals(tmp_path):
     assert ws[2][7].value == -20.0
     labels = {r[0].value: r[1].value for r in ws.iter_rows(min_row=4) if r[0].value}
     assert labels["SKUs off 差异SKU"] == 1
+
+
+def test_a_csv_saved_with_old_mac_line_ends_is_read_row_by_row(tmp_path):
+    path = tmp_path / "mac.csv"
+    path.write_bytes(b"sku_code,counted\rCUP-1,7\rCOAT-2,3\r")
+    parsed = parse_sheet(read_sheet(path), SHANGHAI)
+    assert [(e.sku_code, e.counted) for _, e in parsed.entries] == [("CUP-1", 7), ("COAT-2", 3)]
+
+
+def test_a_file_that_is_not_csv_is_refused_naming_the_file_not_a_crash(tmp_path):
+    path = tmp_path / "broken.csv"
+    path.write_bytes(b"sku_code,counted\n" + b"x" * 200_000 + b",1\n")
+    with pytest.raises(InvalidValueError) as refused:
+        read_sheet(path)
+    assert refused.value.field == "file"

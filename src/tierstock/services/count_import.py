@@ -9,7 +9,6 @@ touches the database: :func:`tierstock.services.counts.record_counts` decides wh
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from openpyxl.styles import Font
 
 from tierstock.domain.counts import CountEntry, RowError, VarianceReport, parse_counted
 from tierstock.domain.errors import InvalidValueError
+from tierstock.services.csv_rows import csv_rows
 
 HEADERS: dict[str, tuple[str, ...]] = {
     "sku_code": ("sku_code", "sku", "code", "skucode", "商品编码", "sku编码", "规格编码",
@@ -73,7 +73,12 @@ def _csv_text(raw: bytes) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
+        pass
+    try:
         return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        raise InvalidValueError("the CSV file is neither UTF-8 nor GB18030 text",
+                                field="file") from None
 
 
 def read_sheet(path: Path, on_row: Progress | None = None) -> Sheet:
@@ -82,7 +87,7 @@ def read_sheet(path: Path, on_row: Progress | None = None) -> Sheet:
     if suffix == ".csv":
         text = _csv_text(path.read_bytes())
         numbered = [(i, tuple[object, ...](r))
-                    for i, r in enumerate(csv.reader(io.StringIO(text)), start=1)]
+                    for i, r in enumerate(csv_rows(text, "file"), start=1)]
         if on_row:
             on_row(len(numbered))
         return _sheet(numbered)

@@ -16,8 +16,6 @@ promised yet, no unbatched units).
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -32,6 +30,7 @@ from tierstock.domain.planner import plan_session
 from tierstock.domain.policy import EligibilityRules, PolicyPack
 from tierstock.domain.sales_forms import SalesFormSpec, Tier, validate_sales_form
 from tierstock.services.catalogue import require_sku, shop_policy
+from tierstock.services.csv_rows import csv_rows
 from tierstock.store.uow import UnitOfWork
 
 MAX_BUYERS = 1_000_000
@@ -238,13 +237,7 @@ def parse_order_log(text: str) -> tuple[tuple[datetime, int], ...]:
     """A past session's orders from CSV: payment time (ISO 8601; without an offset it
     is the shop's local time), quantity. A header row is skipped; blank rows too."""
     rows: list[tuple[datetime, int]] = []
-    try:
-        # newline="": let the csv module see \r and \r\n line ends itself
-        parsed = list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error as exc:
-        raise InvalidValueError(f"the order log is not valid CSV: {exc}",
-                                field="order_log") from None
-    for n, row in enumerate(parsed, start=1):
+    for n, row in enumerate(csv_rows(text, "order_log"), start=1):
         cells = [c.strip() for c in row]
         if not any(cells):
             continue
