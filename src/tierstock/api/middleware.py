@@ -14,7 +14,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tierstock.domain.idempotency import IdempotencyClaim
 from tierstock.services.runtime import Runtime
 
-MAX_BODY_BYTES = 1 << 20  # 1 MiB: the largest legitimate body is a 200-line order
+MAX_BODY_BYTES = 1 << 20  # 1 MiB: the largest legitimate API body is a 200-line order
+MAX_UPLOAD_BYTES = 20 << 20  # the workbench's count-sheet uploads (its own limit is 20 MB)
 
 
 def _json_error(status: int, code: str, field: str | None, message: str) -> list[Message]:
@@ -28,18 +29,21 @@ def _json_error(status: int, code: str, field: str | None, message: str) -> list
 
 
 class BodySizeLimit:
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+    """413 for a body over the limit: 1 MiB for the API, 20 MiB for the workbench's
+    count-sheet uploads (before this, a sheet over 1 MiB was refused as JSON)."""
+
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.limit = limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = MAX_UPLOAD_BYTES if scope["path"].startswith("/web/") else MAX_BODY_BYTES
         length = dict(scope.get("headers", [])).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.limit):
+        if length is not None and (not length.isdigit() or int(length) > limit):
             for message in _json_error(413, "body_too_large", "body",
-                                       f"request bodies are limited to {self.limit} bytes"):
+                                       f"request bodies are limited to {limit} bytes"):
                 await send(message)
             return
         seen = 0
@@ -48,7 +52,7 @@ class BodySizeLimit:
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > self.limit:
+            if seen > limit:
                 raise _TooLarge
             return message
 
@@ -56,7 +60,7 @@ class BodySizeLimit:
             await self.app(scope, limited, send)
         except _TooLarge:
             for message in _json_error(413, "body_too_large", "body",
-                                       f"request bodies are limited to {self.limit} bytes"):
+                                       f"request bodies are limited to {limit} bytes"):
                 await send(message)
 
 

@@ -11,8 +11,9 @@ from datetime import datetime
 from types import TracebackType
 
 from sqlalchemy import Connection, Engine, RootTransaction
+from sqlalchemy.exc import DataError
 
-from tierstock.domain.errors import IdempotencyKeyReusedError
+from tierstock.domain.errors import IdempotencyKeyReusedError, InvalidValueError
 from tierstock.domain.idempotency import AnswerPendingError, IdempotencyClaim, Replay
 from tierstock.store.audit_repo import AuditRepository
 from tierstock.store.capacity_repo import CapacityRepository
@@ -106,6 +107,12 @@ class UnitOfWork:
             self._conn = self._tx = None
             if self._lock is not None:
                 self._lock.release()
+        if isinstance(exc, DataError):
+            # The database refused a value it cannot store (PostgreSQL: NUL in text, a
+            # number out of range): bad input, refused like any other, not a crash.
+            reason = str(exc.orig or exc).splitlines()[0]
+            raise InvalidValueError(f"a value cannot be stored: {reason}",
+                                    field="input") from exc
 
 
 def _replay_of(stored: StoredAnswer | None, claim: IdempotencyClaim) -> Exception:
