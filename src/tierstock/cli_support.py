@@ -43,7 +43,7 @@ def guard(fn: Callable[[], None]) -> None:
 
 def open_runtime() -> Runtime:
     settings = Settings()
-    return Runtime.open(settings.resolved_database_url(), batch_orders=settings.batch_orders)
+    return Runtime.from_settings(settings)
 
 
 def display_zone() -> ZoneInfo:

@@ -23,6 +23,13 @@ class Settings(BaseSettings):
     port: int = 8000
     # Group commit of single-line orders during a burst (services/batching.py).
     batch_orders: bool = True
+    # Seconds a product card may be served from memory (services/card.py); 0 = never.
+    card_cache_seconds: float = 0.5
+    # The optional Redis reservation front (services/front.py), PostgreSQL only; empty =
+    # off, as on the embedded default. Example: redis://127.0.0.1:6379/0
+    redis_url: str = ""
+    # Units the front leases from a tier row at a time (services/front.py).
+    front_lease_units: int = 500
 
     def resolved_database_url(self) -> str:
         return self.database_url or default_database_url()

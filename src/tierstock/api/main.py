@@ -59,6 +59,5 @@ def app_from_environment() -> FastAPI:
     from tierstock.config import Settings
 
     settings = Settings()
-    runtime = Runtime.open(settings.resolved_database_url(),
-                           batch_orders=settings.batch_orders)
+    runtime = Runtime.from_settings(settings)
     return create_app(runtime)

@@ -15,6 +15,7 @@ from tierstock.store.migrate import upgrade
 from tierstock.store.uow import UnitOfWork
 
 if TYPE_CHECKING:
+    from tierstock.config import Settings
     from tierstock.services.batching import OrderBatcher
     from tierstock.services.orders import OrderPlaced, PlaceOrder
 
@@ -28,6 +29,7 @@ class Runtime:
     engine: Engine
     clock: Callable[[], datetime] = field(default=system_clock)
     batch_orders: bool = True  # group commit of single-line orders (services/batching.py)
+    card_cache_seconds: float = 0.0  # how stale a product card may be (services/card.py)
     _batcher: OrderBatcher | None = field(default=None, init=False, repr=False)
 
     def uow(self, *, readonly: bool = False,
@@ -51,9 +53,15 @@ class Runtime:
     @classmethod
     def open(cls, database_url: str, *, migrate: bool = True,
              clock: Callable[[], datetime] = system_clock,
-             batch_orders: bool = True) -> Runtime:
+             batch_orders: bool = True, card_cache_seconds: float = 0.0) -> Runtime:
         """Connect and (by default) bring the schema up to date first."""
         engine = make_engine(database_url)
         if migrate:
             upgrade(engine)
-        return cls(engine, clock, batch_orders)
+        return cls(engine, clock, batch_orders, card_cache_seconds)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Runtime:
+        """The runtime the ``TIERSTOCK_*`` variables describe (API server and CLI)."""
+        return cls.open(settings.resolved_database_url(), batch_orders=settings.batch_orders,
+                        card_cache_seconds=settings.card_cache_seconds)
