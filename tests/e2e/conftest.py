@@ -21,9 +21,12 @@ ERROR_KEYS = {"error", "field", "message"}
 
 @pytest.fixture(scope="session")
 def server_url(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Start ``tierstock serve`` on a free port against this backend; yield its base URL."""
+    """Start ``tierstock serve`` on a free port against this backend; yield its base URL.
+
+    Cards are read fresh here (cache off): the tests read a card right after changing
+    stock. tests/e2e/test_card_cache_api.py runs its own server with the cache on."""
     log = tmp_path_factory.mktemp("server") / "serve.log"
-    with served(database_url, log) as (base, _):
+    with served(database_url, log, env={"TIERSTOCK_CARD_CACHE_SECONDS": "0"}) as (base, _):
         yield base
 
 

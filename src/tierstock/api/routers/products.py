@@ -10,7 +10,8 @@ from tierstock.api import convert
 from tierstock.api import schemas as s
 from tierstock.api.deps import CatalogueWriter, Offset, ProductId, Reader, RuntimeDep, WritesDep
 from tierstock.domain.sales_forms import SalesForm, SalesFormSpec
-from tierstock.services import card, catalogue
+from tierstock.services import catalogue
+from tierstock.services.card_cache import cached_product_card
 
 router = APIRouter(prefix="/products", tags=["products"])
 
@@ -74,6 +75,7 @@ def add_sku(product_id: ProductId, body: s.SkuCreate, caller: CatalogueWriter,
 @router.get("/{product_id}/card", response_model=s.ProductCardPublic)
 def product_card(product_id: ProductId, caller: Reader,
                  runtime: RuntimeDep) -> s.ProductCardPublic:
-    """The card the host, the product page and customer service all read."""
-    found = card.product_card(caller.shop_id, product_id, runtime.uow(readonly=True))
+    """The card the host, the product page and customer service all read; served from
+    the card cache, so up to ``TIERSTOCK_CARD_CACHE_SECONDS`` old (see ``as_of``)."""
+    found = cached_product_card(runtime, caller.shop_id, product_id)
     return convert.card(found, caller.zone)
