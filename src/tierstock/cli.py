@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tierstock.cli_capacity import capacity_app
 from tierstock.cli_counts import count_app, events_app
+from tierstock.cli_front import front_app
 from tierstock.cli_plan import plan_app
 from tierstock.cli_promises import eligibility_app, promises_app, shipments_app
 from tierstock.cli_support import display_zone, err, fail, open_runtime, out
@@ -27,7 +28,7 @@ from tierstock.domain.access import Role
 from tierstock.domain.errors import DomainError
 from tierstock.domain.sales_forms import Tier
 from tierstock.policies import available_packs, load_pack, pack_text
-from tierstock.services import keys, shops
+from tierstock.services import front_admin, keys, shops
 from tierstock.services.demo import BurstPlan, BurstReport, run_burst
 from tierstock.services.verify import verify_ledger
 
@@ -49,6 +50,7 @@ app.add_typer(count_app, name="count")
 app.add_typer(events_app, name="events")
 app.add_typer(capacity_app, name="capacity")
 app.add_typer(plan_app, name="plan")
+app.add_typer(front_app, name="front")
 
 @app.command()
 def serve(
@@ -123,12 +125,23 @@ def verify(
     shop: Annotated[int | None, typer.Option(help="only this shop")] = None,
 ) -> None:
     """Recompute every stock figure from the ledger; exit 1 naming each SKU that disagrees."""
-    checked, mismatches = verify_ledger(open_runtime().uow(readonly=True), shop)
+    runtime = open_runtime()
+    checked, mismatches = verify_ledger(runtime.uow(readonly=True), shop)
     for m in mismatches:
         err.print(f"[red]mismatch:[/] {escape(m.describe())}", highlight=False)
     if mismatches:
         raise fail(f"{len(mismatches)} of {checked} stock tiers disagree with the ledger")
     out.print(f"ledger check passed: {checked} stock tiers equal their ledger")
+    if runtime.front is not None:
+        leases = front_admin.reconcile(runtime.front)
+        for x in leases:
+            err.print(f"[red]mismatch:[/] front lease {x.lease_id} (SKU id {x.sku_id} "
+                      f"{x.tier}): the database says {x.outstanding} unit(s) are with the "
+                      f"front, Redis holds {x.in_redis}", highlight=False)
+        if leases:
+            raise fail(f"{len(leases)} front lease(s) disagree with Redis; "
+                       "`tierstock front drain` gives back what Redis no longer holds")
+        out.print("front check passed: every open lease equals what Redis holds")
 
 
 @db_app.command("upgrade")

@@ -42,8 +42,9 @@ def guard(fn: Callable[[], None]) -> None:
 
 
 def open_runtime() -> Runtime:
-    settings = Settings()
-    return Runtime.from_settings(settings)
+    """The configured runtime; a CLI command never runs the front's folder thread
+    (``tierstock front fold`` does, in the foreground)."""
+    return Runtime.from_settings(Settings(), fold=False)
 
 
 def display_zone() -> ZoneInfo:

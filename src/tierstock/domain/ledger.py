@@ -22,6 +22,7 @@ class LedgerKind(StrEnum):
     CANCEL = "cancel"
     ADJUSTMENT = "adjustment"
     CAPACITY = "capacity"  # supplier capacity confirmed, revised, declined or received
+    LEASE = "lease"  # units handed to (+) or back from (−) the Redis front (services/front.py)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ from tierstock.store.uow import UnitOfWork
 if TYPE_CHECKING:
     from tierstock.config import Settings
     from tierstock.services.batching import OrderBatcher
+    from tierstock.services.front import ReservationFront
+    from tierstock.services.front_fold import Folder
     from tierstock.services.orders import OrderPlaced, PlaceOrder
 
 
@@ -31,6 +33,8 @@ class Runtime:
     batch_orders: bool = True  # group commit of single-line orders (services/batching.py)
     card_cache_seconds: float = 0.0  # how stale a product card may be (services/card.py)
     _batcher: OrderBatcher | None = field(default=None, init=False, repr=False)
+    front: ReservationFront | None = field(default=None, init=False, repr=False)
+    _folder: Folder | None = field(default=None, init=False, repr=False)
 
     def uow(self, *, readonly: bool = False,
             claim: IdempotencyClaim | None = None) -> UnitOfWork:
@@ -38,8 +42,13 @@ class Runtime:
         return UnitOfWork(self.engine, self.clock, readonly=readonly, claim=claim)
 
     def place_order(self, cmd: PlaceOrder) -> OrderPlaced:
-        """Place an order the way this runtime is configured: through the group-commit
-        batcher (default) or in a transaction of its own."""
+        """Place an order the way this runtime is configured: through the Redis front
+        when there is one and it takes the order, else through the group-commit batcher
+        (default) or in a transaction of its own."""
+        if self.front is not None:
+            reserved = self.front.place(cmd)
+            if reserved is not None:
+                return reserved
         if not self.batch_orders:
             from tierstock.services.orders import place_order
 
@@ -60,8 +69,31 @@ class Runtime:
             upgrade(engine)
         return cls(engine, clock, batch_orders, card_cache_seconds)
 
+    def attach_front(self, redis_url: str, lease_units: int, *, fold: bool = True,
+                     namespace: str | None = None) -> None:
+        """Sell single-line orders through the Redis front (services/front.py); with
+        ``fold`` this process also runs a folder thread writing the front's stream."""
+        from tierstock.services.front import ReservationFront
+        from tierstock.services.front_fold import Folder
+
+        self.front = ReservationFront.connect(self, redis_url, lease_units, namespace)
+        if fold:
+            self._folder = Folder(self.front)
+            self._folder.start()
+
+    def close(self) -> None:
+        """Stop the folder thread (if any) and close the database pool."""
+        if self._folder is not None:
+            self._folder.stop()
+            self._folder = None
+        self.engine.dispose()
+
     @classmethod
-    def from_settings(cls, settings: Settings) -> Runtime:
+    def from_settings(cls, settings: Settings, *, fold: bool = True) -> Runtime:
         """The runtime the ``TIERSTOCK_*`` variables describe (API server and CLI)."""
-        return cls.open(settings.resolved_database_url(), batch_orders=settings.batch_orders,
-                        card_cache_seconds=settings.card_cache_seconds)
+        runtime = cls.open(settings.resolved_database_url(),
+                           batch_orders=settings.batch_orders,
+                           card_cache_seconds=settings.card_cache_seconds)
+        if settings.redis_url:
+            runtime.attach_front(settings.redis_url, settings.front_lease_units, fold=fold)
+        return runtime

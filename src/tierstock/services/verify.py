@@ -10,14 +10,17 @@ from tierstock.store.uow import UnitOfWork
 
 def verify_ledger(uow: UnitOfWork, shop_id: int | None = None) -> tuple[int, list[LedgerMismatch]]:
     """Return (tiers checked, mismatches). A tier is right when its quantity and sold
-    equal the sums of its ledger deltas and its sold equals the units paid lines hold."""
+    equal the sums of its ledger deltas and its sold equals the units paid lines hold
+    plus the units leased to the Redis front and not yet folded (services/front.py)."""
     with uow:
         rows = uow.stock.audit_rows(shop_id)
+        leased = uow.front.outstanding_by_tier(shop_id)
     bad = []
     for r in rows:
         tier = Tier(r.tier)
         stored = TierStock(tier, r.quantity, r.sold)
         derived = TierStock(tier, int(r.ledger_quantity), int(r.ledger_sold))
-        if stored != derived or r.sold != int(r.held):
-            bad.append(LedgerMismatch(r.sku_id, r.code, tier, stored, derived, int(r.held)))
+        held = int(r.held) + leased.get((r.sku_id, tier), 0)
+        if stored != derived or r.sold != held:
+            bad.append(LedgerMismatch(r.sku_id, r.code, tier, stored, derived, held))
     return len(rows), bad

@@ -21,6 +21,7 @@ from tierstock.store.catalogue_repo import CatalogueRepository
 from tierstock.store.count_repo import CountRepository
 from tierstock.store.eligibility_repo import EligibilityRepository
 from tierstock.store.engine import sqlite_write_lock
+from tierstock.store.front_repo import FrontRepository
 from tierstock.store.idempotency_repo import IdempotencyRepository, StoredAnswer
 from tierstock.store.order_repo import OrderRepository
 from tierstock.store.promise_repo import PromiseRepository
@@ -73,6 +74,7 @@ class UnitOfWork:
         self.idempotency = IdempotencyRepository(conn)
         self.counts = CountRepository(conn)
         self.capacity = CapacityRepository(conn)
+        self.front = FrontRepository(conn)
         if self.claim is not None:
             self._claim_or_replay(self.claim)
         return self

@@ -1,0 +1,308 @@
+"""The optional Redis reservation front for a live-stream burst (issue: live-burst
+performance). Off unless ``TIERSTOCK_REDIS_URL`` is set; PostgreSQL only.
+
+Why: one hot SKU sold through the database is bounded by its tier row (one commit at a
+time, even batched). Chinese flash-sale systems put an atomic counter in Redis in front
+of the database; this is that design, with the database still the system of record:
+
+1. **Lease.** The front takes a run of a tier's units from the database in one short
+   transaction (``take`` + a ``front_leases`` row + a ``lease`` ledger entry): the tier
+   row counts them as sold, so every other path — multi-line orders, cancels, stock
+   changes, counts — keeps working on what is left and can never sell them twice.
+2. **Reserve.** A single-line order is one Lua script (services/front_lua.py): the
+   earliest tier whose leased units hold the whole line gives it its units, an order id
+   reserved from the database's sequence, the Idempotency-Key's answer, and an entry on
+   a Redis stream — all atomically. The buyer is answered from that.
+3. **Fold.** A folder thread (services/front_fold.py) moves the stream into orders,
+   lines and ledger rows in large transactions, then acknowledges and deletes the
+   entries; a crash in between re-delivers them and the fold skips what it wrote.
+4. **Drain.** ``tierstock front drain`` switches the front off, folds everything and
+   gives unsold leased units back to their tiers. ``tierstock verify`` reconciles the
+   leases with what Redis holds.
+
+What the front decides differently (documented in the README): a tier marked "dry" (the
+database had nothing to lease) stays dry for ``DRY_SECONDS``, so stock added by hand is
+seen by the front within that time; a listing, price or sales-form change is seen within
+``SKU_CACHE_SECONDS``; SKUs whose presale tier follows supplier capacity batches, and
+orders of several lines, go through the database path. An acknowledged order is as
+durable as Redis makes the stream: run Redis with ``appendonly yes`` and ``appendfsync
+always`` for "nothing acknowledged is lost" across a Redis crash (``everysec`` may lose
+the last second).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+import redis
+
+from tierstock.domain.catalogue import Sku
+from tierstock.domain.errors import DomainError, IdempotencyKeyReusedError, InvalidValueError
+from tierstock.domain.ledger import LedgerEntry, LedgerKind
+from tierstock.domain.orders import LineStatus, Order, OrderLine, check_lines
+from tierstock.domain.policy import PolicyPack
+from tierstock.domain.promises import ship_by
+from tierstock.domain.sales_forms import Tier
+from tierstock.services import front_lua
+from tierstock.services.catalogue import shop_policy
+from tierstock.services.orders import OrderPlaced, PlaceOrder, checked_key, sellable, short_of
+
+if TYPE_CHECKING:
+    from tierstock.services.runtime import Runtime
+
+log = logging.getLogger("tierstock.front")
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+SKU_CACHE_SECONDS = 1.0
+DRY_SECONDS = 1.0
+IDS_BLOCK = 2_000
+KEY_TTL_SECONDS = 7 * 24 * 3600  # how long a retry with the same key replays from Redis
+MAX_ROUNDS = 20  # leases / id blocks one order may wait for before giving up
+
+
+def micros(at: datetime) -> int:
+    return (at - EPOCH) // timedelta(microseconds=1)
+
+
+def from_micros(us: int | str) -> datetime:
+    return EPOCH + timedelta(microseconds=int(us))
+
+
+@dataclass(frozen=True)
+class _Listing:
+    """What the front needs of a SKU, cached for ``SKU_CACHE_SECONDS``."""
+
+    sku: Sku | None
+    listed: bool
+    policy: PolicyPack
+    zone: ZoneInfo
+    by_front: bool  # False: its presale follows capacity batches -> the database path
+    until: float
+
+
+class ReservationFront:
+    """Thread-safe; one per process (``Runtime.front``)."""
+
+    def __init__(self, runtime: Runtime, client: redis.Redis, namespace: str,
+                 lease_units: int) -> None:
+        if runtime.engine.dialect.name != "postgresql":
+            raise InvalidValueError("the Redis front needs PostgreSQL (TIERSTOCK_DATABASE_URL)",
+                                    field="TIERSTOCK_REDIS_URL")
+        if lease_units < 1:
+            raise InvalidValueError("TIERSTOCK_FRONT_LEASE_UNITS must be at least 1",
+                                    field="TIERSTOCK_FRONT_LEASE_UNITS")
+        self.runtime = runtime
+        self.redis = client
+        self.prefix = f"tsf:{{{namespace}}}:"
+        self.lease_units = lease_units
+        self._reserve = client.register_script(front_lua.RESERVE)
+        self._add_lease = client.register_script(front_lua.ADD_LEASE)
+        self.drain_script = client.register_script(front_lua.DRAIN)
+        self.snapshot_script = client.register_script(front_lua.SNAPSHOT)
+        self._listings: dict[tuple[int, int], _Listing] = {}
+        self._ids_lock = threading.Lock()
+        self._lease_locks: dict[tuple[int, Tier], threading.Lock] = {}
+        self._locks_lock = threading.Lock()
+
+    @classmethod
+    def connect(cls, runtime: Runtime, redis_url: str, lease_units: int,
+                namespace: str | None = None) -> ReservationFront:
+        """The front on the Redis at ``redis_url``; its keys are named after the
+        database (``namespace`` by default), so two databases never share a front."""
+        client = redis.Redis.from_url(redis_url)
+        try:
+            client.ping()
+        except redis.RedisError as exc:
+            raise InvalidValueError(f"cannot reach Redis at {redis_url}: {exc}",
+                                    field="TIERSTOCK_REDIS_URL") from None
+        if namespace is None:
+            url = runtime.engine.url.render_as_string(hide_password=True)
+            namespace = hashlib.sha256(url.encode()).hexdigest()[:12]
+        return cls(runtime, client, namespace, lease_units)
+
+    def forget_everything(self) -> None:
+        """Delete every key of this front (tests and benchmarks start clean)."""
+        keys = list(self.redis.scan_iter(match=self.prefix + "*", count=1000))
+        if keys:
+            self.redis.delete(*keys)
+
+    # keys ---------------------------------------------------------------------------
+    def key(self, name: str) -> str:
+        return self.prefix + name
+
+    def tier_keys(self, sku_id: int, tier: Tier) -> tuple[str, str, str]:
+        """(current lease, queued leases, dry flag) of one SKU tier."""
+        return (self.key(f"t:{sku_id}:{tier}"), self.key(f"q:{sku_id}:{tier}"),
+                self.key(f"dry:{sku_id}:{tier}"))
+
+    # switching ----------------------------------------------------------------------
+    def is_on(self) -> bool:
+        return not self.redis.exists(self.key("off"))
+
+    def switch_on(self) -> None:
+        self.redis.delete(self.key("off"))
+
+    # the hot path -------------------------------------------------------------------
+    def place(self, cmd: PlaceOrder) -> OrderPlaced | None:
+        """Reserve a single-line order in Redis; ``None`` sends it to the database path
+        (several lines, a SKU the front does not sell, the front switched off)."""
+        if len(cmd.lines) != 1:
+            return None
+        key = checked_key(cmd)
+        req = cmd.lines[0]
+        listing = self._listing(cmd.shop_id, req.sku_id)
+        sku = sellable({req.sku_id: (listing.sku, listing.listed)} if listing.sku else {},
+                       req, 0)
+        check_lines([req], listing.policy.orders)
+        if not listing.by_front:
+            return None
+        paid_at = self.runtime.clock()
+        tiers, ended = self._open_tiers(sku, paid_at, listing.zone)
+        keys = [self.key("off"), self.key("ids"), self.key(f"k:{cmd.shop_id}:{key}"),
+                self.key("stream"), self.key("stranded")]
+        args: list[Any] = [req.quantity, cmd.request_hash(), KEY_TTL_SECONDS, cmd.shop_id, key,
+                           cmd.buyer or "", 1 if cmd.buyer is not None else 0, cmd.actor,
+                           sku.id, sku.price_fen, micros(paid_at)]
+        for tier, deadline in tiers:
+            keys.extend(self.tier_keys(sku.id, tier))
+            args.extend((tier.value, micros(deadline)))
+        try:
+            return self._reserve_in_redis(cmd, sku, tiers, ended, keys, args, paid_at)
+        except redis.RedisError as exc:
+            # Redis is unreachable: the database path sells what is not leased, so it
+            # can never sell a leased unit. A reservation Redis made before failing is
+            # folded later and voided by the key this order takes (front_fold.fold).
+            log.warning("Redis front unavailable (%s); order goes to the database", exc)
+            return None
+
+    def _reserve_in_redis(self, cmd: PlaceOrder, sku: Sku,
+                          tiers: list[tuple[Tier, datetime]], ended: DomainError | None,
+                          keys: list[str], args: list[Any], paid_at: datetime
+                          ) -> OrderPlaced | None:
+        req = cmd.lines[0]
+        for _ in range(MAX_ROUNDS):
+            answer = self._reserve(keys=keys, args=args)
+            kind = answer[0].decode()
+            if kind == "ok":
+                tier, deadline = tiers[int(answer[2]) - 1]
+                line = OrderLine(1, sku.id, req.quantity, tier, sku.price_fen, deadline,
+                                 LineStatus.PAID)
+                order = Order(int(answer[1]), cmd.shop_id, cmd.buyer, paid_at, (line,))
+                return OrderPlaced(order, replayed=False)
+            if kind == "replay":
+                return _replayed(answer[1].decode(), cmd)
+            if kind == "off":
+                return None
+            if kind == "ids":
+                self._refill_ids()
+            elif kind == "lease":
+                self.lease(cmd.shop_id, sku.id, tiers[int(answer[1]) - 1][0])
+            else:  # out
+                if ended is not None:
+                    raise ended
+                raise short_of(sku, req, 0)
+        log.warning("order %r found no leased units after %d leases; database path",
+                    cmd.idempotency_key, MAX_ROUNDS)
+        return None
+
+    def _open_tiers(self, sku: Sku, paid_at: datetime, zone: ZoneInfo
+                    ) -> tuple[list[tuple[Tier, datetime]], DomainError | None]:
+        """The form's tiers with the ship-by a line in each would get; a presale that
+        ended is left out (and is the refusal if nothing else holds the line)."""
+        tiers, ended = [], None
+        for tier in sku.sales_form.tiers:
+            try:
+                tiers.append((tier, ship_by(paid_at, sku.sales_form, tier, zone)))
+            except DomainError as exc:
+                ended = exc
+        return tiers, ended
+
+    def _listing(self, shop_id: int, sku_id: int) -> _Listing:
+        now = time.monotonic()
+        cached = self._listings.get((shop_id, sku_id))
+        if cached is not None and cached.until > now:
+            return cached
+        with self.runtime.uow(readonly=True) as uow:
+            policy = shop_policy(uow, shop_id)
+            found = uow.catalogue.skus_for_sale(shop_id, [sku_id]).get(sku_id)
+            by_front = found is not None and uow.capacity.layout(sku_id) is None
+        sku, listed = found if found is not None else (None, False)
+        listing = _Listing(sku, listed, policy, ZoneInfo(policy.display_timezone), by_front,
+                           now + SKU_CACHE_SECONDS)
+        if len(self._listings) > 10_000:
+            self._listings.clear()
+        self._listings[(shop_id, sku_id)] = listing
+        return listing
+
+    # supplies: order ids and leases ---------------------------------------------------
+    def _refill_ids(self) -> None:
+        with self._ids_lock:
+            if self.redis.llen(self.key("ids")) >= IDS_BLOCK // 4:
+                return  # another thread refilled while we waited
+            with self.runtime.uow() as uow:
+                ids = uow.front.next_order_ids(IDS_BLOCK)
+                uow.commit()
+            self.redis.rpush(self.key("ids"), *ids)
+
+    def lease(self, shop_id: int, sku_id: int, tier: Tier) -> int:
+        """Lease up to ``lease_units`` of the tier to the front; 0 marks it dry."""
+        with self._lease_lock(sku_id, tier):
+            _current, queued, dry = self.tier_keys(sku_id, tier)
+            if self.redis.llen(queued) or self.redis.exists(dry):
+                return 0  # another thread leased (or found nothing) while we waited
+            with self.runtime.uow() as uow:
+                held = uow.stock.tiers([sku_id]).get(sku_id, {}).get(tier)
+                units = min(self.lease_units, held.available if held else 0)
+                sold_after = uow.stock.take(sku_id, tier, units) if units else None
+                if sold_after is None:
+                    uow.commit()
+                    self.redis.set(dry, "1", px=int(DRY_SECONDS * 1000))
+                    return 0
+                now = uow.now()
+                first = sold_after - units + 1
+                lease_id = uow.front.add_lease(shop_id, sku_id, tier, first, units, now)
+                uow.stock.record([LedgerEntry(shop_id, sku_id, tier, LedgerKind.LEASE, 0, units,
+                                              "front", f"leased to the Redis front ({lease_id})",
+                                              now)])
+                uow.commit()
+            if not self._add_lease(keys=[self.key("off"), queued],
+                                   args=[f"{lease_id}:{first}:{sold_after}"]):
+                self.give_back_lease(lease_id, units)  # switched off meanwhile
+            elif held is not None and units == held.available:
+                self.redis.set(dry, "1", px=int(DRY_SECONDS * 1000))
+            return units
+
+    def _lease_lock(self, sku_id: int, tier: Tier) -> threading.Lock:
+        with self._locks_lock:
+            return self._lease_locks.setdefault((sku_id, tier), threading.Lock())
+
+    def give_back_lease(self, lease_id: int, units: int) -> bool:
+        """Return a lease's remainder to its tier, at most once (services/front_fold)."""
+        from tierstock.services.front_fold import release
+
+        with self.runtime.uow() as uow:
+            done = release(uow, lease_id, units)
+            uow.commit()
+        return done
+
+
+def _replayed(record: str, cmd: PlaceOrder) -> OrderPlaced:
+    """The first answer for this key, rebuilt from what the script stored."""
+    (order_id, request_hash, tier, _after, ship_us, paid_us, price, sku_id, qty, has_buyer,
+     buyer) = record.split("|", 10)
+    if request_hash != cmd.request_hash():
+        raise IdempotencyKeyReusedError(
+            "this Idempotency-Key was already used for a different order",
+            field="Idempotency-Key")
+    line = OrderLine(1, int(sku_id), int(qty), Tier(tier), int(price), from_micros(ship_us),
+                     LineStatus.PAID)
+    order = Order(int(order_id), cmd.shop_id, buyer if has_buyer == "1" else None,
+                  from_micros(paid_us), (line,))
+    return OrderPlaced(order, replayed=True)

@@ -1,0 +1,111 @@
+"""Operating the Redis front: its status, the drain at the end of a live session, and
+the reconciliation ``tierstock verify`` runs (services/front.py explains the design)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from tierstock.domain.sales_forms import Tier
+from tierstock.services.front import ReservationFront
+from tierstock.services.front_fold import Folder, release
+from tierstock.store.front_repo import Lease
+
+DRAIN_WAIT_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class FrontStatus:
+    on: bool
+    open_leases: int
+    leased_units: int  # outstanding: leased, not yet folded into lines or given back
+    unfolded: int  # stream entries not yet written to the database
+
+
+@dataclass(frozen=True)
+class Drained:
+    folded: int  # orders this drain wrote (other folders may have written the rest)
+    released: int  # unsold leased units put on the stream to go back to their tiers
+    recovered: int  # leased units Redis no longer knew of, given back from the database
+    void: list[int]
+
+
+@dataclass(frozen=True)
+class LeaseMismatch:
+    lease_id: int
+    sku_id: int
+    tier: Tier
+    outstanding: int  # what the database says the front still holds
+    in_redis: int  # what Redis holds: unsold units plus unfolded stream entries
+
+
+def status(front: ReservationFront) -> FrontStatus:
+    with front.runtime.uow(readonly=True) as uow:
+        leases = uow.front.open_leases()
+    return FrontStatus(front.is_on(), len(leases), sum(x.outstanding for x in leases),
+                       int(front.redis.xlen(front.key("stream"))))
+
+
+def _tier_keys(front: ReservationFront, leases: list[Lease]) -> list[str]:
+    keys: list[str] = []
+    for sku_id, tier in sorted({(x.sku_id, x.tier) for x in leases}):
+        current, queued, _dry = front.tier_keys(sku_id, tier)
+        keys += [current, queued]
+    return keys
+
+
+def drain(front: ReservationFront, wait_seconds: float = DRAIN_WAIT_SECONDS) -> Drained:
+    """Switch the front off, fold every reservation, give unsold leased units back.
+
+    Other processes' folders may still hold entries they read; the drain waits up to
+    ``wait_seconds`` for the stream to empty, taking over entries idle for a second.
+    Only then are leases Redis no longer holds given back from the database side."""
+    with front.runtime.uow(readonly=True) as uow:
+        leases = uow.front.open_leases()
+    put_back = int(front.drain_script(keys=[front.key("off"), front.key("stranded"),
+                                            front.key("stream"), *_tier_keys(front, leases)]))
+    folder = Folder(front, name="drain")
+    folded, void = 0, list[int]()
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        done = folder.fold_all(claim_idle_ms=1_000)
+        folded, void = folded + done.sales, void + done.void
+        if not front.redis.xlen(front.key("stream")) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    recovered = 0
+    if not front.redis.xlen(front.key("stream")):
+        with front.runtime.uow() as uow:
+            for lease in uow.front.open_leases():
+                if release(uow, lease.id, lease.outstanding):
+                    recovered += lease.outstanding
+            uow.commit()
+    return Drained(folded, put_back, recovered, void)
+
+
+def reconcile(front: ReservationFront, attempts: int = 3) -> list[LeaseMismatch]:
+    """Per open lease: units the database says the front holds == units Redis holds
+    (unsold, skipped, or on the stream). Folding moves units from Redis to the database
+    between the two reads, so a difference must persist over ``attempts`` to count."""
+    mismatches: list[LeaseMismatch] = []
+    for attempt in range(attempts):
+        if attempt:
+            time.sleep(0.2)
+        with front.runtime.uow(readonly=True) as uow:
+            before = {x.id: x for x in uow.front.open_leases()}
+        raw = front.snapshot_script(keys=[front.key("stranded"), front.key("stream"),
+                                          *_tier_keys(front, list(before.values()))])
+        in_redis = {int(raw[i]): int(raw[i + 1]) for i in range(0, len(raw), 2)}
+        with front.runtime.uow(readonly=True) as uow:
+            after = {x.id: x for x in uow.front.open_leases()}
+            for lease_id in set(in_redis) - set(after):
+                gone = uow.front.leases([lease_id]).get(lease_id)
+                if gone is not None:
+                    after[lease_id] = gone
+        mismatches = [
+            LeaseMismatch(x.id, x.sku_id, x.tier, x.outstanding, in_redis.get(x.id, 0))
+            for x in after.values() if x.outstanding != in_redis.get(x.id, 0)
+        ]
+        if not mismatches:
+            return []
+    return mismatches

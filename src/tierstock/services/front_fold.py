@@ -1,0 +1,206 @@
+"""Fold the Redis front's stream into the database, drain the front, reconcile it
+(services/front.py explains the design).
+
+The stream is a Redis consumer group: each process's folder reads new entries, writes
+them in one transaction, then acknowledges and deletes them. Entries a folder read but
+never acknowledged (it died) are claimed by another folder after ``CLAIM_IDLE_MS``; the
+fold skips orders it already wrote (their ids exist) and releases a lease at most once,
+so a re-delivery changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis
+
+from tierstock.domain.ledger import LedgerEntry, LedgerKind
+from tierstock.domain.sales_forms import Tier
+from tierstock.services.front import ReservationFront, from_micros
+from tierstock.store.front_repo import FoldedSale
+from tierstock.store.uow import UnitOfWork
+
+log = logging.getLogger("tierstock.front")
+
+GROUP = "fold"
+BATCH = 2_000
+CLAIM_IDLE_MS = 15_000
+BLOCK_MS = 20
+
+
+@dataclass
+class Folded:
+    sales: int = 0
+    released: int = 0  # leased units given back to their tiers
+    skipped: int = 0  # re-delivered entries already in the database
+    void: list[int] = field(default_factory=list)  # order ids whose key was taken before
+
+
+def release(uow: UnitOfWork, lease_id: int, units: int) -> bool:
+    """Give ``units`` of a lease back to its tier, once per lease."""
+    lease = uow.front.release(lease_id, units, uow.now())
+    if lease is None:
+        return False
+    uow.stock.give_back(lease.sku_id, lease.tier, units)
+    uow.stock.record([LedgerEntry(lease.shop_id, lease.sku_id, lease.tier, LedgerKind.LEASE,
+                                  0, -units, "front", f"lease {lease_id} given back",
+                                  uow.now())])
+    return True
+
+
+def _sale(f: dict[str, str]) -> FoldedSale:
+    return FoldedSale(
+        order_id=int(f["o"]), shop_id=int(f["s"]), idempotency_key=f["k"],
+        request_hash=f["h"], buyer=f["b"] if f["hb"] == "1" else None,
+        paid_at=from_micros(f["t"]), sku_id=int(f["u"]), tier=Tier(f["r"]),
+        quantity=int(f["q"]), unit_price_fen=int(f["c"]), ship_by=from_micros(f["y"]),
+        tier_sold_after=int(f["p"]), lease_id=int(f["l"]), from_lease=int(f["m"]),
+        next_lease_id=int(f["l2"]) or None)
+
+
+def fold(entries: list[dict[str, str]], uow: UnitOfWork) -> Folded:
+    """Write one batch of stream entries in one transaction (see the module)."""
+    sales = [_sale(f) for f in entries if f["e"] == "sale"]
+    actors = {int(f["o"]): f["a"] for f in entries if f["e"] == "sale"}
+    out = Folded()
+    with uow:
+        inserted = uow.front.insert_sales(sales)
+        fresh = [s for s in sales if s.order_id in inserted]
+        missing = [s for s in sales if s.order_id not in inserted]
+        existing = uow.front.existing_orders(s.order_id for s in missing) if missing else set()
+        void = [s for s in missing if s.order_id not in existing]
+        out.skipped = len(missing) - len(void)
+        uow.front.insert_lines(fresh)
+        per_lease: dict[int, int] = defaultdict(int)
+        entries_out = []
+        for s in fresh:
+            per_lease[s.lease_id] += s.from_lease
+            if s.next_lease_id is not None:
+                per_lease[s.next_lease_id] += s.quantity - s.from_lease
+            entries_out.append(LedgerEntry(s.shop_id, s.sku_id, s.tier, LedgerKind.SALE, 0,
+                                           s.quantity, actors[s.order_id], "order paid",
+                                           s.paid_at, s.order_id, 1))
+        for lease_id, lease in uow.front.leases(per_lease).items():
+            entries_out.append(LedgerEntry(lease.shop_id, lease.sku_id, lease.tier,
+                                           LedgerKind.LEASE, 0, -per_lease[lease_id], "front",
+                                           f"lease {lease_id}: units sold", uow.now()))
+        uow.front.insert_ledger(entries_out)
+        out.sales = len(fresh)
+        for s in void:  # the buyer was answered, but the key had an order already
+            log.error("front order %d voided: shop %d already has an order for key %r",
+                      s.order_id, s.shop_id, s.idempotency_key)
+            out.void.append(s.order_id)
+        releases = {int(f["l"]): int(f["n"]) for f in entries if f["e"] == "release"}
+        # lease rows in id order, like tier rows: two folders never deadlock
+        for lease_id in sorted(per_lease.keys() | releases.keys()):
+            if lease_id in per_lease:
+                uow.front.add_sold({lease_id: per_lease[lease_id]})
+            if lease_id in releases and release(uow, lease_id, releases[lease_id]):
+                out.released += releases[lease_id]
+        uow.commit()
+    return out
+
+
+class Folder:
+    """Reads the stream as one consumer of the group and folds what it reads."""
+
+    def __init__(self, front: ReservationFront, name: str | None = None) -> None:
+        self.front = front
+        self.stream = front.key("stream")
+        self.name = name or f"{socket.gethostname()}-{os.getpid()}-{id(self):x}"
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._retry_own = True  # first read what this consumer left unacknowledged
+        self.ensure_group()
+
+    def ensure_group(self) -> None:
+        """Create the stream's consumer group (again, if Redis lost it)."""
+        try:
+            self.front.redis.xgroup_create(self.stream, GROUP, id="0", mkstream=True)
+        except redis.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    def fold_once(self, block_ms: int | None = BLOCK_MS, claim_idle_ms: int = CLAIM_IDLE_MS
+                  ) -> Folded:
+        """Fold one batch: this consumer's own unacknowledged entries first, then
+        entries dead consumers left for ``claim_idle_ms``, then new ones."""
+        batch = self._read(block_ms, claim_idle_ms)
+        if not batch:
+            return Folded()
+        ids = [entry_id for entry_id, _ in batch]
+        done = fold([fields for _, fields in batch], self.front.runtime.uow())
+        pipe = self.front.redis.pipeline(transaction=False)
+        pipe.xack(self.stream, GROUP, *ids)
+        pipe.xdel(self.stream, *ids)
+        pipe.execute()
+        return done
+
+    def _read(self, block_ms: int | None, claim_idle_ms: int) -> list[tuple[Any, dict[str, str]]]:
+        r: Any = self.front.redis  # RESP2 replies are lists, not the RESP3 dicts typed
+        if self._retry_own:
+            got = r.xreadgroup(GROUP, self.name, {self.stream: "0"}, count=BATCH)
+            self._retry_own = False
+            if got and got[0][1]:
+                return _decoded(got[0][1])
+        claimed = r.xautoclaim(self.stream, GROUP, self.name, claim_idle_ms, "0-0", count=BATCH)
+        if claimed[1]:
+            return _decoded(claimed[1])
+        got = r.xreadgroup(GROUP, self.name, {self.stream: ">"}, count=BATCH, block=block_ms)
+        return _decoded(got[0][1]) if got else []
+
+    def fold_all(self, claim_idle_ms: int = CLAIM_IDLE_MS) -> Folded:
+        """Fold until the stream has nothing this folder may take."""
+        total = Folded()
+        while True:
+            done = self.fold_once(block_ms=None, claim_idle_ms=claim_idle_ms)
+            idle = not (done.sales or done.released or done.skipped or done.void)
+            if idle and not self._pending_new():
+                return total
+            total.sales += done.sales
+            total.released += done.released
+            total.skipped += done.skipped
+            total.void += done.void
+
+    def _pending_new(self) -> bool:
+        info = self.front.redis.xinfo_groups(self.stream)
+        group = next((g for g in info if _text(g["name"]) == GROUP), None)
+        return bool(group and group.get("lag"))
+
+    # background thread ------------------------------------------------------------------
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="tierstock-folder", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.fold_once()
+            except redis.ResponseError as exc:  # the stream or its group was deleted
+                log.warning("the front's stream is gone (%s); creating it again", exc)
+                self.ensure_group()
+            except Exception:
+                log.exception("folding the front's stream failed; retrying")
+                self._retry_own = True
+                time.sleep(0.5)
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _decoded(raw: list[Any]) -> list[tuple[Any, dict[str, str]]]:
+    return [(entry_id, {_text(k): _text(v) for k, v in fields.items()})
+            for entry_id, fields in raw if fields]

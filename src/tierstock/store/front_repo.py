@@ -1,0 +1,206 @@
+"""Persistence of the Redis reservation front (services/front.py): leases, order ids
+handed out ahead, and the fold of reservations into orders, lines and ledger rows.
+
+PostgreSQL only (the front refuses SQLite at start-up): order ids come from the
+``orders`` sequence in blocks, and a re-delivered reservation is skipped with
+``ON CONFLICT DO NOTHING``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, func, select, text, update
+
+from tierstock.domain.ledger import LedgerEntry
+from tierstock.domain.orders import LineStatus
+from tierstock.domain.sales_forms import Tier
+from tierstock.store.front_tables import front_leases
+from tierstock.store.tables import orders
+
+_lease = front_leases.c
+
+NEXT_IDS = text(
+    "SELECT nextval(pg_get_serial_sequence('orders', 'id')) FROM generate_series(1, :n)")
+
+# The fold writes thousands of rows per transaction: one statement per table with
+# arrays (``unnest``) costs the same in Python for 10 rows or 2,000, where a multi-row
+# VALUES list is rebuilt and re-parsed for every batch size.
+INSERT_ORDERS = """
+INSERT INTO orders (id, shop_id, idempotency_key, request_hash, buyer, paid_at)
+SELECT * FROM unnest(%(id)s::bigint[], %(shop)s::bigint[], %(key)s::varchar[],
+                     %(hash)s::varchar[], %(buyer)s::varchar[], %(paid)s::timestamptz[])
+ON CONFLICT DO NOTHING
+RETURNING id
+"""
+INSERT_LINES = f"""
+INSERT INTO order_lines (shop_id, order_id, line_no, sku_id, tier, quantity, unit_price_fen,
+                         ship_by, status, tier_sold_after)
+SELECT shop, ord, 1, sku, tier, qty, price, ship, '{LineStatus.PAID.value}', after
+FROM unnest(%(shop)s::bigint[], %(order)s::bigint[], %(sku)s::bigint[], %(tier)s::varchar[],
+            %(qty)s::int[], %(price)s::bigint[], %(ship)s::timestamptz[], %(after)s::bigint[])
+     AS t(shop, ord, sku, tier, qty, price, ship, after)
+"""
+INSERT_LEDGER = """
+INSERT INTO stock_ledger (shop_id, sku_id, tier, kind, quantity_delta, sold_delta, order_id,
+                          line_no, actor, reason, created_at)
+SELECT * FROM unnest(%(shop)s::bigint[], %(sku)s::bigint[], %(tier)s::varchar[],
+                     %(kind)s::varchar[], %(qd)s::bigint[], %(sd)s::bigint[],
+                     %(order)s::bigint[], %(line)s::int[], %(actor)s::varchar[],
+                     %(reason)s::varchar[], %(at)s::timestamptz[])
+"""
+
+ADD_SOLD = (
+    update(front_leases)
+    .where(_lease.id == bindparam("b_id"))
+    .values(sold=_lease.sold + bindparam("b_units"))
+)
+
+
+@dataclass(frozen=True)
+class Lease:
+    id: int
+    shop_id: int
+    sku_id: int
+    tier: Tier
+    first_unit: int
+    units: int
+    sold: int
+    returned: int
+
+    @property
+    def last_unit(self) -> int:
+        return self.first_unit + self.units - 1
+
+    @property
+    def outstanding(self) -> int:
+        """Leased units neither folded into lines nor given back yet."""
+        return self.units - self.sold - self.returned
+
+
+@dataclass(frozen=True)
+class FoldedSale:
+    """One reservation from the front's stream, as the row it becomes."""
+
+    order_id: int
+    shop_id: int
+    idempotency_key: str
+    request_hash: str
+    buyer: str | None
+    paid_at: datetime
+    sku_id: int
+    tier: Tier
+    quantity: int
+    unit_price_fen: int
+    ship_by: datetime
+    tier_sold_after: int
+    lease_id: int
+    from_lease: int  # units from ``lease_id``; the rest from ``next_lease_id``
+    next_lease_id: int | None
+
+
+class FrontRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def next_order_ids(self, n: int) -> list[int]:
+        """Reserve ``n`` order ids from the ``orders`` sequence (never handed out twice;
+        an id the front never uses is a harmless gap)."""
+        return [int(r[0]) for r in self.conn.execute(NEXT_IDS, {"n": n})]
+
+    def add_lease(self, shop_id: int, sku_id: int, tier: Tier, first_unit: int, units: int,
+                  at: datetime) -> int:
+        lease_id: int = self.conn.execute(
+            front_leases.insert().returning(_lease.id),
+            {"shop_id": shop_id, "sku_id": sku_id, "tier": tier, "first_unit": first_unit,
+             "units": units, "sold": 0, "returned": 0, "leased_at": at},
+        ).scalar_one()
+        return lease_id
+
+    def open_leases(self, shop_id: int | None = None) -> list[Lease]:
+        query = (select(front_leases)
+                 .where(_lease.sold + _lease.returned < _lease.units)
+                 .order_by(_lease.id))
+        if shop_id is not None:
+            query = query.where(_lease.shop_id == shop_id)
+        return [_lease_of(r) for r in self.conn.execute(query)]
+
+    def leases(self, ids: Iterable[int]) -> dict[int, Lease]:
+        rows = self.conn.execute(select(front_leases).where(_lease.id.in_(set(ids))))
+        return {r.id: _lease_of(r) for r in rows}
+
+    def outstanding_by_tier(self, shop_id: int | None = None) -> dict[tuple[int, Tier], int]:
+        """Units each tier has leased to the front and not yet folded or given back."""
+        query = (select(_lease.sku_id, _lease.tier,
+                        func.sum(_lease.units - _lease.sold - _lease.returned).label("n"))
+                 .group_by(_lease.sku_id, _lease.tier))
+        if shop_id is not None:
+            query = query.where(_lease.shop_id == shop_id)
+        return {(r.sku_id, Tier(r.tier)): int(r.n) for r in self.conn.execute(query)}
+
+    def insert_sales(self, sales: Sequence[FoldedSale]) -> set[int]:
+        """Insert the orders of these reservations; the ids actually inserted come back.
+
+        An id already present is a reservation folded before (re-delivered after a crash
+        between COMMIT and the stream's acknowledgement); a (shop, key) already present
+        is a key the front did not know (see services/front_fold.py)."""
+        if not sales:
+            return set()
+        rows = self.conn.exec_driver_sql(INSERT_ORDERS, {
+            "id": [s.order_id for s in sales], "shop": [s.shop_id for s in sales],
+            "key": [s.idempotency_key for s in sales],
+            "hash": [s.request_hash for s in sales], "buyer": [s.buyer for s in sales],
+            "paid": [s.paid_at for s in sales]})
+        return {int(r[0]) for r in rows}
+
+    def existing_orders(self, ids: Iterable[int]) -> set[int]:
+        return {int(r[0]) for r in self.conn.execute(
+            select(orders.c.id).where(orders.c.id.in_(set(ids))))}
+
+    def insert_lines(self, sales: Sequence[FoldedSale]) -> None:
+        if sales:
+            self.conn.exec_driver_sql(INSERT_LINES, {
+                "shop": [s.shop_id for s in sales], "order": [s.order_id for s in sales],
+                "sku": [s.sku_id for s in sales], "tier": [s.tier.value for s in sales],
+                "qty": [s.quantity for s in sales],
+                "price": [s.unit_price_fen for s in sales],
+                "ship": [s.ship_by for s in sales],
+                "after": [s.tier_sold_after for s in sales]})
+
+    def insert_ledger(self, entries: Sequence[LedgerEntry]) -> None:
+        """The fold's ledger rows; the same table ``StockRepository.record`` writes."""
+        if entries:
+            self.conn.exec_driver_sql(INSERT_LEDGER, {
+                "shop": [e.shop_id for e in entries], "sku": [e.sku_id for e in entries],
+                "tier": [e.tier.value for e in entries], "kind": [e.kind.value for e in entries],
+                "qd": [e.quantity_delta for e in entries],
+                "sd": [e.sold_delta for e in entries],
+                "order": [e.order_id for e in entries], "line": [e.line_no for e in entries],
+                "actor": [e.actor for e in entries], "reason": [e.reason for e in entries],
+                "at": [e.created_at for e in entries]})
+
+    def add_sold(self, per_lease: dict[int, int]) -> None:
+        if per_lease:
+            self.conn.execute(ADD_SOLD, [{"b_id": k, "b_units": v}
+                                         for k, v in sorted(per_lease.items())])
+
+    def release(self, lease_id: int, units: int, at: datetime) -> Lease | None:
+        """Give back the lease's remainder, once: ``None`` if it was released before."""
+        row = self.conn.execute(
+            update(front_leases)
+            .where(_lease.id == lease_id, _lease.released_at.is_(None),
+                   _lease.sold + _lease.returned + units <= _lease.units)
+            .values(returned=_lease.returned + units, released_at=at)
+            .returning(*front_leases.c)
+        ).first()
+        return _lease_of(row) if row is not None else None
+
+
+def _lease_of(r: Any) -> Lease:
+    return Lease(r.id, r.shop_id, r.sku_id, Tier(r.tier), r.first_unit, r.units, r.sold,
+                 r.returned)
+
+
