@@ -264,13 +264,14 @@ def pg_backend() -> Iterator[Backend]:
 
 @contextmanager
 def tierstock_server(database_url: str, startup_timeout: float = 60,
-                     workers: int = 1) -> Iterator[str]:
-    """`tierstock serve --workers N` on a free loopback port against ``database_url``."""
+                     workers: int = 1, env: dict[str, str] | None = None) -> Iterator[str]:
+    """`tierstock serve --workers N` on a free loopback port against ``database_url``
+    (``env``: more ``TIERSTOCK_*`` settings, e.g. the Redis front)."""
     fd, log_name = tempfile.mkstemp(prefix="tierstock-bench-serve-", suffix=".log")
     os.close(fd)
     try:
         with served(database_url, Path(log_name), timeout_s=startup_timeout,
-                    args=("--workers", str(workers))) as (base, _):
+                    args=("--workers", str(workers)), env=env) as (base, _):
             yield base
     finally:
         with suppress(OSError):

@@ -74,12 +74,18 @@ class Runtime:
         """Sell single-line orders through the Redis front (services/front.py); with
         ``fold`` this process also runs a folder thread writing the front's stream."""
         from tierstock.services.front import ReservationFront
-        from tierstock.services.front_fold import Folder
 
         self.front = ReservationFront.connect(self, redis_url, lease_units, namespace)
         if fold:
-            self._folder = Folder(self.front)
-            self._folder.start()
+            self.start_folder()
+
+    def start_folder(self) -> None:
+        """Run a thread folding the front's stream into the database (one per process)."""
+        from tierstock.services.front_fold import Folder
+
+        assert self.front is not None and self._folder is None
+        self._folder = Folder(self.front)
+        self._folder.start()
 
     def close(self) -> None:
         """Stop the folder thread (if any) and close the database pool."""

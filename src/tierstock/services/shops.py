@@ -62,6 +62,15 @@ def authenticate(key: str, uow: UnitOfWork) -> ApiKeyOwner:
     return authenticate_digest(hash_key(key), uow)
 
 
+def cached_owner(engine: object, key: str) -> ApiKeyOwner | None:
+    """The key's owner if the cache still holds it — no I/O, so the API can check it
+    on its event loop and only go to a thread (and the database) on a miss."""
+    cached = _AUTH_CACHE.get((engine, hash_key(key)))
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    return None
+
+
 def authenticate_digest(digest: str, uow: UnitOfWork) -> ApiKeyOwner:
     """The owner of the key with this digest (what the workbench's cookie keeps), via
     the same short cache as every API request."""
