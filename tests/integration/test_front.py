@@ -155,7 +155,8 @@ def test_a_folder_that_dies_mid_batch_loses_nothing_and_writes_nothing_twice(fro
     assert front is not None
     dead = Folder(front, name="dead")
     raw = front.redis.xreadgroup("fold", "dead", {front.key("stream"): ">"}, count=8)
-    entries = [{k.decode(): v.decode() for k, v in f.items()} for _, f in raw[0][1]]
+    entries = [(i.decode(), {k.decode(): v.decode() for k, v in f.items()})
+               for i, f in raw[0][1]]
     fold(entries, fronted.uow())  # committed, then the process died before XACK
     del dead
 
@@ -197,8 +198,8 @@ def test_verify_finds_units_redis_lost_and_the_drain_gives_them_back(fronted):
     front = fronted.front
     assert front is not None
     Folder(front).fold_all()
-    current, _queued, _dry = front.tier_keys(sku, Tier.SPOT)
-    front.redis.delete(current)  # Redis lost the lease being sold
+    run, run_leases, _queued, _dry = front.tier_keys(sku, Tier.SPOT)
+    front.redis.delete(run, run_leases)  # Redis lost the lease being sold
 
     lost = front_admin.reconcile(front, attempts=1)
     assert [(x.outstanding, x.in_redis) for x in lost] == [(LEASE - 1, 0)]

@@ -137,10 +137,11 @@ class ReservationFront:
     def key(self, name: str) -> str:
         return self.prefix + name
 
-    def tier_keys(self, sku_id: int, tier: Tier) -> tuple[str, str, str]:
-        """(current lease, queued leases, dry flag) of one SKU tier."""
-        return (self.key(f"t:{sku_id}:{tier}"), self.key(f"q:{sku_id}:{tier}"),
-                self.key(f"dry:{sku_id}:{tier}"))
+    def tier_keys(self, sku_id: int, tier: Tier) -> tuple[str, str, str, str]:
+        """(current run, its leases, queued leases, dry flag) of one SKU tier
+        (services/front_lua.py)."""
+        return (self.key(f"t:{sku_id}:{tier}"), self.key(f"s:{sku_id}:{tier}"),
+                self.key(f"q:{sku_id}:{tier}"), self.key(f"dry:{sku_id}:{tier}"))
 
     # switching ----------------------------------------------------------------------
     def is_on(self) -> bool:
@@ -203,7 +204,7 @@ class ReservationFront:
             if kind == "ids":
                 self._refill_ids()
             elif kind == "lease":
-                self.lease(cmd.shop_id, sku.id, tiers[int(answer[1]) - 1][0])
+                self.lease(cmd.shop_id, sku.id, tiers[int(answer[1]) - 1][0], req.quantity)
             else:  # out
                 if ended is not None:
                     raise ended
@@ -251,15 +252,16 @@ class ReservationFront:
                 uow.commit()
             self.redis.rpush(self.key("ids"), *ids)
 
-    def lease(self, shop_id: int, sku_id: int, tier: Tier) -> int:
-        """Lease up to ``lease_units`` of the tier to the front; 0 marks it dry."""
+    def lease(self, shop_id: int, sku_id: int, tier: Tier, at_least: int = 1) -> int:
+        """Lease ``lease_units`` of the tier to the front (``at_least`` for a larger
+        line), or what is left; 0 marks the tier dry for ``DRY_SECONDS``."""
         with self._lease_lock(sku_id, tier):
-            _current, queued, dry = self.tier_keys(sku_id, tier)
+            _run, _leases, queued, dry = self.tier_keys(sku_id, tier)
             if self.redis.llen(queued) or self.redis.exists(dry):
                 return 0  # another thread leased (or found nothing) while we waited
             with self.runtime.uow() as uow:
                 held = uow.stock.tiers([sku_id]).get(sku_id, {}).get(tier)
-                units = min(self.lease_units, held.available if held else 0)
+                units = min(max(self.lease_units, at_least), held.available if held else 0)
                 sold_after = uow.stock.take(sku_id, tier, units) if units else None
                 if sold_after is None:
                     uow.commit()
@@ -284,13 +286,13 @@ class ReservationFront:
             return self._lease_locks.setdefault((sku_id, tier), threading.Lock())
 
     def give_back_lease(self, lease_id: int, units: int) -> bool:
-        """Return a lease's remainder to its tier, at most once (services/front_fold)."""
+        """Return a lease Redis never queued (the front was off) to its tier, once."""
         from tierstock.services.front_fold import release
 
         with self.runtime.uow() as uow:
-            done = release(uow, lease_id, units)
+            done = release(uow, f"unqueued:{lease_id}", {lease_id: units})
             uow.commit()
-        return done
+        return done > 0
 
 
 def _replayed(record: str, cmd: PlaceOrder) -> OrderPlaced:

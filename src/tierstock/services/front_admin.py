@@ -4,11 +4,12 @@ the reconciliation ``tierstock verify`` runs (services/front.py explains the des
 from __future__ import annotations
 
 import time
+from collections import defaultdict
 from dataclasses import dataclass
 
 from tierstock.domain.sales_forms import Tier
 from tierstock.services.front import ReservationFront
-from tierstock.services.front_fold import Folder, release
+from tierstock.services.front_fold import Folder, per_lease, release
 from tierstock.store.front_repo import Lease
 
 DRAIN_WAIT_SECONDS = 30.0
@@ -47,10 +48,11 @@ def status(front: ReservationFront) -> FrontStatus:
 
 
 def _tier_keys(front: ReservationFront, leases: list[Lease]) -> list[str]:
+    """The (run, run's leases, queued) keys of every SKU tier with leases."""
     keys: list[str] = []
     for sku_id, tier in sorted({(x.sku_id, x.tier) for x in leases}):
-        current, queued, _dry = front.tier_keys(sku_id, tier)
-        keys += [current, queued]
+        run, run_leases, queued, _dry = front.tier_keys(sku_id, tier)
+        keys += [run, run_leases, queued]
     return keys
 
 
@@ -77,35 +79,32 @@ def drain(front: ReservationFront, wait_seconds: float = DRAIN_WAIT_SECONDS) -> 
     if not front.redis.xlen(front.key("stream")):
         with front.runtime.uow() as uow:
             for lease in uow.front.open_leases():
-                if release(uow, lease.id, lease.outstanding):
-                    recovered += lease.outstanding
+                key = f"recover:{lease.id}:{lease.sold}:{lease.returned}"
+                recovered += release(uow, key, {lease.id: lease.outstanding})
             uow.commit()
     return Drained(folded, put_back, recovered, void)
 
 
 def reconcile(front: ReservationFront, attempts: int = 3) -> list[LeaseMismatch]:
-    """Per open lease: units the database says the front holds == units Redis holds
-    (unsold, skipped, or on the stream). Folding moves units from Redis to the database
-    between the two reads, so a difference must persist over ``attempts`` to count."""
+    """Per lease: units the database says the front holds == units Redis holds (unsold,
+    stranded, or on the stream). Folding moves units from Redis to the database between
+    the two reads, so a difference must persist over ``attempts`` to count."""
     mismatches: list[LeaseMismatch] = []
     for attempt in range(attempts):
         if attempt:
             time.sleep(0.2)
         with front.runtime.uow(readonly=True) as uow:
-            before = {x.id: x for x in uow.front.open_leases()}
-        raw = front.snapshot_script(keys=[front.key("stranded"), front.key("stream"),
-                                          *_tier_keys(front, list(before.values()))])
-        in_redis = {int(raw[i]): int(raw[i + 1]) for i in range(0, len(raw), 2)}
+            before = uow.front.open_leases()
+        held: dict[int, int] = defaultdict(int)
+        for raw in front.snapshot_script(keys=[front.key("stranded"), front.key("stream"),
+                                               *_tier_keys(front, before)]):
+            for lease_id, n in per_lease(raw.decode()).items():
+                held[lease_id] += n
         with front.runtime.uow(readonly=True) as uow:
-            after = {x.id: x for x in uow.front.open_leases()}
-            for lease_id in set(in_redis) - set(after):
-                gone = uow.front.leases([lease_id]).get(lease_id)
-                if gone is not None:
-                    after[lease_id] = gone
-        mismatches = [
-            LeaseMismatch(x.id, x.sku_id, x.tier, x.outstanding, in_redis.get(x.id, 0))
-            for x in after.values() if x.outstanding != in_redis.get(x.id, 0)
-        ]
+            known = {x.id: x for x in uow.front.open_leases()}
+            known.update(uow.front.leases(set(held) - set(known)))
+        mismatches = [LeaseMismatch(x.id, x.sku_id, x.tier, x.outstanding, held.get(x.id, 0))
+                      for x in known.values() if x.outstanding != held.get(x.id, 0)]
         if not mismatches:
             return []
     return mismatches

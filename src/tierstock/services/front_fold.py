@@ -43,16 +43,29 @@ class Folded:
     void: list[int] = field(default_factory=list)  # order ids whose key was taken before
 
 
-def release(uow: UnitOfWork, lease_id: int, units: int) -> bool:
-    """Give ``units`` of a lease back to its tier, once per lease."""
-    lease = uow.front.release(lease_id, units, uow.now())
-    if lease is None:
-        return False
-    uow.stock.give_back(lease.sku_id, lease.tier, units)
-    uow.stock.record([LedgerEntry(lease.shop_id, lease.sku_id, lease.tier, LedgerKind.LEASE,
+def per_lease(pairs: str) -> dict[int, int]:
+    """``"12:3,13:2"`` (what a stream entry says it took or gives back) -> {12: 3, 13: 2}."""
+    out: dict[int, int] = defaultdict(int)
+    for pair in filter(None, pairs.split(",")):
+        lease, units = pair.split(":")
+        out[int(lease)] += int(units)
+    return dict(out)
+
+
+def release(uow: UnitOfWork, key: str, units_by_lease: dict[int, int]) -> int:
+    """Give leased units back to their tiers, once per ``key``; the units given back
+    (0 when ``key`` was applied before). Leases are locked in id order."""
+    if not units_by_lease or not uow.front.claim_release(key, uow.now()):
+        return 0
+    ledger = []
+    for lease_id, units in sorted(units_by_lease.items()):
+        lease = uow.front.give_back(lease_id, units)
+        uow.stock.give_back(lease.sku_id, lease.tier, units)
+        ledger.append(LedgerEntry(lease.shop_id, lease.sku_id, lease.tier, LedgerKind.LEASE,
                                   0, -units, "front", f"lease {lease_id} given back",
-                                  uow.now())])
-    return True
+                                  uow.now()))
+    uow.stock.record(ledger)
+    return sum(units_by_lease.values())
 
 
 def _sale(f: dict[str, str]) -> FoldedSale:
@@ -61,49 +74,44 @@ def _sale(f: dict[str, str]) -> FoldedSale:
         request_hash=f["h"], buyer=f["b"] if f["hb"] == "1" else None,
         paid_at=from_micros(f["t"]), sku_id=int(f["u"]), tier=Tier(f["r"]),
         quantity=int(f["q"]), unit_price_fen=int(f["c"]), ship_by=from_micros(f["y"]),
-        tier_sold_after=int(f["p"]), lease_id=int(f["l"]), from_lease=int(f["m"]),
-        next_lease_id=int(f["l2"]) or None)
+        tier_sold_after=int(f["p"]))
 
 
-def fold(entries: list[dict[str, str]], uow: UnitOfWork) -> Folded:
-    """Write one batch of stream entries in one transaction (see the module)."""
-    sales = [_sale(f) for f in entries if f["e"] == "sale"]
-    actors = {int(f["o"]): f["a"] for f in entries if f["e"] == "sale"}
+def fold(entries: list[tuple[str, dict[str, str]]], uow: UnitOfWork) -> Folded:
+    """Write one batch of stream entries ``(entry id, fields)`` in one transaction."""
+    sales = {int(f["o"]): (_sale(f), f) for _, f in entries if f["e"] == "sale"}
     out = Folded()
     with uow:
-        inserted = uow.front.insert_sales(sales)
-        fresh = [s for s in sales if s.order_id in inserted]
-        missing = [s for s in sales if s.order_id not in inserted]
+        inserted = uow.front.insert_sales([s for s, _ in sales.values()])
+        fresh = [sales[i] for i in sorted(inserted)]
+        missing = [s for s, _ in sales.values() if s.order_id not in inserted]
         existing = uow.front.existing_orders(s.order_id for s in missing) if missing else set()
-        void = [s for s in missing if s.order_id not in existing]
-        out.skipped = len(missing) - len(void)
-        uow.front.insert_lines(fresh)
-        per_lease: dict[int, int] = defaultdict(int)
-        entries_out = []
-        for s in fresh:
-            per_lease[s.lease_id] += s.from_lease
-            if s.next_lease_id is not None:
-                per_lease[s.next_lease_id] += s.quantity - s.from_lease
-            entries_out.append(LedgerEntry(s.shop_id, s.sku_id, s.tier, LedgerKind.SALE, 0,
-                                           s.quantity, actors[s.order_id], "order paid",
-                                           s.paid_at, s.order_id, 1))
-        for lease_id, lease in uow.front.leases(per_lease).items():
-            entries_out.append(LedgerEntry(lease.shop_id, lease.sku_id, lease.tier,
-                                           LedgerKind.LEASE, 0, -per_lease[lease_id], "front",
-                                           f"lease {lease_id}: units sold", uow.now()))
-        uow.front.insert_ledger(entries_out)
+        for s in missing:
+            if s.order_id in existing:
+                out.skipped += 1  # folded before this re-delivery
+            else:  # the buyer was answered, but the key had an order already
+                log.error("front order %d voided: shop %d already has an order for key %r",
+                          s.order_id, s.shop_id, s.idempotency_key)
+                out.void.append(s.order_id)
+        uow.front.insert_lines([s for s, _ in fresh])
+        sold: dict[int, int] = defaultdict(int)
+        ledger = []
+        for s, f in fresh:
+            for lease_id, n in per_lease(f["L"]).items():
+                sold[lease_id] += n
+            ledger.append(LedgerEntry(s.shop_id, s.sku_id, s.tier, LedgerKind.SALE, 0,
+                                      s.quantity, f["a"], "order paid", s.paid_at,
+                                      s.order_id, 1))
+        for lease_id, lease in sorted(uow.front.leases(sold).items()):
+            ledger.append(LedgerEntry(lease.shop_id, lease.sku_id, lease.tier,
+                                      LedgerKind.LEASE, 0, -sold[lease_id], "front",
+                                      f"lease {lease_id}: units sold", uow.now()))
+        uow.front.insert_ledger(ledger)
+        uow.front.add_sold(sold)  # one statement, leases in id order
+        for entry_id, f in entries:
+            if f["e"] == "release":
+                out.released += release(uow, f"entry:{entry_id}", per_lease(f["L"]))
         out.sales = len(fresh)
-        for s in void:  # the buyer was answered, but the key had an order already
-            log.error("front order %d voided: shop %d already has an order for key %r",
-                      s.order_id, s.shop_id, s.idempotency_key)
-            out.void.append(s.order_id)
-        releases = {int(f["l"]): int(f["n"]) for f in entries if f["e"] == "release"}
-        # lease rows in id order, like tier rows: two folders never deadlock
-        for lease_id in sorted(per_lease.keys() | releases.keys()):
-            if lease_id in per_lease:
-                uow.front.add_sold({lease_id: per_lease[lease_id]})
-            if lease_id in releases and release(uow, lease_id, releases[lease_id]):
-                out.released += releases[lease_id]
         uow.commit()
     return out
 
@@ -136,14 +144,14 @@ class Folder:
         if not batch:
             return Folded()
         ids = [entry_id for entry_id, _ in batch]
-        done = fold([fields for _, fields in batch], self.front.runtime.uow())
+        done = fold(batch, self.front.runtime.uow())
         pipe = self.front.redis.pipeline(transaction=False)
         pipe.xack(self.stream, GROUP, *ids)
         pipe.xdel(self.stream, *ids)
         pipe.execute()
         return done
 
-    def _read(self, block_ms: int | None, claim_idle_ms: int) -> list[tuple[Any, dict[str, str]]]:
+    def _read(self, block_ms: int | None, claim_idle_ms: int) -> list[tuple[str, dict[str, str]]]:
         r: Any = self.front.redis  # RESP2 replies are lists, not the RESP3 dicts typed
         if self._retry_own:
             got = r.xreadgroup(GROUP, self.name, {self.stream: "0"}, count=BATCH)
@@ -201,6 +209,6 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def _decoded(raw: list[Any]) -> list[tuple[Any, dict[str, str]]]:
-    return [(entry_id, {_text(k): _text(v) for k, v in fields.items()})
+def _decoded(raw: list[Any]) -> list[tuple[str, dict[str, str]]]:
+    return [(_text(entry_id), {_text(k): _text(v) for k, v in fields.items()})
             for entry_id, fields in raw if fields]

@@ -14,11 +14,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from tierstock.domain.ledger import LedgerEntry
 from tierstock.domain.orders import LineStatus
 from tierstock.domain.sales_forms import Tier
-from tierstock.store.front_tables import front_leases
+from tierstock.store.front_tables import front_leases, front_releases
 from tierstock.store.tables import orders
 
 _lease = front_leases.c
@@ -97,9 +98,6 @@ class FoldedSale:
     unit_price_fen: int
     ship_by: datetime
     tier_sold_after: int
-    lease_id: int
-    from_lease: int  # units from ``lease_id``; the rest from ``next_lease_id``
-    next_lease_id: int | None
 
 
 class FrontRepository:
@@ -120,6 +118,10 @@ class FrontRepository:
         ).scalar_one()
         return lease_id
 
+    def leases(self, ids: Iterable[int]) -> dict[int, Lease]:
+        rows = self.conn.execute(select(front_leases).where(_lease.id.in_(set(ids))))
+        return {r.id: _lease_of(r) for r in rows}
+
     def open_leases(self, shop_id: int | None = None) -> list[Lease]:
         query = (select(front_leases)
                  .where(_lease.sold + _lease.returned < _lease.units)
@@ -127,10 +129,6 @@ class FrontRepository:
         if shop_id is not None:
             query = query.where(_lease.shop_id == shop_id)
         return [_lease_of(r) for r in self.conn.execute(query)]
-
-    def leases(self, ids: Iterable[int]) -> dict[int, Lease]:
-        rows = self.conn.execute(select(front_leases).where(_lease.id.in_(set(ids))))
-        return {r.id: _lease_of(r) for r in rows}
 
     def outstanding_by_tier(self, shop_id: int | None = None) -> dict[tuple[int, Tier], int]:
         """Units each tier has leased to the front and not yet folded or given back."""
@@ -187,20 +185,28 @@ class FrontRepository:
             self.conn.execute(ADD_SOLD, [{"b_id": k, "b_units": v}
                                          for k, v in sorted(per_lease.items())])
 
-    def release(self, lease_id: int, units: int, at: datetime) -> Lease | None:
-        """Give back the lease's remainder, once: ``None`` if it was released before."""
+    def claim_release(self, key: str, at: datetime) -> bool:
+        """Record that the give-back named ``key`` is applied now; ``False`` if it was
+        applied before (a re-delivered stream entry), which must then change nothing."""
+        claimed = self.conn.execute(
+            pg_insert(front_releases).on_conflict_do_nothing().returning(front_releases.c.key),
+            {"key": key, "at": at},
+        ).first()
+        return claimed is not None
+
+    def give_back(self, lease_id: int, units: int) -> Lease:
+        """Count ``units`` of the lease as returned to its tier."""
         row = self.conn.execute(
             update(front_leases)
-            .where(_lease.id == lease_id, _lease.released_at.is_(None),
-                   _lease.sold + _lease.returned + units <= _lease.units)
-            .values(returned=_lease.returned + units, released_at=at)
+            .where(_lease.id == lease_id, _lease.sold + _lease.returned + units <= _lease.units)
+            .values(returned=_lease.returned + units)
             .returning(*front_leases.c)
         ).first()
-        return _lease_of(row) if row is not None else None
+        if row is None:
+            raise RuntimeError(f"lease {lease_id} holds fewer than {units} outstanding units")
+        return _lease_of(row)
 
 
 def _lease_of(r: Any) -> Lease:
     return Lease(r.id, r.shop_id, r.sku_id, Tier(r.tier), r.first_unit, r.units, r.sold,
                  r.returned)
-
-

@@ -37,8 +37,16 @@ class FrontLeaseRow(Base):
     sold: Mapped[int] = mapped_column(BigInteger, default=0)
     returned: Mapped[int] = mapped_column(BigInteger, default=0)
     leased_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    # set once, by the single release of the lease's remainder (guards a re-delivery)
-    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class FrontReleaseRow(Base):
+    """One give-back of leased units, keyed by what caused it (the stream entry, or the
+    drain's sweep of a lease): a re-delivered entry finds its key and changes nothing."""
+
+    __tablename__ = "front_releases"
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 front_leases = cast(Table, FrontLeaseRow.__table__)
+front_releases = cast(Table, FrontReleaseRow.__table__)

@@ -1,4 +1,4 @@
-"""front_leases: units handed to the optional Redis reservation front
+"""front_leases, front_releases: units handed to the optional Redis reservation front
 
 Revision ID: 0007
 Revises: 0006
@@ -30,7 +30,6 @@ def upgrade() -> None:
         sa.Column("sold", sa.BigInteger(), nullable=False),
         sa.Column("returned", sa.BigInteger(), nullable=False),
         sa.Column("leased_at", tierstock.store.types.UTCDateTime(), nullable=False),
-        sa.Column("released_at", tierstock.store.types.UTCDateTime(), nullable=True),
         sa.CheckConstraint("units > 0", name=op.f("ck_front_leases_units_positive")),
         sa.CheckConstraint("sold >= 0 AND returned >= 0 AND sold + returned <= units",
                            name=op.f("ck_front_leases_never_past_units")),
@@ -42,7 +41,14 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_front_leases_shop_id"), "front_leases", ["shop_id"])
     op.create_index("ix_front_leases_sku_tier", "front_leases", ["sku_id", "tier"])
+    op.create_table(
+        "front_releases",
+        sa.Column("key", sa.String(length=80), nullable=False),
+        sa.Column("at", tierstock.store.types.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_front_releases")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("front_releases")
     op.drop_table("front_leases")
