@@ -114,3 +114,11 @@ def test_front_commands_without_redis_say_so_in_one_line(postgresql_url: str) ->
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         "error: the Redis front is off: set TIERSTOCK_REDIS_URL (PostgreSQL only)"]
+
+
+def test_the_front_with_sqlite_is_refused_in_one_line(tmp_path: Path) -> None:
+    result = _cli("verify", env={"TIERSTOCK_DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
+                                 "TIERSTOCK_REDIS_URL": "redis://127.0.0.1:6379/0"})
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: the Redis front needs PostgreSQL (TIERSTOCK_DATABASE_URL)"]

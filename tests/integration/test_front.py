@@ -33,7 +33,7 @@ from tierstock.domain.errors import (
 )
 from tierstock.domain.orders import LineRequest
 from tierstock.domain.sales_forms import Tier
-from tierstock.services import front_admin
+from tierstock.services import front_admin, front_lua
 from tierstock.services.front_fold import Folder, fold
 from tierstock.services.orders import PlaceOrder
 from tierstock.services.runtime import Runtime
@@ -257,3 +257,21 @@ def test_processes_racing_through_one_front_never_oversell(fronted, postgresql_u
     sold = [r for rs in per_process for r in rs if r != SOLD_OUT]
     assert len(sold) == len(seen.lines) == len(set(sold))
     assert seen.tiers[Tier.SPOT].sold == 80
+
+
+def test_orders_go_to_the_database_when_redis_is_unreachable(fronted):
+    shop = open_shop(fronted)
+    sku = listed_sku(fronted, shop, "FRONT-9", spot=5, presale=0)
+    front = fronted.front
+    assert front is not None
+    working = front.redis, front._reserve
+    front.redis = redis.Redis(port=1, socket_connect_timeout=0.2)  # nothing listens there
+    front._reserve = front.redis.register_script(front_lua.RESERVE)
+    try:
+        placed = fronted.place_order(PlaceOrder(shop, "no-redis", (LineRequest(sku, 2),)))
+    finally:
+        front.redis, front._reserve = working
+
+    with fronted.uow(readonly=True) as uow:  # the database path wrote it at once
+        assert uow.orders.get(shop, placed.order.id) == placed.order
+    assert outcome(fronted, shop, sku).tiers[Tier.SPOT].sold == 2
