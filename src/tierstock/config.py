@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     redis_url: str = ""
     # Units the front leases from a tier row at a time (services/front.py).
     front_lease_units: int = 500
+    # Each server process folds the front's stream with a thread of its own; false: the
+    # stream is folded by `tierstock front fold --follow`, a process of its own.
+    front_fold_in_process: bool = True
 
     def resolved_database_url(self) -> str:
         return self.database_url or default_database_url()

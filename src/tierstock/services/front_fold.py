@@ -152,7 +152,7 @@ class Folder:
         return done
 
     def _read(self, block_ms: int | None, claim_idle_ms: int) -> list[tuple[str, dict[str, str]]]:
-        r: Any = self.front.redis  # RESP2 replies are lists, not the RESP3 dicts typed
+        r: Any = self.front.text_redis  # RESP2 replies: lists, not the RESP3 dicts typed
         if self._retry_own:
             got = r.xreadgroup(GROUP, self.name, {self.stream: "0"}, count=BATCH)
             self._retry_own = False
@@ -210,5 +210,5 @@ def _text(value: Any) -> str:
 
 
 def _decoded(raw: list[Any]) -> list[tuple[str, dict[str, str]]]:
-    return [(_text(entry_id), {_text(k): _text(v) for k, v in fields.items()})
-            for entry_id, fields in raw if fields]
+    """Entries of a ``decode_responses`` client; deleted ones come back empty."""
+    return [(entry_id, fields) for entry_id, fields in raw if fields]

@@ -101,5 +101,6 @@ class Runtime:
                            batch_orders=settings.batch_orders,
                            card_cache_seconds=settings.card_cache_seconds)
         if settings.redis_url:
-            runtime.attach_front(settings.redis_url, settings.front_lease_units, fold=fold)
+            runtime.attach_front(settings.redis_url, settings.front_lease_units,
+                                 fold=fold and settings.front_fold_in_process)
         return runtime
