@@ -10,19 +10,24 @@ the clients stopped and how long the drain took: the database's lag behind the b
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import redis
 
 from bench import wrk_orders
 from bench.common import Backend, Measurement, run_clients, seed_shop, shared, tierstock_server
+from tierstock.testing import TIERSTOCK
 
 REDIS_URL = os.environ.get("TIERSTOCK_BENCH_REDIS", "redis://127.0.0.1:6379/0")
 LEASE_UNITS = 500
-FRONT = "tierstock service, Redis front"
+FRONT = "tierstock service, Redis front"  # folder thread in the same process (default)
+FRONT_EXT = "Redis front, folder process"  # TIERSTOCK_FRONT_FOLD_IN_PROCESS=false
 FRONT_MULTI = "Redis front, {n} hot SKU{s}"
 FRONT_WRK = "tierstock HTTP (wrk), Redis front"
 
@@ -36,10 +41,28 @@ def redis_available() -> str | None:
     return None
 
 
-def attach(runtime: Any) -> None:
+def attach(runtime: Any, *, fold_in_process: bool) -> None:
     runtime.attach_front(REDIS_URL, LEASE_UNITS, fold=False)
     runtime.front.forget_everything()  # a clean front: nothing left from an earlier run
-    runtime.start_folder()
+    if fold_in_process:
+        runtime.start_folder()
+
+
+@contextlib.contextmanager
+def folder_process(database_url: str) -> Iterator[None]:
+    """`tierstock front fold --follow` on the same database and Redis."""
+    env = {**os.environ, "TIERSTOCK_DATABASE_URL": database_url,
+           "TIERSTOCK_REDIS_URL": REDIS_URL, "NO_COLOR": "1"}
+    proc = subprocess.Popen([str(TIERSTOCK), "front", "fold", "--follow"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 def drain_note(runtime: Any, m: Measurement) -> None:
@@ -60,15 +83,16 @@ def drain_note(runtime: Any, m: Measurement) -> None:
 
 def run_front(backend: Backend, runtime: Any, cfg: Any, warm: Any, clients: int,
               skus: int, place_op: Callable[..., Any], spot_for: Callable[..., int],
-              finish: Callable[..., Measurement]) -> Measurement:
+              finish: Callable[..., Measurement], scenario: str = FRONT) -> Measurement:
     """``runtime.place_order`` through the front, on ``skus`` hot SKUs."""
-    tag = f"front{clients}x{skus}"
+    tag = f"front{clients}x{skus}{'e' if scenario == FRONT_EXT else ''}"
     pilot = run_clients("warm", "warm", clients,
                         shared(place_op(runtime, warm.shop_id, warm.sku_ids, f"w{tag}")),
                         max_ops=cfg.max_ops, max_seconds=cfg.pilot_seconds).rate
     seeded = seed_shop(runtime, skus=skus, spot=max(1, spot_for(pilot, cfg) // skus),
                        presale=cfg.max_ops * 2, label=tag)
-    scenario = FRONT if skus == 1 else FRONT_MULTI.format(n=skus, s="s")
+    if skus > 1:
+        scenario = FRONT_MULTI.format(n=skus, s="s")
     m = run_clients(backend.name, scenario, clients,
                     shared(place_op(runtime, seeded.shop_id, seeded.sku_ids, tag)),
                     max_ops=cfg.max_ops, max_seconds=cfg.seconds)

@@ -709,24 +709,29 @@ def front_rows(backend: Backend, cfg: Config, warm: Any,
     if (why := front.redis_available()) is not None:
         print(f"Redis front not measured: {why}")
         return
-    runtime = Runtime.open(backend.url, migrate=False)
-    try:
-        front.attach(runtime)
-        runs = [(c, 1) for c in cfg.clients] + [(cfg.multi_clients, n)
-                                                for n in cfg.hot_skus if n > 1]
-        for clients, skus in runs:
-            try:
-                keep(front.run_front(backend, runtime, cfg, warm, clients, skus, place_op,
-                                     spot_for, finish_tierstock))
-            except Exception as exc:
-                keep(failed(backend, front.FRONT, clients, exc))
-    finally:
-        runtime.close()
+    for scenario in (front.FRONT, front.FRONT_EXT):
+        in_process = scenario == front.FRONT
+        runtime = Runtime.open(backend.url, migrate=False)
+        try:
+            front.attach(runtime, fold_in_process=in_process)
+            runs = [(c, 1) for c in cfg.clients]
+            if not in_process:
+                runs += [(cfg.multi_clients, n) for n in cfg.hot_skus if n > 1]
+            with contextlib.nullcontext() if in_process else front.folder_process(backend.url):
+                for clients, skus in runs:
+                    try:
+                        keep(front.run_front(backend, runtime, cfg, warm, clients, skus,
+                                             place_op, spot_for, finish_tierstock, scenario))
+                    except Exception as exc:
+                        keep(failed(backend, scenario, clients, exc))
+        finally:
+            runtime.close()
 
 
 # --- output -------------------------------------------------------------------------------
 
-TIERSTOCK_ORDERS = (SERVICE, SERVICE_SINGLE, HTTP, HTTP_WRK, front.FRONT, front.FRONT_WRK)
+TIERSTOCK_ORDERS = (SERVICE, SERVICE_SINGLE, HTTP, HTTP_WRK, front.FRONT, front.FRONT_EXT,
+                    front.FRONT_WRK)
 
 
 def add_ratios(results: list[Measurement]) -> None:
@@ -747,7 +752,8 @@ def goals(results: list[Measurement]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for backend in sorted({m.backend for m in results}, reverse=True):
         svc = max((m for m in results if m.backend == backend
-                   and m.scenario in (SERVICE, front.FRONT) and m.clients == 32),
+                   and m.scenario in (SERVICE, front.FRONT, front.FRONT_EXT)
+                   and m.clients == 32),
                   key=lambda m: m.rate, default=None)
         http = min((m for m in results if m.backend == backend and m.ok
                     and m.scenario in (HTTP_WRK, front.FRONT_WRK)), key=lambda m: m.p99_ms,

@@ -105,6 +105,7 @@ def test_a_burst_through_the_front_sells_spot_then_presale_and_never_oversells(f
     with ThreadPoolExecutor(64) as pool:
         results = list(pool.map(lambda i: pay(fronted, shop, f"b-{i}", sku, wants[i]),
                                 range(len(wants))))
+    fronted.front.wait_for_background()
     assert front_admin.reconcile(fronted.front) == []  # while reservations are unfolded
     folder.fold_all()
     drained(fronted)

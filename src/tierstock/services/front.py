@@ -36,6 +36,9 @@ import hashlib
 import logging
 import threading
 import time
+from collections.abc import Callable
+from concurrent import futures
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -118,6 +121,8 @@ class ReservationFront:
         self._ids_lock = threading.Lock()
         self._lease_locks: dict[tuple[int, Tier], threading.Lock] = {}
         self._locks_lock = threading.Lock()
+        self._background = ThreadPoolExecutor(2, thread_name_prefix="tierstock-lease")
+        self._pending: set[Future[None]] = set()
 
     @classmethod
     def connect(cls, runtime: Runtime, redis_url: str, lease_units: int,
@@ -205,6 +210,8 @@ class ReservationFront:
             kind = answer[0].decode()
             if kind == "ok":
                 tier, deadline = tiers[int(answer[2]) - 1]
+                self._restock_soon(cmd.shop_id, sku.id, tier, int(answer[4]), int(answer[5]),
+                                   int(answer[6]))
                 line = OrderLine(1, sku.id, req.quantity, tier, sku.price_fen, deadline,
                                  LineStatus.PAID)
                 order = Order(int(answer[1]), cmd.shop_id, cmd.buyer, paid_at, (line,))
@@ -276,6 +283,24 @@ class ReservationFront:
                 uow.commit()
             self.redis.rpush(self.key("ids"), *ids)
 
+    def _restock_soon(self, shop_id: int, sku_id: int, tier: Tier, left: int, queued: int,
+                      ids: int) -> None:
+        """Lease the next run (and reserve order ids) in the background before they run
+        out, so buyers rarely wait for a lease's transaction."""
+        if left < self.lease_units // 2 and not queued:
+            lock = self._lease_lock(sku_id, tier)
+            if not lock.locked():
+                self._ahead(self.lease, shop_id, sku_id, tier)
+        if ids < IDS_BLOCK // 4 and not self._ids_lock.locked():
+            self._ahead(self._refill_ids)
+
+    @staticmethod
+    def _quietly(fn: Callable[..., object], *args: object) -> None:
+        try:
+            fn(*args)
+        except Exception:  # a buyer will lease on its own path and see the error there
+            log.warning("leasing ahead failed", exc_info=True)
+
     def lease(self, shop_id: int, sku_id: int, tier: Tier, at_least: int = 1) -> int:
         """Lease ``lease_units`` of the tier to the front (``at_least`` for a larger
         line), or what is left; 0 marks the tier dry for ``DRY_SECONDS``."""
@@ -300,7 +325,7 @@ class ReservationFront:
                 uow.commit()
             if not self._add_lease(keys=[self.key("off"), queued],
                                    args=[f"{lease_id}:{first}:{sold_after}"]):
-                self.give_back_lease(lease_id, units)  # switched off meanwhile
+                self.give_back_lease(lease_id)  # switched off meanwhile
             elif held is not None and units == held.available:
                 self.redis.set(dry, "1", px=int(DRY_SECONDS * 1000))
             return units
@@ -309,14 +334,30 @@ class ReservationFront:
         with self._locks_lock:
             return self._lease_locks.setdefault((sku_id, tier), threading.Lock())
 
-    def give_back_lease(self, lease_id: int, units: int) -> bool:
-        """Return a lease Redis never queued (the front was off) to its tier, once."""
-        from tierstock.services.front_fold import release
+    def give_back_lease(self, lease_id: int) -> int:
+        """Return a lease Redis never queued (the front was off) to its tier."""
+        from tierstock.services.front_fold import release_outstanding
 
         with self.runtime.uow() as uow:
-            done = release(uow, f"unqueued:{lease_id}", {lease_id: units})
+            given = release_outstanding(uow, lease_id)
             uow.commit()
-        return done > 0
+        return given
+
+    def wait_for_background(self) -> None:
+        """Let leases and id blocks taken ahead finish (tests, and before a drain)."""
+        with self._locks_lock:
+            pending = list(self._pending)
+        futures.wait(pending)
+
+    def _ahead(self, fn: Callable[..., object], *args: object) -> None:
+        future = self._background.submit(self._quietly, fn, *args)
+        with self._locks_lock:
+            self._pending.add(future)
+        future.add_done_callback(self._done)
+
+    def _done(self, future: Future[None]) -> None:
+        with self._locks_lock:
+            self._pending.discard(future)
 
 
 class _Call(Waiter):

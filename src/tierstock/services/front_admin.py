@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from tierstock.domain.sales_forms import Tier
 from tierstock.services.front import ReservationFront
-from tierstock.services.front_fold import Folder, per_lease, release
+from tierstock.services.front_fold import Folder, per_lease, release_outstanding
 from tierstock.store.front_repo import Lease
 
 DRAIN_WAIT_SECONDS = 30.0
@@ -62,6 +62,7 @@ def drain(front: ReservationFront, wait_seconds: float = DRAIN_WAIT_SECONDS) -> 
     Other processes' folders may still hold entries they read; the drain waits up to
     ``wait_seconds`` for the stream to empty, taking over entries idle for a second.
     Only then are leases Redis no longer holds given back from the database side."""
+    front.wait_for_background()
     with front.runtime.uow(readonly=True) as uow:
         leases = uow.front.open_leases()
     put_back = int(front.drain_script(keys=[front.key("off"), front.key("stranded"),
@@ -79,8 +80,7 @@ def drain(front: ReservationFront, wait_seconds: float = DRAIN_WAIT_SECONDS) -> 
     if not front.redis.xlen(front.key("stream")):
         with front.runtime.uow() as uow:
             for lease in uow.front.open_leases():
-                key = f"recover:{lease.id}:{lease.sold}:{lease.returned}"
-                recovered += release(uow, key, {lease.id: lease.outstanding})
+                recovered += release_outstanding(uow, lease.id)
             uow.commit()
     return Drained(folded, put_back, recovered, void)
 

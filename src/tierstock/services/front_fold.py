@@ -68,6 +68,17 @@ def release(uow: UnitOfWork, key: str, units_by_lease: dict[int, int]) -> int:
     return sum(units_by_lease.values())
 
 
+def release_outstanding(uow: UnitOfWork, lease_id: int) -> int:
+    """Give back every unit of a lease Redis does not hold (a lease the front never
+    queued, or the drain's sweep). Keyed by the lease's figures, so two callers that
+    read the same figures give back once, and a later caller finds nothing left."""
+    lease = uow.front.leases([lease_id]).get(lease_id)
+    if lease is None or not lease.outstanding:
+        return 0
+    key = f"recover:{lease.id}:{lease.sold}:{lease.returned}"
+    return release(uow, key, {lease.id: lease.outstanding})
+
+
 def _sale(f: dict[str, str]) -> FoldedSale:
     return FoldedSale(
         order_id=int(f["o"]), shop_id=int(f["s"]), idempotency_key=f["k"],

@@ -47,7 +47,7 @@ end
 # ARGV: qty, request_hash, idem_ttl_s, shop, key, buyer, has_buyer, actor, sku, price,
 #       paid_us, then (tier, ship_by_us) per tier.
 # Returns {'off'} | {'replay', record} | {'ids'} | {'lease', i} | {'out'}
-#       | {'ok', order_id, i, sold_after}
+#       | {'ok', order_id, i, sold_after, units left in the run, leases queued, ids left}
 RESERVE = _RUN + """
 local qty = tonumber(ARGV[1])
 if redis.call('EXISTS', KEYS[1]) == 1 then return {'off'} end
@@ -75,7 +75,8 @@ for i = 1, ntiers do
                  'r', tier, 'y', ship, 's', ARGV[4], 'k', ARGV[5], 'h', ARGV[2],
                  'b', ARGV[6], 'hb', ARGV[7], 'a', ARGV[8], 'u', ARGV[9], 'c', ARGV[10],
                  'q', qty, 't', ARGV[11])
-      return {'ok', id, i, after}
+      return {'ok', id, i, after, last - after, redis.call('LLEN', q),
+              redis.call('LLEN', KEYS[2])}
     end
     local queued = redis.call('LPOP', q)
     if not queued then break end
