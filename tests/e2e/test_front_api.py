@@ -122,3 +122,30 @@ def test_the_front_with_sqlite_is_refused_in_one_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         "error: the Redis front needs PostgreSQL (TIERSTOCK_DATABASE_URL)"]
+
+
+def test_front_fold_writes_what_the_front_answered(postgresql_url: str,
+                                                   redis_url: str) -> None:  # noqa: F811
+    from tests.integration.test_burst import listed_sku, open_shop
+    from tierstock.domain.orders import LineRequest
+    from tierstock.services.orders import PlaceOrder
+
+    runtime = Runtime.open(postgresql_url)
+    runtime.attach_front(redis_url, 10, fold=False)  # the namespace the CLI derives too
+    shop = open_shop(runtime)
+    sku = listed_sku(runtime, shop, "FOLD-CLI", spot=20, presale=0)
+    answers = [runtime.place_order(PlaceOrder(shop, f"cli-{i}", (LineRequest(sku, 1),)))
+               for i in range(5)]
+    env = {"TIERSTOCK_DATABASE_URL": postgresql_url, "TIERSTOCK_REDIS_URL": redis_url}
+    try:
+        folded = _cli("front", "fold", env=env)
+        assert folded.returncode == 0, folded.stderr
+        assert "5 order(s) folded" in folded.stdout
+        with runtime.uow(readonly=True) as uow:
+            assert [uow.orders.get(shop, a.order.id) for a in answers] == [
+                a.order for a in answers]
+        assert _cli("front", "drain", env=env).returncode == 0
+        assert _cli("verify", env=env).returncode == 0
+    finally:
+        runtime.close()
+        _forget(postgresql_url, redis_url)
