@@ -16,6 +16,10 @@ order), and in ONE short transaction:
    oversell if the arithmetic were wrong;
 5. inserts every order, line and ledger entry with one statement each, and commits.
 
+The leader's Python is the cost that matters under a burst (every buyer waits on it),
+so the loop does per-batch work once (policy per shop, tier figures per SKU) and hands
+the store plain tuples; the store runs these statements on the raw driver.
+
 Each buyer gets its own answer (its order, or its own refusal) only after the COMMIT,
 so nothing acknowledged is lost if the process dies mid-batch. Anything unusual (an
 order with several lines, a key raced by another process, a failed batch) goes through
@@ -29,11 +33,13 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from tierstock.domain.allocation import choose_tier
 from tierstock.domain.catalogue import Sku
 from tierstock.domain.errors import DomainError, IdempotencyKeyReusedError
 from tierstock.domain.orders import check_lines
+from tierstock.domain.policy import PolicyPack
 from tierstock.domain.sales_forms import Tier
 from tierstock.services.catalogue import shop_policy
 from tierstock.services.orders import (
@@ -55,19 +61,28 @@ log = logging.getLogger("tierstock.batching")
 MAX_BATCH = 256
 
 
-@dataclass(eq=False)
 class _Payment:
-    cmd: PlaceOrder
-    paid_at: datetime
-    result: OrderPlaced | None = None
-    error: BaseException | None = None
-    done: bool = False
-    # A plain lock used as a one-shot gate (cheaper than an Event, which wraps a
-    # Condition): created held, released when settled (done) or handed the lead.
-    gate: threading.Lock = field(default_factory=threading.Lock)
+    """One buyer's order in the queue. A plain class with slots: one is made per order.
 
-    def __post_init__(self) -> None:
+    ``gate`` is a plain lock used as a one-shot gate (cheaper than an Event, which wraps
+    a Condition): created held, released when settled (done) or handed the lead.
+    """
+
+    __slots__ = ("cmd", "done", "error", "gate", "paid_at", "result")
+
+    def __init__(self, cmd: PlaceOrder, paid_at: datetime) -> None:
+        self.cmd = cmd
+        self.paid_at = paid_at
+        self.result: OrderPlaced | None = None
+        self.error: BaseException | None = None
+        self.done = False
+        self.gate = threading.Lock()
         self.gate.acquire()
+
+    def settle(self, result: OrderPlaced | None, error: BaseException | None) -> None:
+        """Hand the buyer its answer and wake it."""
+        self.result, self.error, self.done = result, error, True
+        self.gate.release()
 
 
 @dataclass
@@ -82,7 +97,7 @@ class _Outcome:
 class OrderBatcher:
     """Thread-safe front of ``place_order``: call :meth:`place` from any thread.
 
-    Each waiting buyer sleeps on its own event: a finished batch wakes exactly its own
+    Each waiting buyer sleeps on its own gate: a finished batch wakes exactly its own
     buyers, and leadership passes to the first buyer still queued — no thundering herd
     of every waiting thread after every batch.
     """
@@ -135,6 +150,8 @@ class OrderBatcher:
         nxt.gate.release()
 
     def _settle(self, batch: list[_Payment]) -> None:
+        """Answer every payment of the batch; allocated and refused buyers are woken
+        at once, before the replays and fallbacks (each its own transaction) run."""
         if not batch:
             return
         try:
@@ -144,19 +161,17 @@ class OrderBatcher:
             log.warning("batch of %d failed; placing its orders one by one", len(batch),
                         exc_info=True)
             outcome = _Outcome(later=list(range(len(batch))))
+        sales, refused = outcome.sales, outcome.refused
         for i, payment in enumerate(batch):
-            if i in outcome.sales:
-                payment.result = outcome_order(payment, outcome.sales[i])
-            elif i in outcome.refused:
-                payment.error = outcome.refused[i]
+            if i in sales:
+                payment.settle(outcome_order(payment, sales[i]), None)
+            elif i in refused:
+                payment.settle(None, refused[i])
         for i in outcome.later:
             try:
-                batch[i].result = place_order(batch[i].cmd, self.runtime.uow())
+                batch[i].settle(place_order(batch[i].cmd, self.runtime.uow()), None)
             except Exception as exc:
-                batch[i].error = exc
-        for payment in batch:
-            payment.done = True
-            payment.gate.release()
+                batch[i].settle(None, exc)
 
 
 def outcome_order(payment: _Payment, allocated: Sale) -> OrderPlaced:
@@ -170,38 +185,62 @@ def allocate_batch(cmds: list[PlaceOrder], paid_at: list[datetime],
                    uow: UnitOfWork) -> _Outcome:
     """Allocate single-line orders in payment order in one transaction (see module)."""
     outcome = _Outcome()
+    keys = [(c.shop_id, c.idempotency_key.strip()) for c in cmds]
     with uow:
-        keys = [(c.shop_id, c.idempotency_key.strip()) for c in cmds]
-        known = uow.orders.find_keys(keys)
-        seen: set[tuple[int, str]] = set()
-        fresh = []
-        for i, key in enumerate(keys):
-            if key in known:
-                if known[key].request_hash != cmds[i].request_hash():
-                    outcome.refused[i] = IdempotencyKeyReusedError(
-                        "this Idempotency-Key was already used for a different order",
-                        field="Idempotency-Key")
-                else:
-                    outcome.later.append(i)  # a retry: replayed after commit
-            elif key in seen:
-                outcome.later.append(i)  # same key twice in one batch: the first wins
-            else:
-                seen.add(key)
-                fresh.append(i)
+        fresh = _fresh(cmds, keys, uow, outcome)
         allocated = _allocate(cmds, paid_at, fresh, uow, outcome)
         if allocated:
-            _write(cmds, paid_at, allocated, uow, outcome)
+            _write(cmds, keys, paid_at, allocated, uow, outcome)
         uow.commit()
     return outcome
 
 
-@dataclass(frozen=True)
-class _Taken:
-    index: int
+def _fresh(cmds: list[PlaceOrder], keys: list[tuple[int, str]], uow: UnitOfWork,
+           outcome: _Outcome) -> list[int]:
+    """The payments whose key is new; a retry or a repeat replays after commit, a key
+    reused for a different order is refused."""
+    known = uow.orders.find_keys(keys)
+    seen: set[tuple[int, str]] = set()
+    fresh = []
+    for i, key in enumerate(keys):
+        if key in known:
+            if known[key].request_hash != cmds[i].request_hash():
+                outcome.refused[i] = IdempotencyKeyReusedError(
+                    "this Idempotency-Key was already used for a different order",
+                    field="Idempotency-Key")
+            else:
+                outcome.later.append(i)  # a retry: replayed after commit
+        elif key in seen:
+            outcome.later.append(i)  # same key twice in one batch: the first wins
+        else:
+            seen.add(key)
+            fresh.append(i)
+    return fresh
+
+
+class _Taken(NamedTuple):
+    position: int  # in the batch
     sku: Sku
     tier: Tier
     sold_after: int
     deadline: datetime  # ship-by, fixed now (orders.deadline_of)
+
+
+class _Stock:
+    """The batch's view of its locked tier rows: units left and sold, per SKU and tier,
+    updated in Python as orders are allocated (the UPDATEs come after, per tier)."""
+
+    def __init__(self, uow: UnitOfWork, sku_ids: set[int]) -> None:
+        tiers = uow.stock.lock_tiers(sku_ids)
+        self.left = {sku: {t: s.available for t, s in ts.items()} for sku, ts in tiers.items()}
+        self.sold = {sku: {t: s.sold for t, s in ts.items()} for sku, ts in tiers.items()}
+
+    def choose(self, sku: Sku, quantity: int) -> Tier | None:
+        return choose_tier(quantity, sku.sales_form.tiers, self.left.get(sku.id, {}))
+
+    def take(self, sku: Sku, tier: Tier, quantity: int) -> None:
+        self.left[sku.id][tier] -= quantity
+        self.sold[sku.id][tier] += quantity
 
 
 def _allocate(cmds: list[PlaceOrder], paid_at: list[datetime], fresh: list[int],
@@ -211,51 +250,50 @@ def _allocate(cmds: list[PlaceOrder], paid_at: list[datetime], fresh: list[int],
     for i in fresh:
         by_shop[cmds[i].shop_id].add(cmds[i].lines[0].sku_id)
     forsale = {shop: uow.catalogue.skus_for_sale(shop, ids) for shop, ids in by_shop.items()}
-    stock = uow.stock.lock_tiers({sku for ids in by_shop.values() for sku in ids})
-    available = {(sku, t.tier): t.available for sku, ts in stock.items() for t in ts.values()}
-    sold = {(sku, t.tier): t.sold for sku, ts in stock.items() for t in ts.values()}
+    stock = _Stock(uow, {sku for ids in by_shop.values() for sku in ids})
+    policies: dict[int, PolicyPack] = {}  # per shop, read once per batch
     taken = []
     for i in fresh:
         cmd, req = cmds[i], cmds[i].lines[0]
         try:
-            policy = shop_policy(uow, cmd.shop_id)
+            policy = policies.get(cmd.shop_id)
+            if policy is None:
+                policy = policies[cmd.shop_id] = shop_policy(uow, cmd.shop_id)
             check_lines([req], policy.orders)
             sku = sellable(forsale[cmd.shop_id], req, 0)
-            tier = choose_tier(req.quantity, sku.sales_form.tiers,
-                               {t: available.get((sku.id, t), 0) for t in sku.sales_form.tiers})
+            tier = stock.choose(sku, req.quantity)
             if tier is None:
                 raise short_of(sku, req, 0)
-            deadline = deadline_of(uow, sku, tier, req.quantity,
-                                   sold[(sku.id, tier)] + req.quantity, paid_at[i], policy,
-                                   "lines[0].quantity")
+            sold_after = stock.sold[sku.id][tier] + req.quantity
+            deadline = deadline_of(uow, sku, tier, req.quantity, sold_after, paid_at[i],
+                                   policy, "lines[0].quantity")
         except DomainError as exc:
             outcome.refused[i] = exc
             continue
-        available[(sku.id, tier)] -= req.quantity
-        sold[(sku.id, tier)] += req.quantity
-        taken.append(_Taken(i, sku, tier, sold[(sku.id, tier)], deadline))
+        stock.take(sku, tier, req.quantity)
+        taken.append(_Taken(i, sku, tier, sold_after, deadline))
     return taken
 
 
-def _write(cmds: list[PlaceOrder], paid_at: list[datetime], taken: list[_Taken],
-           uow: UnitOfWork, outcome: _Outcome) -> None:
+def _write(cmds: list[PlaceOrder], keys: list[tuple[int, str]], paid_at: list[datetime],
+           taken: list[_Taken], uow: UnitOfWork, outcome: _Outcome) -> None:
     """One conditional UPDATE per tier touched, then every row in one statement each."""
     totals: dict[tuple[int, Tier], int] = defaultdict(int)
     for t in taken:
-        totals[(t.sku.id, t.tier)] += cmds[t.index].lines[0].quantity
+        totals[(t.sku.id, t.tier)] += cmds[t.position].lines[0].quantity
     for (sku_id, tier), total in sorted(totals.items()):
         if uow.stock.take(sku_id, tier, total) is None:
             raise RuntimeError(f"batch allocation disagrees with tier {tier} of SKU {sku_id}")
-    order_ids = uow.orders.insert_orders([
-        {"shop_id": cmds[t.index].shop_id, "buyer": cmds[t.index].buyer,
-         "idempotency_key": cmds[t.index].idempotency_key.strip(),
-         "request_hash": cmds[t.index].request_hash(), "paid_at": paid_at[t.index]}
-        for t in taken
+    order_ids = uow.orders.add_orders([
+        (*keys[i], cmds[i].request_hash(), cmds[i].buyer, paid_at[i])
+        for i in (t.position for t in taken)
     ])
+    lines = []
     for t, order_id in zip(taken, order_ids, strict=True):
-        cmd = cmds[t.index]
-        outcome.sales[t.index] = sale(cmd, order_id, 1, t.sku, t.tier, cmd.lines[0].quantity,
-                                      t.sold_after, paid_at[t.index], t.deadline)
-    uow.orders.insert_lines_of([(cmds[t.index].shop_id, order_id, outcome.sales[t.index].line)
-                                for t, order_id in zip(taken, order_ids, strict=True)])
-    uow.stock.record([outcome.sales[t.index].entry for t in taken])
+        cmd = cmds[t.position]
+        allocated = sale(cmd, order_id, 1, t.sku, t.tier, cmd.lines[0].quantity,
+                         t.sold_after, paid_at[t.position], t.deadline)
+        outcome.sales[t.position] = allocated
+        lines.append((cmd.shop_id, order_id, allocated.line))
+    uow.orders.insert_lines_of(lines)
+    uow.stock.record([outcome.sales[t.position].entry for t in taken])

@@ -16,6 +16,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from json.encoder import encode_basestring_ascii
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -50,9 +51,25 @@ class PlaceOrder:
     actor: str = "system"
 
     def request_hash(self) -> str:
-        """What a retry must repeat exactly to get the first answer back."""
-        body = {"buyer": self.buyer, "lines": [[ln.sku_id, ln.quantity] for ln in self.lines]}
-        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+        """What a retry must repeat exactly to get the first answer back: the SHA-256 of
+        ``json.dumps({"buyer": …, "lines": [[sku_id, quantity], …]}, sort_keys=True)``.
+
+        Every order computes it, so plain values (str or None, ints) are spelled out
+        directly (a third of the cost of json.dumps, same bytes: tests/unit); anything
+        else goes through json.dumps itself.
+        """
+        return hashlib.sha256(self._hashed_body().encode()).hexdigest()
+
+    def _hashed_body(self) -> str:
+        buyer = self.buyer
+        plain = (buyer is None or type(buyer) is str) and all(
+            type(ln.sku_id) is int and type(ln.quantity) is int for ln in self.lines)
+        if not plain:
+            body = {"buyer": buyer, "lines": [[ln.sku_id, ln.quantity] for ln in self.lines]}
+            return json.dumps(body, sort_keys=True)
+        spelled = "null" if buyer is None else encode_basestring_ascii(buyer)
+        lines = ", ".join([f"[{ln.sku_id}, {ln.quantity}]" for ln in self.lines])
+        return f'{{"buyer": {spelled}, "lines": [{lines}]}}'
 
 
 @dataclass(frozen=True)
@@ -166,8 +183,8 @@ def replay(shop_id: int, key: str, request_hash: str, uow: UnitOfWork) -> OrderP
 def placed(order_id: int, cmd: PlaceOrder, paid_at: datetime, lines: list[NewLine]) -> Order:
     return Order(
         order_id, cmd.shop_id, cmd.buyer, paid_at,
-        tuple(OrderLine(ln.line_no, ln.sku_id, ln.quantity, ln.tier, ln.unit_price_fen,
-                        ln.ship_by, LineStatus.PAID) for ln in lines),
+        tuple([OrderLine(ln.line_no, ln.sku_id, ln.quantity, ln.tier, ln.unit_price_fen,
+                        ln.ship_by, LineStatus.PAID) for ln in lines]),
     )
 
 

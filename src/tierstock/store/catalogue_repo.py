@@ -1,10 +1,14 @@
-"""Shops, API keys, products and SKUs."""
+"""Shops, API keys, products and SKUs.
+
+``skus_for_sale`` is on the order hot path and runs on the raw driver connection (see
+``stock_repo.driver``)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, bindparam, insert, select, update
@@ -13,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from tierstock.domain.catalogue import Product, ServicePromise, Shop, Sku
 from tierstock.domain.errors import DuplicateError
 from tierstock.domain.sales_forms import SalesForm, SalesFormSpec, Tier
+from tierstock.store.stock_repo import placeholders, raw_execute
 from tierstock.store.tables import api_keys, products, shops, skus, stock_tiers
 
 
@@ -63,12 +68,25 @@ def _form_columns(spec: SalesFormSpec) -> dict[str, Any]:
 
 
 GET_SHOP = select(shops).where(shops.c.id == bindparam("shop_id"))
-_FOR_SALE = select(skus, products.c.listed).join(products, products.c.id == skus.c.product_id)
-SKUS_FOR_SALE = _FOR_SALE.where(skus.c.shop_id == bindparam("shop_id"),
-                                skus.c.id.in_(bindparam("ids", expanding=True)))
-# Most live-stream orders have one line: a plain equality compiles once and is cached.
-SKU_FOR_SALE = _FOR_SALE.where(skus.c.shop_id == bindparam("shop_id"),
-                               skus.c.id == bindparam("id"))
+_FOR_SALE_COLUMNS = ("s.id, s.shop_id, s.product_id, s.code, s.specs, s.price_fen, "
+                     "s.sales_form, s.spot_window_hours, s.presale_days, s.presale_ship_by, "
+                     "p.listed FROM skus s JOIN products p ON p.id = s.product_id")
+_FOR_SALE_SQLITE = f"SELECT {_FOR_SALE_COLUMNS} WHERE s.shop_id = ? AND s.id IN ({{}})"
+_FOR_SALE_PG = f"SELECT {_FOR_SALE_COLUMNS} WHERE s.shop_id = %s AND s.id = ANY(%s::bigint[])"
+
+
+def _sku_for_sale(row: tuple[Any, ...]) -> tuple[Sku, bool]:
+    """A raw ``skus_for_sale`` row as SQLAlchemy would have typed it: SQLite hands back
+    JSON as text, a DATE as 'YYYY-MM-DD' and a boolean as 0/1; psycopg types them."""
+    (sku_id, shop_id, product_id, code, specs, price_fen, form, window, days, ship_by,
+     listed) = row
+    if isinstance(specs, str):
+        specs = json.loads(specs)
+    if isinstance(ship_by, str):
+        ship_by = date.fromisoformat(ship_by)
+    spec = SalesFormSpec(SalesForm(form), spot_window_hours=window, presale_days=days,
+                         presale_ship_by=ship_by)
+    return Sku(sku_id, shop_id, product_id, code, dict(specs), price_fen, spec), bool(listed)
 
 
 # A shop's policy pack is fixed when the shop is created, so it is read once per
@@ -197,11 +215,14 @@ class CatalogueRepository:
     def skus_for_sale(self, shop_id: int, sku_ids: Iterable[int]) -> dict[int, tuple[Sku, bool]]:
         """Hot path: the SKUs of an order with their product's listed flag, one query."""
         ids = sorted(set(sku_ids))
-        if len(ids) == 1:
-            rows = self.conn.execute(SKU_FOR_SALE, {"shop_id": shop_id, "id": ids[0]})
+        if not ids:
+            return {}
+        if self.conn.dialect.name == "postgresql":
+            rows = raw_execute(self.conn, _FOR_SALE_PG, (shop_id, ids))
         else:
-            rows = self.conn.execute(SKUS_FOR_SALE, {"shop_id": shop_id, "ids": ids})
-        return {r.id: (_sku(r), r.listed) for r in rows}
+            rows = raw_execute(self.conn, _FOR_SALE_SQLITE.format(placeholders(len(ids))),
+                               (shop_id, *ids))
+        return {row[0]: _sku_for_sale(row) for row in rows}
 
     def set_sales_form(self, sku_id: int, spec: SalesFormSpec) -> None:
         self.conn.execute(update(skus).where(skus.c.id == sku_id).values(**_form_columns(spec)))
