@@ -70,6 +70,7 @@ IDS_BLOCK = 2_000
 KEY_TTL_SECONDS = 7 * 24 * 3600  # how long a retry with the same key replays from Redis
 MAX_ROUNDS = 20  # leases / id blocks one order may wait for before giving up
 MAX_PIPELINE = 256
+LEASE_LOCK_SECONDS = 10.0  # a process that dies holding the lease lock frees it then
 
 
 def micros(at: datetime) -> int:
@@ -303,32 +304,43 @@ class ReservationFront:
 
     def lease(self, shop_id: int, sku_id: int, tier: Tier, at_least: int = 1) -> int:
         """Lease ``lease_units`` of the tier to the front (``at_least`` for a larger
-        line), or what is left; 0 marks the tier dry for ``DRY_SECONDS``."""
-        with self._lease_lock(sku_id, tier):
-            _run, _leases, queued, dry = self.tier_keys(sku_id, tier)
+        line), or what is left; 0 marks the tier dry for ``DRY_SECONDS``.
+
+        Leases of one tier are taken under a Redis lock shared by every process, so they
+        reach the queue in the order of their units and each continues the one before
+        (a line can then span them, services/front_lua.py)."""
+        _run, _leases, queued, dry = self.tier_keys(sku_id, tier)
+        with self._lease_lock(sku_id, tier), \
+                self.redis.lock(self.key(f"lease-lock:{sku_id}:{tier}"),
+                                timeout=LEASE_LOCK_SECONDS,
+                                blocking_timeout=LEASE_LOCK_SECONDS):
             if self.redis.llen(queued) or self.redis.exists(dry):
-                return 0  # another thread leased (or found nothing) while we waited
-            with self.runtime.uow() as uow:
-                held = uow.stock.tiers([sku_id]).get(sku_id, {}).get(tier)
-                units = min(max(self.lease_units, at_least), held.available if held else 0)
-                sold_after = uow.stock.take(sku_id, tier, units) if units else None
-                if sold_after is None:
-                    uow.commit()
-                    self.redis.set(dry, "1", px=int(DRY_SECONDS * 1000))
-                    return 0
-                now = uow.now()
-                first = sold_after - units + 1
-                lease_id = uow.front.add_lease(shop_id, sku_id, tier, first, units, now)
-                uow.stock.record([LedgerEntry(shop_id, sku_id, tier, LedgerKind.LEASE, 0, units,
-                                              "front", f"leased to the Redis front ({lease_id})",
-                                              now)])
+                return 0  # another thread or process leased (or found nothing) meanwhile
+            return self._lease_now(shop_id, sku_id, tier, at_least, queued, dry)
+
+    def _lease_now(self, shop_id: int, sku_id: int, tier: Tier, at_least: int, queued: str,
+                   dry: str) -> int:
+        with self.runtime.uow() as uow:
+            held = uow.stock.tiers([sku_id]).get(sku_id, {}).get(tier)
+            units = min(max(self.lease_units, at_least), held.available if held else 0)
+            sold_after = uow.stock.take(sku_id, tier, units) if units else None
+            if sold_after is None:
                 uow.commit()
-            if not self._add_lease(keys=[self.key("off"), queued],
-                                   args=[f"{lease_id}:{first}:{sold_after}"]):
-                self.give_back_lease(lease_id)  # switched off meanwhile
-            elif held is not None and units == held.available:
                 self.redis.set(dry, "1", px=int(DRY_SECONDS * 1000))
-            return units
+                return 0
+            now = uow.now()
+            first = sold_after - units + 1
+            lease_id = uow.front.add_lease(shop_id, sku_id, tier, first, units, now)
+            uow.stock.record([LedgerEntry(shop_id, sku_id, tier, LedgerKind.LEASE, 0, units,
+                                          "front", f"leased to the Redis front ({lease_id})",
+                                          now)])
+            uow.commit()
+        if not self._add_lease(keys=[self.key("off"), queued],
+                               args=[f"{lease_id}:{first}:{sold_after}"]):
+            self.give_back_lease(lease_id)  # switched off meanwhile
+        elif held is not None and units == held.available:
+            self.redis.set(dry, "1", px=int(DRY_SECONDS * 1000))
+        return units
 
     def _lease_lock(self, sku_id: int, tier: Tier) -> threading.Lock:
         with self._locks_lock:
