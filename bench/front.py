@@ -107,16 +107,23 @@ def run_front(backend: Backend, runtime: Any, cfg: Any, warm: Any, clients: int,
 def run_front_wrk(backend: Backend, runtime: Any, cfg: Any, spot: int,
                   finish: Callable[..., Measurement]) -> Measurement:
     """POST /orders driven by wrk against `tierstock serve --workers 2` with the front
-    on (each server process folds with its own thread)."""
+    on (each server process folds with its own thread); drained from this process."""
+    from tierstock.services.runtime import Runtime
+
     env = {"TIERSTOCK_REDIS_URL": REDIS_URL, "TIERSTOCK_FRONT_LEASE_UNITS": str(LEASE_UNITS)}
     hot = seed_shop(runtime, skus=1, spot=spot, presale=cfg.max_ops * 20, label="wrkfront")
-    with tierstock_server(backend.url, workers=2, env=env) as base:
-        warm = seed_shop(runtime, skus=1, spot=10, presale=10**7, label="wrkfrontwarm")
-        wrk_orders.run_wrk(backend.name, "warm", base, warm.api_key, warm.sku_ids[0],
-                           "fwarm", cfg.http_clients, max(1.0, cfg.pilot_seconds))
-        m = wrk_orders.run_wrk(backend.name, FRONT_WRK, base, hot.api_key, hot.sku_ids[0],
-                               "fwrk", cfg.http_clients, cfg.seconds)
-        drain_note(runtime, m)
+    fronted = Runtime.open(backend.url, migrate=False)
+    try:
+        attach(fronted, fold_in_process=False)  # a clean front before the servers start
+        with tierstock_server(backend.url, workers=2, env=env) as base:
+            warm = seed_shop(runtime, skus=1, spot=10, presale=10**7, label="wrkfrontwarm")
+            wrk_orders.run_wrk(backend.name, "warm", base, warm.api_key, warm.sku_ids[0],
+                               "fwarm", cfg.http_clients, max(1.0, cfg.pilot_seconds))
+            m = wrk_orders.run_wrk(backend.name, FRONT_WRK, base, hot.api_key,
+                                   hot.sku_ids[0], "fwrk", cfg.http_clients, cfg.seconds)
+            drain_note(fronted, m)
+    finally:
+        fronted.close()
     note, oversold = m.note, m.oversold
     finish(m, runtime, hot)
     m.note, m.oversold = f"{m.note}; {note}; 2 server processes", m.oversold + oversold

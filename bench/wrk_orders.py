@@ -53,7 +53,7 @@ function done(summary, latency, requests)
     o = o + t:get("ok"); r = r + t:get("refused"); x = x + t:get("other")
   end
   io.write(string.format("STATUS ok=%d refused=%d other=%d\n", o, r, x))
-  for _, p in ipairs({50, 99}) do
+  for _, p in ipairs({50, 90, 99}) do
     io.write(string.format("PCT %d %.3f\n", p, latency:percentile(p) / 1000.0))
   end
   io.write(string.format("MAXMS %.3f\n", latency.max / 1000.0))
@@ -90,6 +90,7 @@ def run_wrk(backend: str, scenario: str, base: str, api_key: str, sku_id: int, t
                     refused=int(status.group(2)), errors=int(status.group(3)), seconds=secs,
                     p50_ms=float(pct["50"]), p99_ms=float(pct["99"]),
                     max_ms=float(re.search(r"MAXMS ([\d.]+)", out).group(1)))  # type: ignore[union-attr]
+    m.extra["p90_ms"] = float(pct["90"])
     if m.errors:
         m.first_error = "non-201/409 answers (see wrk output)"
     return m

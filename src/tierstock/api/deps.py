@@ -65,10 +65,13 @@ class Caller:
         return f"shop{self.shop_id}:{self.role}#key{self.key_id}"
 
 
-async def get_caller(
-    runtime: RuntimeDep,
-    x_api_key: Annotated[str | None, Header(description="the shop's API key")] = None,
-) -> Caller:
+ApiKeyHeader = Annotated[str | None, Header(description="the shop's API key")]
+
+
+async def get_caller(request: Request, x_api_key: ApiKeyHeader = None) -> Caller:
+    """The caller, from the key (cached) — one flat dependency: FastAPI's per-request
+    work grows with every nested ``Depends``, and this runs on every request."""
+    runtime: Runtime = request.app.state.runtime
     if not x_api_key:
         raise UnauthorizedError("send the shop's API key in the X-API-Key header",
                                 field="X-API-Key")
@@ -83,8 +86,10 @@ async def get_caller(
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-def _allowed(permission: Permission) -> Callable[[Caller], Coroutine[Any, Any, Caller]]:
-    async def check(caller: CallerDep) -> Caller:
+def _allowed(permission: Permission
+             ) -> Callable[[Request, str | None], Coroutine[Any, Any, Caller]]:
+    async def check(request: Request, x_api_key: ApiKeyHeader = None) -> Caller:
+        caller = await get_caller(request, x_api_key)
         ensure_allowed(caller.role, permission)
         return caller
 

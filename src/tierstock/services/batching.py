@@ -29,8 +29,8 @@ order with several lines, a key raced by another process, a failed batch) goes t
 from __future__ import annotations
 
 import logging
-import threading
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
@@ -42,6 +42,7 @@ from tierstock.domain.orders import check_lines
 from tierstock.domain.policy import PolicyPack
 from tierstock.domain.sales_forms import Tier
 from tierstock.services.catalogue import shop_policy
+from tierstock.services.leader_queue import LeaderQueue, Waiter
 from tierstock.services.orders import (
     OrderPlaced,
     PlaceOrder,
@@ -61,28 +62,15 @@ log = logging.getLogger("tierstock.batching")
 MAX_BATCH = 256
 
 
-class _Payment:
-    """One buyer's order in the queue. A plain class with slots: one is made per order.
+class _Payment(Waiter):
+    """One buyer's order in the queue (one is made per order: slots, no dataclass)."""
 
-    ``gate`` is a plain lock used as a one-shot gate (cheaper than an Event, which wraps
-    a Condition): created held, released when settled (done) or handed the lead.
-    """
-
-    __slots__ = ("cmd", "done", "error", "gate", "paid_at", "result")
+    __slots__ = ("cmd", "paid_at")
 
     def __init__(self, cmd: PlaceOrder, paid_at: datetime) -> None:
+        super().__init__()
         self.cmd = cmd
         self.paid_at = paid_at
-        self.result: OrderPlaced | None = None
-        self.error: BaseException | None = None
-        self.done = False
-        self.gate = threading.Lock()
-        self.gate.acquire()
-
-    def settle(self, result: OrderPlaced | None, error: BaseException | None) -> None:
-        """Hand the buyer its answer and wake it."""
-        self.result, self.error, self.done = result, error, True
-        self.gate.release()
 
 
 @dataclass
@@ -95,61 +83,45 @@ class _Outcome:
 
 
 class OrderBatcher:
-    """Thread-safe front of ``place_order``: call :meth:`place` from any thread.
-
-    Each waiting buyer sleeps on its own gate: a finished batch wakes exactly its own
-    buyers, and leadership passes to the first buyer still queued — no thundering herd
-    of every waiting thread after every batch.
-    """
+    """Thread-safe front of ``place_order``: call :meth:`place` from any thread; the
+    payments waiting together are settled as one batch (services/leader_queue.py)."""
 
     def __init__(self, runtime: Runtime, max_batch: int = MAX_BATCH) -> None:
         self.runtime = runtime
-        self.max_batch = max_batch
-        self._lock = threading.Lock()
-        self._queue: list[_Payment] = []
-        self._leading = False
+        self._queue: LeaderQueue[_Payment] = LeaderQueue(self.settle, max_batch)
 
     def place(self, cmd: PlaceOrder) -> OrderPlaced:
         if len(cmd.lines) != 1:
             return place_order(cmd, self.runtime.uow())
         checked_key(cmd)
         mine = _Payment(cmd, self.runtime.clock())
-        with self._lock:
-            self._queue.append(mine)
-            leader = not self._leading
-            self._leading = True
-        if not leader:
-            mine.gate.acquire()
-        if not mine.done:  # leading: by arriving first, or handed over by a leader
-            self._lead(mine)
+        self._queue.run(mine)
         if mine.error is not None:
             raise mine.error
-        assert mine.result is not None
-        return mine.result
+        placed: OrderPlaced = mine.result
+        return placed
 
-    def _lead(self, mine: _Payment) -> None:
-        """Settle batches until our own payment is done, then hand the lead on."""
-        while True:
-            with self._lock:
-                batch = self._queue[: self.max_batch]
-                del self._queue[: self.max_batch]
+    def place_together(self, cmds: Sequence[PlaceOrder]) -> list[OrderPlaced | BaseException]:
+        """Place orders that arrived together — the API's event loop groups them
+        (services/async_group.py) — in one batch; each gets its own answer or error."""
+        answers: list[OrderPlaced | BaseException | None] = [None] * len(cmds)
+        batch: list[tuple[int, _Payment]] = []
+        for i, cmd in enumerate(cmds):
             try:
-                self._settle(batch)
-            finally:
-                if mine.done or not batch:
-                    self._hand_over()
-            if mine.done:
-                return
+                if len(cmd.lines) != 1:
+                    answers[i] = place_order(cmd, self.runtime.uow())
+                    continue
+                checked_key(cmd)
+            except Exception as exc:
+                answers[i] = exc
+                continue
+            batch.append((i, _Payment(cmd, self.runtime.clock())))
+        self.settle([p for _, p in batch])
+        for i, payment in batch:
+            answers[i] = payment.error if payment.error is not None else payment.result
+        return [a if a is not None else RuntimeError("no answer") for a in answers]
 
-    def _hand_over(self) -> None:
-        with self._lock:
-            if not self._queue:
-                self._leading = False
-                return
-            nxt = self._queue[0]
-        nxt.gate.release()
-
-    def _settle(self, batch: list[_Payment]) -> None:
+    def settle(self, batch: list[_Payment]) -> None:
         """Answer every payment of the batch; allocated and refused buyers are woken
         at once, before the replays and fallbacks (each its own transaction) run."""
         if not batch:

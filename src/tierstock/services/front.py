@@ -119,6 +119,7 @@ class ReservationFront:
         self.drain_script = client.register_script(front_lua.DRAIN)
         self.snapshot_script = client.register_script(front_lua.SNAPSHOT)
         self._listings: dict[tuple[int, int], _Listing] = {}
+        self._refreshing: set[tuple[int, int]] = set()
         self._ids_lock = threading.Lock()
         self._lease_locks: dict[tuple[int, Tier], threading.Lock] = {}
         self._locks_lock = threading.Lock()
@@ -167,7 +168,28 @@ class ReservationFront:
     # the hot path -------------------------------------------------------------------
     def place(self, cmd: PlaceOrder) -> OrderPlaced | None:
         """Reserve a single-line order in Redis; ``None`` sends it to the database path
-        (several lines, a SKU the front does not sell, the front switched off)."""
+        (several lines, a SKU the front does not sell, the front switched off, Redis
+        unreachable). Thread-safe; ``front_async.place_async`` is the event-loop twin."""
+        res = self.prepare(cmd)
+        if res is None:
+            return None
+        try:
+            for _ in range(MAX_ROUNDS):
+                call = _Call(res.keys, res.args)
+                self._pipeline.run(call)
+                if call.error is not None:
+                    raise call.error
+                outcome = self.conclude(res, call.result)
+                if not isinstance(outcome, Need):
+                    return outcome
+                self.supply(res, outcome)
+        except redis.RedisError as exc:
+            return self.unavailable(exc)
+        return self.gave_up(res)
+
+    def prepare(self, cmd: PlaceOrder) -> Reservation | None:
+        """Check the order and build its script call; ``None``: not for the front.
+        Reads the database only when the SKU's listing is not cached."""
         if len(cmd.lines) != 1:
             return None
         key = checked_key(cmd)
@@ -188,50 +210,59 @@ class ReservationFront:
         for tier, deadline in tiers:
             keys.extend(self.tier_keys(sku.id, tier))
             args.extend((tier.value, micros(deadline)))
-        try:
-            return self._reserve_in_redis(cmd, sku, tiers, ended, keys, args, paid_at)
-        except redis.RedisError as exc:
-            # Redis is unreachable: the database path sells what is not leased, so it
-            # can never sell a leased unit. A reservation Redis made before failing is
-            # folded later and voided by the key this order takes (front_fold.fold).
-            log.warning("Redis front unavailable (%s); order goes to the database", exc)
-            return None
+        return Reservation(cmd, sku, tiers, ended, keys, args, paid_at)
 
-    def _reserve_in_redis(self, cmd: PlaceOrder, sku: Sku,
-                          tiers: list[tuple[Tier, datetime]], ended: DomainError | None,
-                          keys: list[str], args: list[Any], paid_at: datetime
-                          ) -> OrderPlaced | None:
-        req = cmd.lines[0]
-        for _ in range(MAX_ROUNDS):
-            call = _Call(keys, args)
-            self._pipeline.run(call)
-            if call.error is not None:
-                raise call.error
-            answer = call.result
-            kind = answer[0].decode()
-            if kind == "ok":
-                tier, deadline = tiers[int(answer[2]) - 1]
-                self._restock_soon(cmd.shop_id, sku.id, tier, int(answer[4]), int(answer[5]),
-                                   int(answer[6]))
-                line = OrderLine(1, sku.id, req.quantity, tier, sku.price_fen, deadline,
-                                 LineStatus.PAID)
-                order = Order(int(answer[1]), cmd.shop_id, cmd.buyer, paid_at, (line,))
-                return OrderPlaced(order, replayed=False)
-            if kind == "replay":
-                return _replayed(answer[1].decode(), cmd)
-            if kind == "off":
-                return None
-            if kind == "ids":
-                self._refill_ids()
-            elif kind == "lease":
-                self.lease(cmd.shop_id, sku.id, tiers[int(answer[1]) - 1][0], req.quantity)
-            else:  # out
-                if ended is not None:
-                    raise ended
-                raise short_of(sku, req, 0)
+    def listing_cached(self, cmd: PlaceOrder) -> bool:
+        """Whether :meth:`prepare` can run without touching the database."""
+        if len(cmd.lines) != 1:
+            return True
+        cached = self._listings.get((cmd.shop_id, cmd.lines[0].sku_id))
+        return cached is not None and cached.until + SKU_CACHE_SECONDS > time.monotonic()
+
+    def conclude(self, res: Reservation, answer: list[Any]) -> OrderPlaced | Need | None:
+        """What the script's answer means for the buyer (or what it needs first)."""
+        kind = answer[0].decode()
+        cmd, sku, req = res.cmd, res.sku, res.cmd.lines[0]
+        if kind == "ok":
+            index = int(answer[2]) - 1
+            tier, deadline = res.tiers[index]
+            then = res.tiers[index + 1][0] if index + 1 < len(res.tiers) else None
+            self._restock_soon(cmd.shop_id, sku.id, tier, then, int(answer[4]),
+                               int(answer[5]), int(answer[6]))
+            line = OrderLine(1, sku.id, req.quantity, tier, sku.price_fen, deadline,
+                             LineStatus.PAID)
+            order = Order(int(answer[1]), cmd.shop_id, cmd.buyer, res.paid_at, (line,))
+            return OrderPlaced(order, replayed=False)
+        if kind == "replay":
+            return _replayed(answer[1].decode(), cmd)
+        if kind == "off":
+            return None
+        if kind == "ids":
+            return Need(None)
+        if kind == "lease":
+            return Need(res.tiers[int(answer[1]) - 1][0])
+        if res.ended is not None:  # out
+            raise res.ended
+        raise short_of(sku, req, 0)
+
+    def supply(self, res: Reservation, need: Need) -> None:
+        """Reserve order ids, or lease units of the tier the script asked for."""
+        if need.tier is None:
+            self._refill_ids()
+        else:
+            self.lease(res.cmd.shop_id, res.sku.id, need.tier, res.cmd.lines[0].quantity)
+
+    @staticmethod
+    def unavailable(exc: Exception) -> None:
+        # Redis is unreachable: the database path sells what is not leased, so it can
+        # never sell a leased unit. A reservation Redis made before failing is folded
+        # later and voided by the key this order takes (front_fold.fold).
+        log.warning("Redis front unavailable (%s); order goes to the database", exc)
+
+    @staticmethod
+    def gave_up(res: Reservation) -> None:
         log.warning("order %r found no leased units after %d leases; database path",
-                    cmd.idempotency_key, MAX_ROUNDS)
-        return None
+                    res.cmd.idempotency_key, MAX_ROUNDS)
 
     def _send(self, batch: list[_Call]) -> None:
         """Run the batch's reservation scripts in one pipeline (not a transaction: each
@@ -258,10 +289,27 @@ class ReservationFront:
         return tiers, ended
 
     def _listing(self, shop_id: int, sku_id: int) -> _Listing:
+        """The SKU's listing, at most ``SKU_CACHE_SECONDS`` old — or up to twice that
+        while one background read refreshes it: a burst never waits on that read."""
         now = time.monotonic()
         cached = self._listings.get((shop_id, sku_id))
         if cached is not None and cached.until > now:
             return cached
+        if cached is not None and cached.until + SKU_CACHE_SECONDS > now:
+            if (shop_id, sku_id) not in self._refreshing:
+                self._refreshing.add((shop_id, sku_id))
+                self._ahead(self._refresh_listing, shop_id, sku_id)
+            return cached
+        return self.load_listing(shop_id, sku_id)
+
+    def _refresh_listing(self, shop_id: int, sku_id: int) -> None:
+        try:
+            self.load_listing(shop_id, sku_id)
+        finally:
+            self._refreshing.discard((shop_id, sku_id))
+
+    def load_listing(self, shop_id: int, sku_id: int) -> _Listing:
+        now = time.monotonic()
         with self.runtime.uow(readonly=True) as uow:
             policy = shop_policy(uow, shop_id)
             found = uow.catalogue.skus_for_sale(shop_id, [sku_id]).get(sku_id)
@@ -284,14 +332,15 @@ class ReservationFront:
                 uow.commit()
             self.redis.rpush(self.key("ids"), *ids)
 
-    def _restock_soon(self, shop_id: int, sku_id: int, tier: Tier, left: int, queued: int,
-                      ids: int) -> None:
+    def _restock_soon(self, shop_id: int, sku_id: int, tier: Tier, then: Tier | None,
+                      left: int, queued: int, ids: int) -> None:
         """Lease the next run (and reserve order ids) in the background before they run
-        out, so buyers rarely wait for a lease's transaction."""
+        out, so buyers rarely wait for a lease's transaction; when the tier has nothing
+        left to lease, lease the next tier of the form (``then``) instead."""
         if left < self.lease_units // 2 and not queued:
             lock = self._lease_lock(sku_id, tier)
             if not lock.locked():
-                self._ahead(self.lease, shop_id, sku_id, tier)
+                self._ahead(self.lease, shop_id, sku_id, tier, 1, then)
         if ids < IDS_BLOCK // 4 and not self._ids_lock.locked():
             self._ahead(self._refill_ids)
 
@@ -302,21 +351,35 @@ class ReservationFront:
         except Exception:  # a buyer will lease on its own path and see the error there
             log.warning("leasing ahead failed", exc_info=True)
 
-    def lease(self, shop_id: int, sku_id: int, tier: Tier, at_least: int = 1) -> int:
+    def lease(self, shop_id: int, sku_id: int, tier: Tier, at_least: int = 1,
+              then: Tier | None = None) -> int:
         """Lease ``lease_units`` of the tier to the front (``at_least`` for a larger
-        line), or what is left; 0 marks the tier dry for ``DRY_SECONDS``.
+        line), or what is left; 0 marks the tier dry for ``DRY_SECONDS``. If the tier
+        is (now) dry, lease ``then`` — the form's next tier — too.
 
         Leases of one tier are taken under a Redis lock shared by every process, so they
         reach the queue in the order of their units and each continues the one before
         (a line can then span them, services/front_lua.py)."""
-        _run, _leases, queued, dry = self.tier_keys(sku_id, tier)
+        run, _leases, queued, dry = self.tier_keys(sku_id, tier)
         with self._lease_lock(sku_id, tier), \
                 self.redis.lock(self.key(f"lease-lock:{sku_id}:{tier}"),
-                                timeout=LEASE_LOCK_SECONDS,
+                                timeout=LEASE_LOCK_SECONDS, sleep=0.002,
                                 blocking_timeout=LEASE_LOCK_SECONDS):
-            if self.redis.llen(queued) or self.redis.exists(dry):
-                return 0  # another thread or process leased (or found nothing) meanwhile
-            return self._lease_now(shop_id, sku_id, tier, at_least, queued, dry)
+            if self._stocked(run, queued, max(at_least, self.lease_units // 2)):
+                return 0  # another thread or process leased while we waited
+            units = 0 if self.redis.exists(dry) else \
+                self._lease_now(shop_id, sku_id, tier, at_least, queued, dry)
+        if then is not None and self.redis.exists(dry):
+            self.lease(shop_id, sku_id, then, at_least)
+        return units
+
+    def _stocked(self, run: str, queued: str, enough: int) -> bool:
+        """A lease is waiting, or the run being sold still holds ``enough`` units."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.llen(queued)
+        pipe.hmget(run, "next", "last")
+        waiting, (nxt, last) = pipe.execute()
+        return bool(waiting) or (nxt is not None and int(last) - int(nxt) + 1 >= enough)
 
     def _lease_now(self, shop_id: int, sku_id: int, tier: Tier, at_least: int, queued: str,
                    dry: str) -> int:
@@ -370,6 +433,26 @@ class ReservationFront:
     def _done(self, future: Future[None]) -> None:
         with self._locks_lock:
             self._pending.discard(future)
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """One order on its way through the front: the checked order and its script call."""
+
+    cmd: PlaceOrder
+    sku: Sku
+    tiers: list[tuple[Tier, datetime]]  # the tiers the form sells, with their ship-by
+    ended: DomainError | None  # the presale that ended, if one was left out
+    keys: list[str]
+    args: list[Any]
+    paid_at: datetime
+
+
+@dataclass(frozen=True)
+class Need:
+    """The script's answer before a sale: order ids (``tier`` None) or a lease."""
+
+    tier: Tier | None
 
 
 class _Call(Waiter):

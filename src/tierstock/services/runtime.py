@@ -16,8 +16,10 @@ from tierstock.store.uow import UnitOfWork
 
 if TYPE_CHECKING:
     from tierstock.config import Settings
+    from tierstock.services.async_group import AsyncGroup
     from tierstock.services.batching import OrderBatcher
     from tierstock.services.front import ReservationFront
+    from tierstock.services.front_async import AsyncFront
     from tierstock.services.front_fold import Folder
     from tierstock.services.orders import OrderPlaced, PlaceOrder
 
@@ -34,6 +36,9 @@ class Runtime:
     card_cache_seconds: float = 0.0  # how stale a product card may be (services/card.py)
     _batcher: OrderBatcher | None = field(default=None, init=False, repr=False)
     front: ReservationFront | None = field(default=None, init=False, repr=False)
+    _async_front: AsyncFront | None = field(default=None, init=False, repr=False)
+    _async_orders: AsyncGroup[PlaceOrder, OrderPlaced] | None = field(
+        default=None, init=False, repr=False)
     _folder: Folder | None = field(default=None, init=False, repr=False)
 
     def uow(self, *, readonly: bool = False,
@@ -53,11 +58,7 @@ class Runtime:
             from tierstock.services.orders import place_order
 
             return place_order(cmd, self.uow())
-        if self._batcher is None:
-            from tierstock.services.batching import OrderBatcher
-
-            self._batcher = OrderBatcher(self)
-        return self._batcher.place(cmd)
+        return self._order_batcher().place(cmd)
 
     @classmethod
     def open(cls, database_url: str, *, migrate: bool = True,
@@ -68,6 +69,50 @@ class Runtime:
         if migrate:
             upgrade(engine)
         return cls(engine, clock, batch_orders, card_cache_seconds)
+
+    async def place_order_async(self, cmd: PlaceOrder) -> OrderPlaced:
+        """:meth:`place_order` for an event loop (the API): the orders its requests
+        carry are grouped on the loop (services/async_group.py) — reserved in Redis with
+        one pipeline, or written by one worker-thread call per batch."""
+        if self.front is not None:
+            if self._async_front is None:
+                from tierstock.services.front_async import AsyncFront
+
+                self._async_front = AsyncFront(self.front)
+            reserved = await self._async_front.place(cmd)
+            if reserved is not None:
+                return reserved
+        if self._async_orders is None:
+            from tierstock.services.async_group import AsyncGroup
+
+            self._async_orders = AsyncGroup(self._place_together, 256)
+        return await self._async_orders.submit(cmd)
+
+    async def _place_together(self, cmds: list[PlaceOrder]
+                              ) -> list[OrderPlaced | BaseException]:
+        import anyio
+
+        return await anyio.to_thread.run_sync(self._place_together_sync, cmds)
+
+    def _place_together_sync(self, cmds: list[PlaceOrder]) -> list[OrderPlaced | BaseException]:
+        if self.batch_orders:
+            return self._order_batcher().place_together(cmds)
+        from tierstock.services.orders import place_order
+
+        answers: list[OrderPlaced | BaseException] = []
+        for cmd in cmds:
+            try:
+                answers.append(place_order(cmd, self.uow()))
+            except Exception as exc:
+                answers.append(exc)
+        return answers
+
+    def _order_batcher(self) -> OrderBatcher:
+        if self._batcher is None:
+            from tierstock.services.batching import OrderBatcher
+
+            self._batcher = OrderBatcher(self)
+        return self._batcher
 
     def attach_front(self, redis_url: str, lease_units: int, *, fold: bool = True,
                      namespace: str | None = None) -> None:
