@@ -77,8 +77,22 @@ class AsyncFront:
         await asyncio.shield(task)
 
     async def _send(self, calls: list[Call]) -> Sequence[Any]:
+        """One pipeline of EVALSHA calls. (A pipeline given the script object would ask
+        Redis whether the script exists before every batch: a second round trip.) If
+        Redis lost its script cache, load the script once and send again the calls it
+        refused — a call that was refused ran nowhere, so nothing happens twice."""
+        answers = await self._evalsha(calls)
+        lost = [i for i, a in enumerate(answers) if isinstance(a, redis.exceptions.NoScriptError)]
+        if lost:
+            await self.client.script_load(front_lua.RESERVE)
+            for i, answer in zip(lost, await self._evalsha([calls[i] for i in lost]),
+                                 strict=True):
+                answers[i] = answer
+        return answers
+
+    async def _evalsha(self, calls: list[Call]) -> list[Any]:
         pipe = self.client.pipeline(transaction=False)
         for keys, args in calls:
-            await self._reserve(keys=keys, args=args, client=pipe)
+            pipe.evalsha(self._reserve.sha, len(keys), *keys, *args)
         answers: list[Any] = await pipe.execute(raise_on_error=False)
         return answers
