@@ -41,6 +41,7 @@ def test_kill_9_mid_burst_through_the_front_loses_no_acknowledged_order(
 ) -> None:
     env = {"TIERSTOCK_DATABASE_URL": postgresql_url, "TIERSTOCK_REDIS_URL": redis_url,
            "TIERSTOCK_FRONT_LEASE_UNITS": "25"}
+    _forget(postgresql_url, redis_url)  # the front of this database starts clean (and on)
     log = tmp_path / "serve.log"
     keys = [f"front-{uuid.uuid4().hex}-{i}" for i in range(BUYERS)]
     results: dict[str, tuple[str, object]] = {}
@@ -130,6 +131,7 @@ def test_front_fold_writes_what_the_front_answered(postgresql_url: str,
     from tierstock.domain.orders import LineRequest
     from tierstock.services.orders import PlaceOrder
 
+    _forget(postgresql_url, redis_url)  # the front of this database starts clean (and on)
     runtime = Runtime.open(postgresql_url)
     runtime.attach_front(redis_url, 10, fold=False)  # the namespace the CLI derives too
     shop = open_shop(runtime)

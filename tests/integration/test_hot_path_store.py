@@ -62,14 +62,14 @@ def test_lines_and_ledger_entries_read_back_through_sqlalchemy(runtime: Runtime)
     sku = _sku(runtime, shop, SalesFormSpec(SalesForm.TIERED, 48, 5), spot=5)
     paid = datetime(2026, 11, 26, 10, 0, tzinfo=BEIJING)
     ship_by = paid + timedelta(hours=48)
+    # read back in the same transaction, never committed: a line and a ledger entry
+    # without their stock change would leave the shared database failing `verify`
     with runtime.uow() as uow:
         (order_id,) = uow.orders.add_orders([(shop, "k", "h", None, paid)])
         uow.orders.insert_lines_of([(shop, order_id, NewLine(1, sku, 2, Tier.SPOT, 1990,
                                                              ship_by, 2))])
         uow.stock.record([LedgerEntry(shop, sku, Tier.SPOT, LedgerKind.SALE, 0, 2, "主播",
                                       "order paid", paid, order_id, 1)])
-        uow.commit()
-    with runtime.uow(readonly=True) as uow:
         order = uow.orders.get(shop, order_id)
         entries = uow.stock.ledger(shop, sku, offset=0, limit=10)
     assert order is not None
@@ -105,7 +105,7 @@ def test_take_promises_units_only_while_the_tier_holds_them(runtime: Runtime) ->
         assert uow.stock.take(sku, Tier.SPOT, 2) is None
         assert uow.stock.take(sku, Tier.PRESALE, 1) == 1
         tiers = uow.stock.lock_tiers([sku, sku])
-        uow.commit()
+        # not committed: units taken without lines or ledger entries fail `verify`
     assert {t: (s.quantity, s.sold) for t, s in tiers[sku].items()} == {
         Tier.SPOT: (3, 2), Tier.PRESALE: (1, 1)}
 
