@@ -573,9 +573,13 @@ def card_over_http(api_key: str, product_id: int) -> Callable[[httpx.Client], Op
 
 
 def run_http(backend: Backend, runtime: Any, cfg: Config, log: Log) -> list[Measurement]:
+    """Orders and card reads over HTTP. Orders are audited only after the server has
+    stopped: wrk leaves requests in flight that the server still places, and a count
+    read while it writes would mismatch (PostgreSQL reads each statement afresh)."""
     n = cfg.http_clients
     warm = seed_shop(runtime, skus=1, spot=10, presale=10**7, label="httpwarm")
-    results = []
+    results: list[Measurement] = []
+    to_audit: list[tuple[Measurement, Any]] = []
     # PostgreSQL takes writers from several processes: one per core. SQLite has one writer.
     workers = 2 if backend.name == "postgresql" else 1
     with tierstock_server(backend.url, workers=workers) as base:
@@ -592,26 +596,26 @@ def run_http(backend: Backend, runtime: Any, cfg: Config, log: Log) -> list[Meas
             m = run_clients(backend.name, HTTP, n, http_worker(
                 clients, order_over_http(seeded.api_key, seeded.sku_ids, "h")),
                 max_ops=cfg.max_ops, max_seconds=cfg.seconds)
-            results.append(finish_tierstock(m, runtime, seeded))
-            m.note += f"; {workers} server process{'es' if workers > 1 else ''}"
-            log(m)
+            to_audit.append((m, seeded))
             if wrk_orders.available():
                 hot = seed_shop(runtime, skus=1, spot=spot_for(pilot, cfg),
                                 presale=cfg.max_ops * 20, label="wrk")
                 w = wrk_orders.run_wrk(backend.name, HTTP_WRK, base, hot.api_key,
                                        hot.sku_ids[0], "wrk", n, cfg.seconds)
-                results.append(finish_tierstock(w, runtime, hot))
-                w.note += f"; {workers} server process{'es' if workers > 1 else ''}"
-                log(w)
+                to_audit.append((w, hot))
             card = http_worker(clients, card_over_http(seeded.api_key, seeded.product_ids[0]))
             run_clients("warm", "warm", n, card, max_ops=n * 2, max_seconds=5)
             reads = run_clients(backend.name, CARD_HTTP, n, card,
                                 max_ops=cfg.max_ops, max_seconds=cfg.seconds)
-            results.append(reads)
-            log(reads)
         finally:
             for client in clients:
                 client.close()
+    for m, seeded in to_audit:
+        results.append(finish_tierstock(m, runtime, seeded))
+        m.note += f"; {workers} server process{'es' if workers > 1 else ''}"
+        log(m)
+    results.append(reads)
+    log(reads)
     return results
 
 

@@ -68,7 +68,9 @@ SKU_CACHE_SECONDS = 1.0
 DRY_SECONDS = 1.0
 IDS_BLOCK = 2_000
 KEY_TTL_SECONDS = 7 * 24 * 3600  # how long a retry with the same key replays from Redis
-MAX_ROUNDS = 20  # leases / id blocks one order may wait for before giving up
+# Leases / id blocks one order may wait for. Every round leases units or finds a tier
+# dry, so an order ends long before this; it is a guard against a bug, not a limit.
+MAX_ROUNDS = 1_000
 MAX_PIPELINE = 256
 LEASE_LOCK_SECONDS = 10.0  # a process that dies holding the lease lock frees it then
 
@@ -361,11 +363,14 @@ class ReservationFront:
         reach the queue in the order of their units and each continues the one before
         (a line can then span them, services/front_lua.py)."""
         run, _leases, queued, dry = self.tier_keys(sku_id, tier)
+        enough = max(at_least, self.lease_units // 2)
+        if self._stocked(run, queued, enough):
+            return 0  # leased meanwhile: no need to queue on the locks
         with self._lease_lock(sku_id, tier), \
                 self.redis.lock(self.key(f"lease-lock:{sku_id}:{tier}"),
                                 timeout=LEASE_LOCK_SECONDS, sleep=0.002,
                                 blocking_timeout=LEASE_LOCK_SECONDS):
-            if self._stocked(run, queued, max(at_least, self.lease_units // 2)):
+            if self._stocked(run, queued, enough):
                 return 0  # another thread or process leased while we waited
             units = 0 if self.redis.exists(dry) else \
                 self._lease_now(shop_id, sku_id, tier, at_least, queued, dry)
