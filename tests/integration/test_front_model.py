@@ -21,7 +21,7 @@ from tests.integration.test_front import redis_url as redis_url  # the fixture
 from tierstock.domain.errors import InsufficientStockError
 from tierstock.domain.orders import LineRequest
 from tierstock.domain.sales_forms import Tier
-from tierstock.services import catalogue, front, front_admin, stock
+from tierstock.services import catalogue, front_admin, front_supply, stock
 from tierstock.services.front_fold import Folder
 from tierstock.services.orders import PlaceOrder
 from tierstock.services.runtime import Runtime
@@ -110,7 +110,7 @@ class FrontMachine(RuleBasedStateMachine):
 
 @pytest.fixture()
 def model_runtime(postgresql_url, redis_url, monkeypatch) -> Runtime:
-    monkeypatch.setattr(front, "DRY_SECONDS", DRY)
+    monkeypatch.setattr(front_supply, "DRY_SECONDS", DRY)
     runtime = front_runtime(postgresql_url, redis_url, f"model-{secrets.token_hex(4)}",
                             fold=False)
     yield runtime

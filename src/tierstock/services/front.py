@@ -34,11 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 import time
-from collections.abc import Callable
-from concurrent import futures
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -48,13 +44,13 @@ import redis
 
 from tierstock.domain.catalogue import Sku
 from tierstock.domain.errors import DomainError, IdempotencyKeyReusedError, InvalidValueError
-from tierstock.domain.ledger import LedgerEntry, LedgerKind
 from tierstock.domain.orders import LineStatus, Order, OrderLine, check_lines
 from tierstock.domain.policy import PolicyPack
 from tierstock.domain.promises import ship_by
 from tierstock.domain.sales_forms import Tier
 from tierstock.services import front_lua
 from tierstock.services.catalogue import shop_policy
+from tierstock.services.front_supply import FrontSupply
 from tierstock.services.leader_queue import LeaderQueue, Waiter
 from tierstock.services.orders import OrderPlaced, PlaceOrder, checked_key, sellable, short_of
 
@@ -65,14 +61,11 @@ log = logging.getLogger("tierstock.front")
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 SKU_CACHE_SECONDS = 1.0
-DRY_SECONDS = 1.0
-IDS_BLOCK = 2_000
 KEY_TTL_SECONDS = 7 * 24 * 3600  # how long a retry with the same key replays from Redis
 # Leases / id blocks one order may wait for. Every round leases units or finds a tier
 # dry, so an order ends long before this; it is a guard against a bug, not a limit.
 MAX_ROUNDS = 1_000
 MAX_PIPELINE = 256
-LEASE_LOCK_SECONDS = 10.0  # a process that dies holding the lease lock frees it then
 
 
 def micros(at: datetime) -> int:
@@ -117,16 +110,11 @@ class ReservationFront:
         # Reservations that arrive together go to Redis in one pipeline: one round trip
         # (and one wake-up of Redis) per batch instead of one per buyer.
         self._pipeline: LeaderQueue[_Call] = LeaderQueue(self._send, MAX_PIPELINE)
-        self._add_lease = client.register_script(front_lua.ADD_LEASE)
         self.drain_script = client.register_script(front_lua.DRAIN)
         self.snapshot_script = client.register_script(front_lua.SNAPSHOT)
         self._listings: dict[tuple[int, int], _Listing] = {}
         self._refreshing: set[tuple[int, int]] = set()
-        self._ids_lock = threading.Lock()
-        self._lease_locks: dict[tuple[int, Tier], threading.Lock] = {}
-        self._locks_lock = threading.Lock()
-        self._background = ThreadPoolExecutor(2, thread_name_prefix="tierstock-lease")
-        self._pending: set[Future[None]] = set()
+        self.supplies = FrontSupply(self)
 
     @classmethod
     def connect(cls, runtime: Runtime, redis_url: str, lease_units: int,
@@ -229,8 +217,8 @@ class ReservationFront:
             index = int(answer[2]) - 1
             tier, deadline = res.tiers[index]
             then = res.tiers[index + 1][0] if index + 1 < len(res.tiers) else None
-            self._restock_soon(cmd.shop_id, sku.id, tier, then, int(answer[4]),
-                               int(answer[5]), int(answer[6]))
+            self.supplies.restock_soon(cmd.shop_id, sku.id, tier, then, int(answer[4]),
+                                       int(answer[5]), int(answer[6]))
             line = OrderLine(1, sku.id, req.quantity, tier, sku.price_fen, deadline,
                              LineStatus.PAID)
             order = Order(int(answer[1]), cmd.shop_id, cmd.buyer, res.paid_at, (line,))
@@ -250,7 +238,7 @@ class ReservationFront:
     def supply(self, res: Reservation, need: Need) -> None:
         """Reserve order ids, or lease units of the tier the script asked for."""
         if need.tier is None:
-            self._refill_ids()
+            self.supplies.refill_ids()
         else:
             self.lease(res.cmd.shop_id, res.sku.id, need.tier, res.cmd.lines[0].quantity)
 
@@ -300,7 +288,7 @@ class ReservationFront:
         if cached is not None and cached.until + SKU_CACHE_SECONDS > now:
             if (shop_id, sku_id) not in self._refreshing:
                 self._refreshing.add((shop_id, sku_id))
-                self._ahead(self._refresh_listing, shop_id, sku_id)
+                self.supplies.ahead(self._refresh_listing, shop_id, sku_id)
             return cached
         return self.load_listing(shop_id, sku_id)
 
@@ -324,120 +312,13 @@ class ReservationFront:
         self._listings[(shop_id, sku_id)] = listing
         return listing
 
-    # supplies: order ids and leases ---------------------------------------------------
-    def _refill_ids(self) -> None:
-        with self._ids_lock:
-            if self.redis.llen(self.key("ids")) >= IDS_BLOCK // 4:
-                return  # another thread refilled while we waited
-            with self.runtime.uow() as uow:
-                ids = uow.front.next_order_ids(IDS_BLOCK)
-                uow.commit()
-            self.redis.rpush(self.key("ids"), *ids)
-
-    def _restock_soon(self, shop_id: int, sku_id: int, tier: Tier, then: Tier | None,
-                      left: int, queued: int, ids: int) -> None:
-        """Lease the next run (and reserve order ids) in the background before they run
-        out, so buyers rarely wait for a lease's transaction; when the tier has nothing
-        left to lease, lease the next tier of the form (``then``) instead."""
-        if left < self.lease_units // 2 and not queued:
-            lock = self._lease_lock(sku_id, tier)
-            if not lock.locked():
-                self._ahead(self.lease, shop_id, sku_id, tier, 1, then)
-        if ids < IDS_BLOCK // 4 and not self._ids_lock.locked():
-            self._ahead(self._refill_ids)
-
-    @staticmethod
-    def _quietly(fn: Callable[..., object], *args: object) -> None:
-        try:
-            fn(*args)
-        except Exception:  # a buyer will lease on its own path and see the error there
-            log.warning("leasing ahead failed", exc_info=True)
-
+    # supplies: order ids and leases (services/front_supply.py) ------------------------
     def lease(self, shop_id: int, sku_id: int, tier: Tier, at_least: int = 1,
               then: Tier | None = None) -> int:
-        """Lease ``lease_units`` of the tier to the front (``at_least`` for a larger
-        line), or what is left; 0 marks the tier dry for ``DRY_SECONDS``. If the tier
-        is (now) dry, lease ``then`` — the form's next tier — too.
-
-        Leases of one tier are taken under a Redis lock shared by every process, so they
-        reach the queue in the order of their units and each continues the one before
-        (a line can then span them, services/front_lua.py)."""
-        run, _leases, queued, dry = self.tier_keys(sku_id, tier)
-        enough = max(at_least, self.lease_units // 2)
-        if self._stocked(run, queued, enough):
-            return 0  # leased meanwhile: no need to queue on the locks
-        with self._lease_lock(sku_id, tier), \
-                self.redis.lock(self.key(f"lease-lock:{sku_id}:{tier}"),
-                                timeout=LEASE_LOCK_SECONDS, sleep=0.002,
-                                blocking_timeout=LEASE_LOCK_SECONDS):
-            if self._stocked(run, queued, enough):
-                return 0  # another thread or process leased while we waited
-            units = 0 if self.redis.exists(dry) else \
-                self._lease_now(shop_id, sku_id, tier, at_least, queued, dry)
-        if then is not None and self.redis.exists(dry):
-            self.lease(shop_id, sku_id, then, at_least)
-        return units
-
-    def _stocked(self, run: str, queued: str, enough: int) -> bool:
-        """A lease is waiting, or the run being sold still holds ``enough`` units."""
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.llen(queued)
-        pipe.hmget(run, "next", "last")
-        waiting, (nxt, last) = pipe.execute()
-        return bool(waiting) or (nxt is not None and int(last) - int(nxt) + 1 >= enough)
-
-    def _lease_now(self, shop_id: int, sku_id: int, tier: Tier, at_least: int, queued: str,
-                   dry: str) -> int:
-        with self.runtime.uow() as uow:
-            held = uow.stock.tiers([sku_id]).get(sku_id, {}).get(tier)
-            units = min(max(self.lease_units, at_least), held.available if held else 0)
-            sold_after = uow.stock.take(sku_id, tier, units) if units else None
-            if sold_after is None:
-                uow.commit()
-                self.redis.set(dry, "1", px=int(DRY_SECONDS * 1000))
-                return 0
-            now = uow.now()
-            first = sold_after - units + 1
-            lease_id = uow.front.add_lease(shop_id, sku_id, tier, first, units, now)
-            uow.stock.record([LedgerEntry(shop_id, sku_id, tier, LedgerKind.LEASE, 0, units,
-                                          "front", f"leased to the Redis front ({lease_id})",
-                                          now)])
-            uow.commit()
-        if not self._add_lease(keys=[self.key("off"), queued],
-                               args=[f"{lease_id}:{first}:{sold_after}"]):
-            self.give_back_lease(lease_id)  # switched off meanwhile
-        elif held is not None and units == held.available:
-            self.redis.set(dry, "1", px=int(DRY_SECONDS * 1000))
-        return units
-
-    def _lease_lock(self, sku_id: int, tier: Tier) -> threading.Lock:
-        with self._locks_lock:
-            return self._lease_locks.setdefault((sku_id, tier), threading.Lock())
-
-    def give_back_lease(self, lease_id: int) -> int:
-        """Return a lease Redis never queued (the front was off) to its tier."""
-        from tierstock.services.front_fold import release_outstanding
-
-        with self.runtime.uow() as uow:
-            given = release_outstanding(uow, lease_id)
-            uow.commit()
-        return given
+        return self.supplies.lease(shop_id, sku_id, tier, at_least, then)
 
     def wait_for_background(self) -> None:
-        """Let leases and id blocks taken ahead finish (tests, and before a drain)."""
-        with self._locks_lock:
-            pending = list(self._pending)
-        futures.wait(pending)
-
-    def _ahead(self, fn: Callable[..., object], *args: object) -> None:
-        future = self._background.submit(self._quietly, fn, *args)
-        with self._locks_lock:
-            self._pending.add(future)
-        future.add_done_callback(self._done)
-
-    def _done(self, future: Future[None]) -> None:
-        with self._locks_lock:
-            self._pending.discard(future)
+        self.supplies.wait_for_background()
 
 
 @dataclass(frozen=True)
