@@ -276,3 +276,16 @@ def test_orders_go_to_the_database_when_redis_is_unreachable(fronted):
     with fronted.uow(readonly=True) as uow:  # the database path wrote it at once
         assert uow.orders.get(shop, placed.order.id) == placed.order
     assert outcome(fronted, shop, sku).tiers[Tier.SPOT].sold == 2
+
+
+def test_a_redis_that_lost_its_scripts_still_sells_each_order_once(fronted):
+    shop = open_shop(fronted)
+    sku = listed_sku(fronted, shop, "FRONT-10", spot=5, presale=0)
+    assert fronted.front is not None
+    first = fronted.place_order(PlaceOrder(shop, "before", (LineRequest(sku, 1),)))
+    fronted.front.redis.script_flush()  # e.g. Redis restarted with its data kept
+
+    second = fronted.place_order(PlaceOrder(shop, "after", (LineRequest(sku, 1),)))
+    Folder(fronted.front).fold_all()
+    assert first.order.id != second.order.id
+    assert len(outcome(fronted, shop, sku).lines) == 2
