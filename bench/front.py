@@ -125,6 +125,8 @@ def run_front_wrk(backend: Backend, runtime: Any, cfg: Any, spot: int,
         # flight that they still place, and leases they were taking still land
         drain_note(fronted, m)
     finally:
+        if fronted.front is not None:
+            fronted.front.forget_everything()  # leave no keys behind in Redis
         fronted.close()
     note, oversold = m.note, m.oversold
     finish(m, runtime, hot)

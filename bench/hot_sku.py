@@ -729,6 +729,8 @@ def front_rows(backend: Backend, cfg: Config, warm: Any,
                     except Exception as exc:
                         keep(failed(backend, scenario, clients, exc))
         finally:
+            if runtime.front is not None:
+                runtime.front.forget_everything()  # leave no keys behind in Redis
             runtime.close()
 
 

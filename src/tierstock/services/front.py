@@ -61,7 +61,7 @@ log = logging.getLogger("tierstock.front")
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 SKU_CACHE_SECONDS = 1.0
-KEY_TTL_SECONDS = 7 * 24 * 3600  # how long a retry with the same key replays from Redis
+KEY_TTL_SECONDS = 24 * 3600  # how long a retry with the same key replays from Redis
 # Leases / id blocks one order may wait for. Every round leases units or finds a tier
 # dry, so an order ends long before this; it is a guard against a bug, not a limit.
 MAX_ROUNDS = 1_000
