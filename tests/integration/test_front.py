@@ -289,3 +289,28 @@ def test_a_redis_that_lost_its_scripts_still_sells_each_order_once(fronted):
     Folder(fronted.front).fold_all()
     assert first.order.id != second.order.id
     assert len(outcome(fronted, shop, sku).lines) == 2
+
+
+def test_an_entry_the_database_cannot_store_does_not_hold_up_the_others(fronted):
+    shop = open_shop(fronted)
+    sku = listed_sku(fronted, shop, "FRONT-11", spot=10, presale=0)
+    front = fronted.front
+    assert front is not None
+    good = fronted.place_order(PlaceOrder(shop, "good", (LineRequest(sku, 1),)))
+    bad = fronted.place_order(PlaceOrder(shop, "bad", (LineRequest(sku, 1),)))
+    stream = front.key("stream")
+    for entry_id, fields in front.text_redis.xrange(stream):  # a corrupted hand-off
+        if fields["o"] == str(bad.order.id):
+            front.redis.xdel(stream, entry_id)
+            front.redis.xadd(stream, {**fields, "b": "nul \x00 byte", "hb": "1"})
+
+    Folder(front).fold_all()
+
+    assert front.redis.xlen(stream) == 0
+    with fronted.uow(readonly=True) as uow:
+        assert uow.orders.get(shop, good.order.id) == good.order
+        assert uow.orders.get(shop, bad.order.id) is None
+    lost = front_admin.reconcile(front, attempts=1)
+    assert [x.outstanding - x.in_redis for x in lost] == [1]  # the dropped unit
+    assert drained(fronted).recovered == 1
+    assert outcome(fronted, shop, sku).tiers[Tier.SPOT].sold == 1

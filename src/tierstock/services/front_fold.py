@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import redis
+from sqlalchemy.exc import IntegrityError
 
+from tierstock.domain.errors import InvalidValueError
 from tierstock.domain.ledger import LedgerEntry, LedgerKind
 from tierstock.domain.sales_forms import Tier
 from tierstock.services.front import ReservationFront, from_micros
@@ -154,13 +156,38 @@ class Folder:
         batch = self._read(block_ms, claim_idle_ms)
         if not batch:
             return Folded()
-        ids = [entry_id for entry_id, _ in batch]
-        done = fold(batch, self.front.runtime.uow())
+        try:
+            done = fold(batch, self.front.runtime.uow())
+        except (InvalidValueError, IntegrityError):
+            done = self._fold_one_by_one(batch)
+        self._forget([entry_id for entry_id, _ in batch])
+        return done
+
+    def _fold_one_by_one(self, batch: list[tuple[str, dict[str, str]]]) -> Folded:
+        """A batch the database refused (a value it cannot store: the unit of work makes
+        that an InvalidValueError): fold its entries one by one, so one entry it
+        cannot store never holds up every buyer after it. Such an entry is logged and
+        dropped; its units stay with the lease, where `tierstock verify` reports them
+        and `tierstock front drain` gives them back."""
+        total = Folded()
+        for entry in batch:
+            try:
+                done = fold([entry], self.front.runtime.uow())
+            except (InvalidValueError, IntegrityError):
+                log.exception("front entry %s cannot be stored; dropped: %s", *entry)
+                continue
+            total.sales += done.sales
+            total.released += done.released
+            total.skipped += done.skipped
+            total.void += done.void
+        return total
+
+    def _forget(self, ids: list[str]) -> None:
+        """Acknowledge and delete folded entries (after their transaction committed)."""
         pipe = self.front.redis.pipeline(transaction=False)
         pipe.xack(self.stream, GROUP, *ids)
         pipe.xdel(self.stream, *ids)
         pipe.execute()
-        return done
 
     def _read(self, block_ms: int | None, claim_idle_ms: int) -> list[tuple[str, dict[str, str]]]:
         r: Any = self.front.text_redis  # RESP2 replies: lists, not the RESP3 dicts typed

@@ -20,6 +20,7 @@ from tierstock.domain.ledger import LedgerEntry
 from tierstock.domain.orders import LineStatus
 from tierstock.domain.sales_forms import Tier
 from tierstock.store.front_tables import front_leases, front_releases
+from tierstock.store.stock_repo import raw_execute
 from tierstock.store.tables import orders
 
 _lease = front_leases.c
@@ -105,15 +106,12 @@ class FrontRepository:
         self.conn = conn
 
     def _bulk(self, sql: str, params: dict[str, list[Any]]) -> list[Any]:
-        """Run an ``unnest`` statement on the driver's own cursor: its ``%(name)b``
-        arrays go to PostgreSQL in binary, without text quoting (in text format psycopg
-        escapes every string of every array with a regular expression — most of the
-        fold's Python time). Same connection, same transaction as the unit of work."""
-        driver = self.conn.connection.driver_connection
-        assert driver is not None
-        with driver.cursor(binary=True) as cur:
-            cur.execute(sql, params)
-            return cur.fetchall() if cur.description else []
+        """Run an ``unnest`` statement on the driver (``stock_repo.raw_execute``: same
+        transaction, SQLAlchemy's errors): its ``%(name)b`` arrays go to PostgreSQL in
+        binary, without text quoting — in text format psycopg escapes every string of
+        every array with a regular expression, most of the fold's Python time."""
+        cursor = raw_execute(self.conn, sql, params)
+        return cursor.fetchall() if cursor.description else []
 
     def next_order_ids(self, n: int) -> list[int]:
         """Reserve ``n`` order ids from the ``orders`` sequence (never handed out twice;

@@ -11,7 +11,7 @@ raw driver connection: see :func:`driver`.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -59,7 +59,7 @@ def driver(conn: Connection) -> Any:
     return conn.connection.driver_connection
 
 
-def raw_execute(conn: Connection, sql: str, params: Sequence[Any] = (), *,
+def raw_execute(conn: Connection, sql: str, params: Sequence[Any] | Mapping[str, Any] = (), *,
                 prepare: bool | None = None) -> Any:
     """Run one statement on the driver (see :func:`driver`); returns the driver's cursor.
     ``prepare`` (psycopg only): ``False`` plans the statement afresh every time."""
