@@ -23,11 +23,11 @@ of the database; this is that design, with the database still the system of reco
 What the front decides differently (documented in the README): a tier marked "dry" (the
 database had nothing to lease) stays dry for ``DRY_SECONDS``, so stock added by hand is
 seen by the front within that time; a listing, price or sales-form change is seen within
-``SKU_CACHE_SECONDS``; SKUs whose presale tier follows supplier capacity batches, and
-orders of several lines, go through the database path. An acknowledged order is as
-durable as Redis makes the stream: run Redis with ``appendonly yes`` and ``appendfsync
-always`` for "nothing acknowledged is lost" across a Redis crash (``everysec`` may lose
-the last second).
+twice ``SKU_CACHE_SECONDS`` (refreshed in the background); SKUs whose presale tier
+follows supplier capacity batches, and orders of several lines, go through the database
+path. An acknowledged order is as durable as Redis makes the stream: run Redis with
+``appendonly yes`` and ``appendfsync always`` for "nothing acknowledged is lost" across a
+Redis crash (``everysec`` may lose the last second).
 """
 
 from __future__ import annotations
@@ -125,8 +125,10 @@ class ReservationFront:
         try:
             client.ping()
         except redis.RedisError as exc:
-            raise InvalidValueError(f"cannot reach Redis at {redis_url}: {exc}",
-                                    field="TIERSTOCK_REDIS_URL") from None
+            where = client.connection_pool.connection_kwargs  # never echo a password
+            raise InvalidValueError(
+                f"cannot reach Redis at {where.get('host')}:{where.get('port')}: {exc}",
+                field="TIERSTOCK_REDIS_URL") from None
         if namespace is None:
             url = runtime.engine.url.render_as_string(hide_password=True)
             namespace = hashlib.sha256(url.encode()).hexdigest()[:12]
@@ -159,7 +161,7 @@ class ReservationFront:
     def place(self, cmd: PlaceOrder) -> OrderPlaced | None:
         """Reserve a single-line order in Redis; ``None`` sends it to the database path
         (several lines, a SKU the front does not sell, the front switched off, Redis
-        unreachable). Thread-safe; ``front_async.place_async`` is the event-loop twin."""
+        unreachable). Thread-safe; ``front_async.AsyncFront.place`` is the event-loop twin."""
         res = self.prepare(cmd)
         if res is None:
             return None
