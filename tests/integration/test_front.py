@@ -314,3 +314,31 @@ def test_an_entry_the_database_cannot_store_does_not_hold_up_the_others(fronted)
     assert [x.outstanding - x.in_redis for x in lost] == [1]  # the dropped unit
     assert drained(fronted).recovered == 1
     assert outcome(fronted, shop, sku).tiers[Tier.SPOT].sold == 1
+
+
+def test_a_database_created_again_under_its_name_gets_a_front_of_its_own(postgresql_url,
+                                                                         redis_url):
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from tests.conftest import _admin_engine
+
+    name = f"tierstock_front_{secrets.token_hex(4)}"
+    url = make_url(postgresql_url).set(database=name).render_as_string(hide_password=False)
+    admin = _admin_engine()
+    prefixes = []
+    try:
+        for _ in range(2):
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+            runtime = Runtime.open(url)
+            runtime.attach_front(redis_url, LEASE, fold=False)
+            assert runtime.front is not None
+            prefixes.append(runtime.front.prefix)
+            runtime.close()
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+    assert prefixes[0] != prefixes[1]  # the old answers and leases in Redis stay unseen

@@ -90,6 +90,11 @@ def run_burst(runtime: Runtime, plan: BurstPlan,
     with ThreadPoolExecutor(plan.workers) as pool:
         paid = list(pool.map(buy, range(plan.buyers)))
     seconds = time.perf_counter() - started
+    if runtime.front is not None:  # the Redis front answered: write it all, then report
+        from tierstock.services import front_admin
+
+        front_admin.drain(runtime.front)
+        runtime.front.switch_on()
     return _report(runtime, plan, shop_id, sku_id, paid.count(False), seconds)
 
 

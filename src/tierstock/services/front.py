@@ -93,9 +93,7 @@ class ReservationFront:
 
     def __init__(self, runtime: Runtime, client: redis.Redis, namespace: str,
                  lease_units: int) -> None:
-        if runtime.engine.dialect.name != "postgresql":
-            raise InvalidValueError("the Redis front needs PostgreSQL (TIERSTOCK_DATABASE_URL)",
-                                    field="TIERSTOCK_REDIS_URL")
+        _require_postgresql(runtime)
         if lease_units < 1:
             raise InvalidValueError("TIERSTOCK_FRONT_LEASE_UNITS must be at least 1",
                                     field="TIERSTOCK_FRONT_LEASE_UNITS")
@@ -121,6 +119,7 @@ class ReservationFront:
                 namespace: str | None = None) -> ReservationFront:
         """The front on the Redis at ``redis_url``; its keys are named after the
         database (``namespace`` by default), so two databases never share a front."""
+        _require_postgresql(runtime)
         client = redis.Redis.from_url(redis_url)
         try:
             client.ping()
@@ -130,8 +129,7 @@ class ReservationFront:
                 f"cannot reach Redis at {where.get('host')}:{where.get('port')}: {exc}",
                 field="TIERSTOCK_REDIS_URL") from None
         if namespace is None:
-            url = runtime.engine.url.render_as_string(hide_password=True)
-            namespace = hashlib.sha256(url.encode()).hexdigest()[:12]
+            namespace = _namespace_of(runtime)
         return cls(runtime, client, namespace, lease_units)
 
     def forget_everything(self) -> None:
@@ -355,6 +353,23 @@ class Need:
     """The script's answer before a sale: order ids (``tier`` None) or a lease."""
 
     tier: Tier | None
+
+
+def _require_postgresql(runtime: Runtime) -> None:
+    if runtime.engine.dialect.name != "postgresql":
+        raise InvalidValueError("the Redis front needs PostgreSQL (TIERSTOCK_DATABASE_URL)",
+                                field="TIERSTOCK_REDIS_URL")
+
+
+def _namespace_of(runtime: Runtime) -> str:
+    """The front's key prefix for this database: its URL and its oid, so a database
+    dropped and created again under the same name never meets the old one's keys
+    (answers, order ids, leases) left in Redis."""
+    with runtime.engine.connect() as conn:
+        oid = conn.exec_driver_sql(
+            "SELECT oid FROM pg_database WHERE datname = current_database()").scalar_one()
+    url = runtime.engine.url.render_as_string(hide_password=True)
+    return hashlib.sha256(f"{url}#{oid}".encode()).hexdigest()[:12]
 
 
 class _Call(Waiter):
