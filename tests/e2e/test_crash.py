@@ -38,6 +38,20 @@ def _place(client: httpx.Client, key: str, api_key: str, sku_id: int) -> tuple[s
     return "unknown", r.status_code  # e.g. a 5xx while the process was dying
 
 
+def open_hot_sku(http: httpx.Client, shop_name: str, code: str, *, spot: int,
+                 presale: int) -> tuple[str, int]:
+    """A new shop with one listed tiered SKU, over HTTP: (its owner API key, SKU id)."""
+    api_key: str = http.post("/shops", json={"name": shop_name}).json()["api_key"]
+    auth = {"X-API-Key": api_key}
+    product = http.post("/products", json={"name": "爆款"}, headers=auth).json()
+    sku = http.post(f"/products/{product['id']}/skus", headers=auth, json={
+        "code": code, "price_fen": 9900, "spot_stock": spot, "presale_stock": presale,
+        "sales_form": {"form": "tiered", "spot_window_hours": 48, "presale_days": 5},
+    }).json()
+    http.post(f"/products/{product['id']}/list", headers=auth)
+    return api_key, int(sku["id"])
+
+
 def test_kill_9_mid_burst_loses_no_acknowledged_order_and_sells_nothing_twice(
     database_url: str, tmp_path: Path
 ) -> None:
@@ -46,20 +60,12 @@ def test_kill_9_mid_burst_loses_no_acknowledged_order_and_sells_nothing_twice(
     results: dict[str, tuple[str, object]] = {}
     with served(database_url, log) as (base, proc), httpx.Client(base_url=base,
                                                                          timeout=30) as http:
-        shop = http.post("/shops", json={"name": "崩溃测试店"}).json()
-        api_key = shop["api_key"]
-        auth = {"X-API-Key": api_key}
-        product = http.post("/products", json={"name": "爆款"}, headers=auth).json()
-        sku = http.post(f"/products/{product['id']}/skus", headers=auth, json={
-            "code": "HOT-1", "price_fen": 9900, "spot_stock": 100, "presale_stock": 300,
-            "sales_form": {"form": "tiered", "spot_window_hours": 48, "presale_days": 5},
-        }).json()
-        http.post(f"/products/{product['id']}/list", headers=auth)
+        api_key, sku_id = open_hot_sku(http, "崩溃测试店", "HOT-1", spot=100, presale=300)
         lock = threading.Lock()
         killed = threading.Event()
 
         def buyer(key: str) -> None:
-            outcome = _place(http, key, api_key, sku["id"])
+            outcome = _place(http, key, api_key, sku_id)
             with lock:
                 results[key] = outcome
                 acked = sum(1 for o, _ in results.values() if o == "ok")
@@ -87,15 +93,15 @@ def test_kill_9_mid_burst_loses_no_acknowledged_order_and_sells_nothing_twice(
         final: dict[str, object] = dict(acknowledged)
         for key in keys:  # clients retry everything they are unsure of, with the same key
             if results[key][0] == "unknown":
-                outcome, value = _place(http, key, api_key, sku["id"])
+                outcome, value = _place(http, key, api_key, sku_id)
                 assert outcome in ("ok", "refused"), value
                 if outcome == "ok":
                     final[key] = value
         for key in list(acknowledged)[:20]:  # and retrying an acknowledged one replays it
-            outcome, value = _place(http, key, api_key, sku["id"])
+            outcome, value = _place(http, key, api_key, sku_id)
             assert outcome == "ok" and value == acknowledged[key]
         stock = {t["tier"]: t for t in
-                 http.get(f"/skus/{sku['id']}/stock", headers=auth).json()["tiers"]}
+                 http.get(f"/skus/{sku_id}/stock", headers=auth).json()["tiers"]}
 
     order_ids = {o["id"] for o in final.values()}  # type: ignore[index]
     assert len(order_ids) == len(final), "two keys share an order"

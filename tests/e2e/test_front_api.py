@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.e2e.test_crash import _place
+from tests.e2e.test_crash import _place, open_hot_sku
 from tests.integration.test_front import redis_url  # noqa: F401 - the fixture
 from tierstock.services.front import ReservationFront
 from tierstock.services.runtime import Runtime
@@ -47,19 +47,12 @@ def test_kill_9_mid_burst_through_the_front_loses_no_acknowledged_order(
     results: dict[str, tuple[str, object]] = {}
     with served(postgresql_url, log, env=env) as (base, proc), \
             httpx.Client(base_url=base, timeout=30) as http:
-        shop = http.post("/shops", json={"name": "前置预占店"}).json()
-        api_key = shop["api_key"]
-        auth = {"X-API-Key": api_key}
-        product = http.post("/products", json={"name": "爆款"}, headers=auth).json()
-        sku = http.post(f"/products/{product['id']}/skus", headers=auth, json={
-            "code": "FRONT-HTTP", "price_fen": 9900, "spot_stock": 100, "presale_stock": 200,
-            "sales_form": {"form": "tiered", "spot_window_hours": 48, "presale_days": 5},
-        }).json()
-        http.post(f"/products/{product['id']}/list", headers=auth)
+        api_key, sku_id = open_hot_sku(http, "前置预占店", "FRONT-HTTP", spot=100,
+                                       presale=200)
         lock, killed = threading.Lock(), threading.Event()
 
         def buyer(key: str) -> None:
-            outcome = _place(http, key, api_key, sku["id"])
+            outcome = _place(http, key, api_key, sku_id)
             with lock:
                 results[key] = outcome
                 if sum(1 for o, _ in results.values() if o == "ok") >= KILL_AFTER \
@@ -88,14 +81,14 @@ def test_kill_9_mid_burst_through_the_front_loses_no_acknowledged_order(
         final: dict[str, object] = dict(acknowledged)
         for key in keys:  # retries go to the database path now: replay or place
             if results[key][0] == "unknown":
-                outcome, value = _place(http, key, api_key, sku["id"])
+                outcome, value = _place(http, key, api_key, sku_id)
                 assert outcome in ("ok", "refused"), value
                 if outcome == "ok":
                     final[key] = value
         for key in list(acknowledged)[:10]:
-            assert _place(http, key, api_key, sku["id"]) == ("ok", acknowledged[key])
+            assert _place(http, key, api_key, sku_id) == ("ok", acknowledged[key])
         stock = {t["tier"]: t for t in
-                 http.get(f"/skus/{sku['id']}/stock", headers=auth).json()["tiers"]}
+                 http.get(f"/skus/{sku_id}/stock", headers=auth).json()["tiers"]}
 
     sold_by_tier = {"spot": 0, "presale": 0}
     for order in final.values():
