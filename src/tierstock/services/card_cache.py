@@ -103,10 +103,6 @@ class CardCache:
             self._store(key, card)
         return card
 
-    def clear(self) -> None:
-        with self._lock:
-            self._cards.clear()
-
     def _rebuild(self, runtime: Runtime, key: Key, flight: _Flight) -> ProductCard:
         """Load the card for ``key`` as the one caller its flight belongs to."""
         try:

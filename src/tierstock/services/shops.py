@@ -65,7 +65,11 @@ def authenticate(key: str, uow: UnitOfWork) -> ApiKeyOwner:
 def cached_owner(engine: object, key: str) -> ApiKeyOwner | None:
     """The key's owner if the cache still holds it — no I/O, so the API can check it
     on its event loop and only go to a thread (and the database) on a miss."""
-    cached = _AUTH_CACHE.get((engine, hash_key(key)))
+    return _cached(engine, hash_key(key))
+
+
+def _cached(engine: object, digest: str) -> ApiKeyOwner | None:
+    cached = _AUTH_CACHE.get((engine, digest))
     if cached is not None and cached[0] > time.monotonic():
         return cached[1]
     return None
@@ -74,15 +78,14 @@ def cached_owner(engine: object, key: str) -> ApiKeyOwner | None:
 def authenticate_digest(digest: str, uow: UnitOfWork) -> ApiKeyOwner:
     """The owner of the key with this digest (what the workbench's cookie keeps), via
     the same short cache as every API request."""
-    cache_key = (uow.engine, digest)
-    cached = _AUTH_CACHE.get(cache_key)
-    if cached is not None and cached[0] > time.monotonic():
-        return cached[1]
+    cached = _cached(uow.engine, digest)
+    if cached is not None:
+        return cached
     with uow:
         owner = uow.catalogue.key_owner(digest)
     if owner is None:
         raise UnauthorizedError("unknown or revoked API key", field="X-API-Key")
-    _AUTH_CACHE[cache_key] = (time.monotonic() + AUTH_CACHE_SECONDS, owner)
+    _AUTH_CACHE[(uow.engine, digest)] = (time.monotonic() + AUTH_CACHE_SECONDS, owner)
     return owner
 
 
