@@ -255,13 +255,11 @@ class ReservationFront:
                     res.cmd.idempotency_key, MAX_ROUNDS)
 
     def _send(self, batch: list[_Call]) -> None:
-        """Run the batch's reservation scripts in one pipeline of EVALSHA (not a
-        transaction: each script is atomic on its own, and each buyer gets its own
-        answer). Given the script object, the pipeline would first ask Redis whether the
-        script exists — a second round trip per batch; instead a call Redis refused for
-        a lost script cache is sent again once the script is loaded (it ran nowhere)."""
+        """Run the batch's reservation scripts in one pipeline (not a transaction: each
+        script is atomic on its own, and each buyer gets its own answer); calls refused
+        for a lost script cache go again once the script is loaded (front_lua)."""
         answers = self._evalsha([(c.keys, c.args) for c in batch])
-        lost = [i for i, a in enumerate(answers) if isinstance(a, redis.exceptions.NoScriptError)]
+        lost = front_lua.refused_for_lost_script(answers)
         if lost:
             self.redis.script_load(front_lua.RESERVE)
             again = self._evalsha([(batch[i].keys, batch[i].args) for i in lost])
@@ -273,10 +271,9 @@ class ReservationFront:
             else:
                 call.settle(answer)
 
-    def _evalsha(self, calls: list[tuple[list[str], list[Any]]]) -> list[Any]:
+    def _evalsha(self, calls: list[front_lua.Call]) -> list[Any]:
         pipe = self.redis.pipeline(transaction=False)
-        for keys, args in calls:
-            pipe.evalsha(self._reserve.sha, len(keys), *keys, *args)
+        front_lua.queue_calls(pipe, self._reserve.sha, calls)
         answers: list[Any] = pipe.execute(raise_on_error=False)
         return answers
 

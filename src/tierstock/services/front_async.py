@@ -26,7 +26,7 @@ from tierstock.services.front import (
 )
 from tierstock.services.orders import OrderPlaced, PlaceOrder
 
-Call = tuple[list[str], list[Any]]
+Call = front_lua.Call
 
 
 class AsyncFront:
@@ -77,12 +77,10 @@ class AsyncFront:
         await asyncio.shield(task)
 
     async def _send(self, calls: list[Call]) -> Sequence[Any]:
-        """One pipeline of EVALSHA calls. (A pipeline given the script object would ask
-        Redis whether the script exists before every batch: a second round trip.) If
-        Redis lost its script cache, load the script once and send again the calls it
-        refused — a call that was refused ran nowhere, so nothing happens twice."""
+        """One pipeline of the calls; those refused for a lost script cache go again
+        once the script is loaded (front_lua)."""
         answers = await self._evalsha(calls)
-        lost = [i for i, a in enumerate(answers) if isinstance(a, redis.exceptions.NoScriptError)]
+        lost = front_lua.refused_for_lost_script(answers)
         if lost:
             await self.client.script_load(front_lua.RESERVE)
             for i, answer in zip(lost, await self._evalsha([calls[i] for i in lost]),
@@ -92,7 +90,6 @@ class AsyncFront:
 
     async def _evalsha(self, calls: list[Call]) -> list[Any]:
         pipe = self.client.pipeline(transaction=False)
-        for keys, args in calls:
-            pipe.evalsha(self._reserve.sha, len(keys), *keys, *args)
+        front_lua.queue_calls(pipe, self._reserve.sha, calls)
         answers: list[Any] = await pipe.execute(raise_on_error=False)
         return answers

@@ -27,6 +27,26 @@ Keys (``P`` = ``tsf:{ns}:``):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+import redis
+
+Call = tuple[list[str], list[Any]]  # (KEYS, ARGV) of one RESERVE call
+
+
+def queue_calls(pipe: Any, sha: str, calls: Sequence[Call]) -> None:
+    """EVALSHA each call on a pipeline (sync or asyncio). Given the script object, a
+    pipeline would first ask Redis whether the script exists: a second round trip."""
+    for keys, args in calls:
+        pipe.evalsha(sha, len(keys), *keys, *args)
+
+
+def refused_for_lost_script(answers: Sequence[Any]) -> list[int]:
+    """Positions of the calls Redis refused because it lost its script cache: they ran
+    nowhere, so sending them again once the script is loaded does nothing twice."""
+    return [i for i, a in enumerate(answers) if isinstance(a, redis.exceptions.NoScriptError)]
+
 # Shared by the scripts: the units of the current run ``nxt .. upto`` per lease, as
 # "lease:units" pairs, dropping the leases used up when ``consume`` is true.
 _RUN = """
