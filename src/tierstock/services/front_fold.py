@@ -27,6 +27,7 @@ from tierstock.domain.ledger import LedgerEntry, LedgerKind
 from tierstock.domain.sales_forms import Tier
 from tierstock.services.front import ReservationFront, from_micros
 from tierstock.store.front_repo import FoldedSale
+from tierstock.store.order_repo import NewLine
 from tierstock.store.uow import UnitOfWork
 
 log = logging.getLogger("tierstock.front")
@@ -106,7 +107,10 @@ def fold(entries: list[tuple[str, dict[str, str]]], uow: UnitOfWork) -> Folded:
                 log.error("front order %d voided: shop %d already has an order for key %r",
                           s.order_id, s.shop_id, s.idempotency_key)
                 out.void.append(s.order_id)
-        uow.front.insert_lines([s for s, _ in fresh])
+        uow.orders.insert_lines_of([
+            (s.shop_id, s.order_id, NewLine(1, s.sku_id, s.quantity, s.tier, s.unit_price_fen,
+                                            s.ship_by, s.tier_sold_after))
+            for s, _ in fresh])
         sold: dict[int, int] = defaultdict(int)
         ledger = []
         for s, f in fresh:
@@ -119,7 +123,7 @@ def fold(entries: list[tuple[str, dict[str, str]]], uow: UnitOfWork) -> Folded:
             ledger.append(LedgerEntry(lease.shop_id, lease.sku_id, lease.tier,
                                       LedgerKind.LEASE, 0, -sold[lease_id], "front",
                                       f"lease {lease_id}: units sold", uow.now()))
-        uow.front.insert_ledger(ledger)
+        uow.stock.record(ledger)
         uow.front.add_sold(sold)  # one statement, leases in id order
         for entry_id, f in entries:
             if f["e"] == "release":

@@ -16,8 +16,6 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from tierstock.domain.ledger import LedgerEntry
-from tierstock.domain.orders import LineStatus
 from tierstock.domain.sales_forms import Tier
 from tierstock.store.front_tables import front_leases, front_releases
 from tierstock.store.stock_repo import raw_execute
@@ -28,9 +26,9 @@ _lease = front_leases.c
 NEXT_IDS = text(
     "SELECT nextval(pg_get_serial_sequence('orders', 'id')) FROM generate_series(1, :n)")
 
-# The fold writes thousands of rows per transaction: one statement per table with
-# arrays (``unnest``) costs the same in Python for 10 rows or 2,000, where a multi-row
-# VALUES list is rebuilt and re-parsed for every batch size.
+# The fold inserts thousands of orders per transaction, with explicit ids and ON
+# CONFLICT (a re-delivered entry): one statement with arrays (``unnest``). Its lines and
+# ledger rows go through the hot path's own bulk statements (order_repo, stock_repo).
 INSERT_ORDERS = """
 INSERT INTO orders (id, shop_id, idempotency_key, request_hash, buyer, paid_at)
 SELECT * FROM unnest(%(id)b::bigint[], %(shop)b::bigint[], %(key)b::varchar[],
@@ -38,23 +36,6 @@ SELECT * FROM unnest(%(id)b::bigint[], %(shop)b::bigint[], %(key)b::varchar[],
 ON CONFLICT DO NOTHING
 RETURNING id
 """
-INSERT_LINES = f"""
-INSERT INTO order_lines (shop_id, order_id, line_no, sku_id, tier, quantity, unit_price_fen,
-                         ship_by, status, tier_sold_after)
-SELECT shop, ord, 1, sku, tier, qty, price, ship, '{LineStatus.PAID.value}', after
-FROM unnest(%(shop)b::bigint[], %(order)b::bigint[], %(sku)b::bigint[], %(tier)b::varchar[],
-            %(qty)b::int[], %(price)b::bigint[], %(ship)b::timestamptz[], %(after)b::bigint[])
-     AS t(shop, ord, sku, tier, qty, price, ship, after)
-"""
-INSERT_LEDGER = """
-INSERT INTO stock_ledger (shop_id, sku_id, tier, kind, quantity_delta, sold_delta, order_id,
-                          line_no, actor, reason, created_at)
-SELECT * FROM unnest(%(shop)b::bigint[], %(sku)b::bigint[], %(tier)b::varchar[],
-                     %(kind)b::varchar[], %(qd)b::bigint[], %(sd)b::bigint[],
-                     %(order)b::bigint[], %(line)b::int[], %(actor)b::varchar[],
-                     %(reason)b::varchar[], %(at)b::timestamptz[])
-"""
-
 ADD_SOLD = (
     update(front_leases)
     .where(_lease.id == bindparam("b_id"))
@@ -72,10 +53,6 @@ class Lease:
     units: int
     sold: int
     returned: int
-
-    @property
-    def last_unit(self) -> int:
-        return self.first_unit + self.units - 1
 
     @property
     def outstanding(self) -> int:
@@ -166,28 +143,6 @@ class FrontRepository:
     def existing_orders(self, ids: Iterable[int]) -> set[int]:
         return {int(r[0]) for r in self.conn.execute(
             select(orders.c.id).where(orders.c.id.in_(set(ids))))}
-
-    def insert_lines(self, sales: Sequence[FoldedSale]) -> None:
-        if sales:
-            self._bulk(INSERT_LINES, {
-                "shop": [s.shop_id for s in sales], "order": [s.order_id for s in sales],
-                "sku": [s.sku_id for s in sales], "tier": [s.tier.value for s in sales],
-                "qty": [s.quantity for s in sales],
-                "price": [s.unit_price_fen for s in sales],
-                "ship": [s.ship_by for s in sales],
-                "after": [s.tier_sold_after for s in sales]})
-
-    def insert_ledger(self, entries: Sequence[LedgerEntry]) -> None:
-        """The fold's ledger rows; the same table ``StockRepository.record`` writes."""
-        if entries:
-            self._bulk(INSERT_LEDGER, {
-                "shop": [e.shop_id for e in entries], "sku": [e.sku_id for e in entries],
-                "tier": [e.tier.value for e in entries], "kind": [e.kind.value for e in entries],
-                "qd": [e.quantity_delta for e in entries],
-                "sd": [e.sold_delta for e in entries],
-                "order": [e.order_id for e in entries], "line": [e.line_no for e in entries],
-                "actor": [e.actor for e in entries], "reason": [e.reason for e in entries],
-                "at": [e.created_at for e in entries]})
 
     def add_sold(self, per_lease: dict[int, int]) -> None:
         if per_lease:
