@@ -138,9 +138,15 @@ def run_clients(
     seconds = max(max(ends) - start_box[0], 1e-9)
     all_lat = sorted(itertools.chain.from_iterable(lats))
     return Measurement(
-        backend=backend, scenario=scenario, clients=clients,
-        ok=sum(ok), refused=sum(refused), errors=sum(errors), seconds=seconds,
-        p50_ms=percentile(all_lat, 0.50) * 1000, p99_ms=percentile(all_lat, 0.99) * 1000,
+        backend=backend,
+        scenario=scenario,
+        clients=clients,
+        ok=sum(ok),
+        refused=sum(refused),
+        errors=sum(errors),
+        seconds=seconds,
+        p50_ms=percentile(all_lat, 0.50) * 1000,
+        p99_ms=percentile(all_lat, 0.99) * 1000,
         max_ms=(all_lat[-1] * 1000 if all_lat else 0.0),
         first_error=first_error[0] if first_error else None,
     )
@@ -184,10 +190,11 @@ class EngineTally:
 
 # --- databases -------------------------------------------------------------------------
 
+
 @dataclass
 class Backend:
-    name: str            # "sqlite" | "postgresql"
-    url: str             # SQLAlchemy URL tierstock uses
+    name: str  # "sqlite" | "postgresql"
+    url: str  # SQLAlchemy URL tierstock uses
     sqlite_path: str | None = None
     pg_dsn: str | None = None
     # SQLite admits one writer: raw-driver writers of this process queue on this lock,
@@ -199,8 +206,9 @@ class Backend:
         off; callers pick)."""
         if self.name == "sqlite":
             assert self.sqlite_path is not None
-            conn = sqlite3.connect(self.sqlite_path, isolation_level=None,
-                                   check_same_thread=False, timeout=60)
+            conn = sqlite3.connect(
+                self.sqlite_path, isolation_level=None, check_same_thread=False, timeout=60
+            )
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             return conn
@@ -255,23 +263,36 @@ def pg_backend() -> Iterator[Backend]:
         yield Backend("postgresql", url, pg_dsn=dsn)
     finally:
         with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
-            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                          "WHERE datname = %s AND pid <> pg_backend_pid()", (name,))
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                (name,),
+            )
             admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
 
 
 # --- the HTTP server ---------------------------------------------------------------------
 
+
 @contextmanager
-def tierstock_server(database_url: str, startup_timeout: float = 60,
-                     workers: int = 1, env: dict[str, str] | None = None) -> Iterator[str]:
+def tierstock_server(
+    database_url: str,
+    startup_timeout: float = 60,
+    workers: int = 1,
+    env: dict[str, str] | None = None,
+) -> Iterator[str]:
     """`tierstock serve --workers N` on a free loopback port against ``database_url``
     (``env``: more ``TIERSTOCK_*`` settings, e.g. the Redis front)."""
     fd, log_name = tempfile.mkstemp(prefix="tierstock-bench-serve-", suffix=".log")
     os.close(fd)
     try:
-        with served(database_url, Path(log_name), timeout_s=startup_timeout,
-                    args=("--workers", str(workers)), env=env) as (base, _):
+        with served(
+            database_url,
+            Path(log_name),
+            timeout_s=startup_timeout,
+            args=("--workers", str(workers)),
+            env=env,
+        ) as (base, _):
             yield base
     finally:
         with suppress(OSError):
@@ -279,6 +300,7 @@ def tierstock_server(database_url: str, startup_timeout: float = 60,
 
 
 # --- seeding and audits through tierstock itself ---------------------------------------------
+
 
 @dataclass(frozen=True)
 class Seeded:
@@ -301,12 +323,24 @@ def seed_shop(runtime: Any, *, skus: int, spot: int, presale: int, label: str) -
     shop_id = created.shop.id
     form = SalesFormSpec(SalesForm.TIERED, 48, 5)
     product = catalogue.create_product(
-        catalogue.CreateProduct(shop_id, f"加厚羽绒服 {label}",
-                                (ServicePromise.SEVEN_DAY_RETURN,)), runtime.uow())
+        catalogue.CreateProduct(shop_id, f"加厚羽绒服 {label}", (ServicePromise.SEVEN_DAY_RETURN,)),
+        runtime.uow(),
+    )
     sku_ids = [
-        catalogue.add_sku(catalogue.AddSku(
-            shop_id, product.id, f"JACKET-{label}-{n}", 29_900, form,
-            {"颜色": "黑", "尺码": str(n)}, spot, presale, "bench"), runtime.uow()).id
+        catalogue.add_sku(
+            catalogue.AddSku(
+                shop_id,
+                product.id,
+                f"JACKET-{label}-{n}",
+                29_900,
+                form,
+                {"颜色": "黑", "尺码": str(n)},
+                spot,
+                presale,
+                "bench",
+            ),
+            runtime.uow(),
+        ).id
         for n in range(skus)
     ]
     catalogue.set_listed(catalogue.SetListed(shop_id, product.id, True), runtime.uow())
@@ -319,10 +353,10 @@ class Audit:
 
     sold: dict[str, int]
     lines: dict[str, int]
-    oversold_units: int      # sum of max(0, sold - quantity) over tiers
-    units_held_twice: int    # from order lines' (tier_sold_after, quantity)
-    unheld_units: int        # |sold - units held by paid lines|
-    skus_crossed: int        # SKUs whose spot tier sold out and whose presale tier sold
+    oversold_units: int  # sum of max(0, sold - quantity) over tiers
+    units_held_twice: int  # from order lines' (tier_sold_after, quantity)
+    unheld_units: int  # |sold - units held by paid lines|
+    skus_crossed: int  # SKUs whose spot tier sold out and whose presale tier sold
     first_presale_line: int | None  # position of the first presale line of SKU 0
 
     @property
@@ -366,12 +400,15 @@ def audit_tierstock(runtime: Any, sku_ids: list[int]) -> Audit:
 
 # --- output --------------------------------------------------------------------------------
 
+
 def machine_info() -> dict[str, Any]:
     import sqlalchemy
 
     info: dict[str, Any] = {
-        "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
-        "sqlalchemy": sqlalchemy.__version__, "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "sqlalchemy": sqlalchemy.__version__,
+        "cpus": os.cpu_count(),
         "platform": platform.platform(),
     }
     with suppress(OSError):

@@ -51,10 +51,18 @@ def attach(runtime: Any, *, fold_in_process: bool) -> None:
 @contextlib.contextmanager
 def folder_process(database_url: str) -> Iterator[None]:
     """`tierstock front fold --follow` on the same database and Redis."""
-    env = {**os.environ, "TIERSTOCK_DATABASE_URL": database_url,
-           "TIERSTOCK_REDIS_URL": REDIS_URL, "NO_COLOR": "1"}
-    proc = subprocess.Popen([str(TIERSTOCK), "front", "fold", "--follow"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "TIERSTOCK_DATABASE_URL": database_url,
+        "TIERSTOCK_REDIS_URL": REDIS_URL,
+        "NO_COLOR": "1",
+    }
+    proc = subprocess.Popen(
+        [str(TIERSTOCK), "front", "fold", "--follow"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         yield
     finally:
@@ -81,21 +89,45 @@ def drain_note(runtime: Any, m: Measurement) -> None:
         m.note += f"; {len(done.void)} VOIDED"
 
 
-def run_front(backend: Backend, runtime: Any, cfg: Any, warm: Any, clients: int,
-              skus: int, place_op: Callable[..., Any], spot_for: Callable[..., int],
-              finish: Callable[..., Measurement], scenario: str = FRONT) -> Measurement:
+def run_front(
+    backend: Backend,
+    runtime: Any,
+    cfg: Any,
+    warm: Any,
+    clients: int,
+    skus: int,
+    place_op: Callable[..., Any],
+    spot_for: Callable[..., int],
+    finish: Callable[..., Measurement],
+    scenario: str = FRONT,
+) -> Measurement:
     """``runtime.place_order`` through the front, on ``skus`` hot SKUs."""
     tag = f"front{clients}x{skus}{'e' if scenario == FRONT_EXT else ''}"
-    pilot = run_clients("warm", "warm", clients,
-                        shared(place_op(runtime, warm.shop_id, warm.sku_ids, f"w{tag}")),
-                        max_ops=cfg.max_ops, max_seconds=cfg.pilot_seconds).rate
-    seeded = seed_shop(runtime, skus=skus, spot=max(1, spot_for(pilot, cfg) // skus),
-                       presale=cfg.max_ops * 2, label=tag)
+    pilot = run_clients(
+        "warm",
+        "warm",
+        clients,
+        shared(place_op(runtime, warm.shop_id, warm.sku_ids, f"w{tag}")),
+        max_ops=cfg.max_ops,
+        max_seconds=cfg.pilot_seconds,
+    ).rate
+    seeded = seed_shop(
+        runtime,
+        skus=skus,
+        spot=max(1, spot_for(pilot, cfg) // skus),
+        presale=cfg.max_ops * 2,
+        label=tag,
+    )
     if skus > 1:
         scenario = FRONT_MULTI.format(n=skus, s="s")
-    m = run_clients(backend.name, scenario, clients,
-                    shared(place_op(runtime, seeded.shop_id, seeded.sku_ids, tag)),
-                    max_ops=cfg.max_ops, max_seconds=cfg.seconds)
+    m = run_clients(
+        backend.name,
+        scenario,
+        clients,
+        shared(place_op(runtime, seeded.shop_id, seeded.sku_ids, tag)),
+        max_ops=cfg.max_ops,
+        max_seconds=cfg.seconds,
+    )
     drain_note(runtime, m)
     note, oversold = m.note, m.oversold
     finish(m, runtime, seeded)
@@ -104,8 +136,9 @@ def run_front(backend: Backend, runtime: Any, cfg: Any, warm: Any, clients: int,
     return m
 
 
-def run_front_wrk(backend: Backend, runtime: Any, cfg: Any, spot: int,
-                  finish: Callable[..., Measurement]) -> Measurement:
+def run_front_wrk(
+    backend: Backend, runtime: Any, cfg: Any, spot: int, finish: Callable[..., Measurement]
+) -> Measurement:
     """POST /orders driven by wrk against `tierstock serve --workers 2` with the front
     on (each server process folds with its own thread); drained from this process."""
     from tierstock.services.runtime import Runtime
@@ -117,10 +150,26 @@ def run_front_wrk(backend: Backend, runtime: Any, cfg: Any, spot: int,
         attach(fronted, fold_in_process=False)  # a clean front before the servers start
         with tierstock_server(backend.url, workers=2, env=env) as base:
             warm = seed_shop(runtime, skus=1, spot=10, presale=10**7, label="wrkfrontwarm")
-            wrk_orders.run_wrk(backend.name, "warm", base, warm.api_key, warm.sku_ids[0],
-                               "fwarm", cfg.http_clients, max(1.0, cfg.pilot_seconds))
-            m = wrk_orders.run_wrk(backend.name, FRONT_WRK, base, hot.api_key,
-                                   hot.sku_ids[0], "fwrk", cfg.http_clients, cfg.seconds)
+            wrk_orders.run_wrk(
+                backend.name,
+                "warm",
+                base,
+                warm.api_key,
+                warm.sku_ids[0],
+                "fwarm",
+                cfg.http_clients,
+                max(1.0, cfg.pilot_seconds),
+            )
+            m = wrk_orders.run_wrk(
+                backend.name,
+                FRONT_WRK,
+                base,
+                hot.api_key,
+                hot.sku_ids[0],
+                "fwrk",
+                cfg.http_clients,
+                cfg.seconds,
+            )
         # drained and audited once the servers have stopped: wrk leaves requests in
         # flight that they still place, and leases they were taking still land
         drain_note(fronted, m)

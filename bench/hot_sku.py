@@ -81,18 +81,32 @@ class Config:
     http_clients: int
     multi_clients: int
     hot_skus: tuple[int, ...]
-    seconds: float       # time bound of each measurement
-    max_ops: int         # count bound of each measurement
+    seconds: float  # time bound of each measurement
+    max_ops: int  # count bound of each measurement
     pilot_seconds: float  # warm-up before each tierstock measurement
     quick: bool
 
 
-DEFAULT = Config(clients=(1, 8, 32, 64), http_clients=32, multi_clients=32,
-                 hot_skus=(1, 10, 100), seconds=3.0, max_ops=60_000, pilot_seconds=0.6,
-                 quick=False)
-QUICK = Config(clients=(1, 8, 32, 64), http_clients=32, multi_clients=32,
-               hot_skus=(1, 10, 100), seconds=0.3, max_ops=400, pilot_seconds=0.1,
-               quick=True)
+DEFAULT = Config(
+    clients=(1, 8, 32, 64),
+    http_clients=32,
+    multi_clients=32,
+    hot_skus=(1, 10, 100),
+    seconds=3.0,
+    max_ops=60_000,
+    pilot_seconds=0.6,
+    quick=False,
+)
+QUICK = Config(
+    clients=(1, 8, 32, 64),
+    http_clients=32,
+    multi_clients=32,
+    hot_skus=(1, 10, 100),
+    seconds=0.3,
+    max_ops=400,
+    pilot_seconds=0.1,
+    quick=True,
+)
 
 
 class Log:
@@ -104,7 +118,9 @@ class Log:
         self.console.log(
             f"{m.backend:10} {m.scenario:34} c={m.clients:<3} {m.rate:9,.0f}/s  "
             f"p50 {m.p50_ms:6.2f} ms  p99 {m.p99_ms:7.2f} ms  ok {m.ok} refused {m.refused} "
-            f"errors {m.errors}{flag}", highlight=False)
+            f"errors {m.errors}{flag}",
+            highlight=False,
+        )
 
 
 # --- raw-driver scenarios ------------------------------------------------------------------
@@ -153,8 +169,10 @@ def raw_setup(backend: Backend) -> None:
 def raw_new_row(backend: Backend) -> int:
     conn = backend.raw()
     try:
-        row = conn.execute(_sql(backend, "INSERT INTO bench_stock (quantity, sold) "
-                                         "VALUES (?, 0) RETURNING id"), (HUGE,)).fetchone()
+        row = conn.execute(
+            _sql(backend, "INSERT INTO bench_stock (quantity, sold) VALUES (?, 0) RETURNING id"),
+            (HUGE,),
+        ).fetchone()
         if backend.name != "sqlite":
             conn.commit()
         return int(row[0])
@@ -166,10 +184,12 @@ def raw_audit(backend: Backend, row_id: int) -> tuple[int, int, int]:
     """(quantity, sold, order lines) of a raw stock row."""
     conn = backend.raw()
     try:
-        q, s = conn.execute(_sql(backend, "SELECT quantity, sold FROM bench_stock WHERE id = ?"),
-                            (row_id,)).fetchone()
-        (n,) = conn.execute(_sql(backend, "SELECT count(*) FROM bench_lines WHERE sku_id = ?"),
-                            (row_id,)).fetchone()
+        q, s = conn.execute(
+            _sql(backend, "SELECT quantity, sold FROM bench_stock WHERE id = ?"), (row_id,)
+        ).fetchone()
+        (n,) = conn.execute(
+            _sql(backend, "SELECT count(*) FROM bench_lines WHERE sku_id = ?"), (row_id,)
+        ).fetchone()
         return int(q), int(s), int(n)
     finally:
         conn.close()
@@ -177,8 +197,7 @@ def raw_audit(backend: Backend, row_id: int) -> tuple[int, int, int]:
 
 TAKE = "UPDATE bench_stock SET sold = sold + 1 WHERE id = ? AND sold + 1 <= quantity RETURNING sold"
 INSERT_ORDER = "INSERT INTO bench_orders (buyer, paid_at) VALUES (?, ?) RETURNING id"
-INSERT_LINE = ("INSERT INTO bench_lines (order_id, sku_id, quantity, sold_after) "
-               "VALUES (?, ?, 1, ?)")
+INSERT_LINE = "INSERT INTO bench_lines (order_id, sku_id, quantity, sold_after) VALUES (?, ?, 1, ?)"
 LOCK_ROW = "SELECT quantity, sold FROM bench_stock WHERE id = ? FOR UPDATE"
 SET_SOLD = "UPDATE bench_stock SET sold = ? WHERE id = ?"
 
@@ -206,12 +225,15 @@ def limit_worker(backend: Backend, row_id: int, conns: list[Any]) -> Worker:
 
             def op(_i: int) -> bool:
                 return conn.execute(sql, (row_id,), prepare=True).fetchone() is not None
+
         return op, None
+
     return make
 
 
 def raw_txn_worker(backend: Backend, row_id: int, conns: list[Any]) -> Worker:
     """The tierstock design with no framework: conditional UPDATE + 2 INSERTs, one txn."""
+
     def make(k: int) -> tuple[Op, Any]:
         conn = conns[k]
         buyer = f"raw-{k}"
@@ -250,12 +272,15 @@ def raw_txn_worker(backend: Backend, row_id: int, conns: list[Any]) -> Worker:
                 except BaseException:
                     conn.rollback()
                     raise
+
         return op, None
+
     return make
 
 
 def baseline_worker(backend: Backend, row_id: int, conns: list[Any]) -> Worker:
     """Lock the aggregate, read-check-write in Python (Saleor / cosmic-python style)."""
+
     def make(k: int) -> tuple[Op, Any]:
         conn = conns[k]
         buyer = f"base-{k}"
@@ -281,7 +306,8 @@ def baseline_worker(backend: Backend, row_id: int, conns: list[Any]) -> Worker:
                         raise
         else:
             lock_row, set_sold, ins_o, ins_l = (
-                _sql(backend, s) for s in (LOCK_ROW, SET_SOLD, INSERT_ORDER, INSERT_LINE))
+                _sql(backend, s) for s in (LOCK_ROW, SET_SOLD, INSERT_ORDER, INSERT_LINE)
+            )
             conn.autocommit = False
 
             def op(_i: int) -> bool:
@@ -298,7 +324,9 @@ def baseline_worker(backend: Backend, row_id: int, conns: list[Any]) -> Worker:
                 except BaseException:
                     conn.rollback()
                     raise
+
         return op, None
+
     return make
 
 
@@ -328,6 +356,7 @@ class GroupCommit:
             if isinstance(slot[1], BaseException):
                 raise slot[1]
             return bool(slot[1])
+
         return op, (self.close if k == 0 else None)
 
     def close(self) -> None:
@@ -361,8 +390,11 @@ class GroupCommit:
 
     def _allocate(self, buyers: list[str]) -> list[Any]:
         b, conn, n = self.backend, self.conn, len(buyers)
-        take_n = _sql(b, "UPDATE bench_stock SET sold = sold + ? WHERE id = ? "
-                         "AND sold + ? <= quantity RETURNING sold")
+        take_n = _sql(
+            b,
+            "UPDATE bench_stock SET sold = sold + ? WHERE id = ? "
+            "AND sold + ? <= quantity RETURNING sold",
+        )
         ins_o, ins_l = _sql(b, INSERT_ORDER), _sql(b, INSERT_LINE)
         lock = b.write_lock if b.name == "sqlite" else contextlib.nullcontext()
         with lock:
@@ -394,11 +426,22 @@ def group_commit_worker(backend: Backend, row_id: int, conns: list[Any]) -> Work
     return GroupCommit(backend, row_id)
 
 
-def run_raw(backend: Backend, cfg: Config, scenario: str, conns: list[Any],
-            worker: Callable[[Backend, int, list[Any]], Worker]) -> Measurement:
+def run_raw(
+    backend: Backend,
+    cfg: Config,
+    scenario: str,
+    conns: list[Any],
+    worker: Callable[[Backend, int, list[Any]], Worker],
+) -> Measurement:
     row_id = raw_new_row(backend)
-    m = run_clients(backend.name, scenario, len(conns), worker(backend, row_id, conns),
-                    max_ops=cfg.max_ops, max_seconds=cfg.seconds)
+    m = run_clients(
+        backend.name,
+        scenario,
+        len(conns),
+        worker(backend, row_id, conns),
+        max_ops=cfg.max_ops,
+        max_seconds=cfg.seconds,
+    )
     quantity, sold, lines = raw_audit(backend, row_id)
     m.oversold = max(0, sold - quantity) + (max(0, lines - sold) if scenario != LIMIT else 0)
     if sold != m.ok:
@@ -414,14 +457,14 @@ def run_raw(backend: Backend, cfg: Config, scenario: str, conns: list[Any],
 
 # --- tierstock scenarios ----------------------------------------------------------------------
 
+
 def spot_for(pilot_rate: float, cfg: Config) -> int:
     """Spot stock sized to sell out about a quarter into the run (from the rate the
     warm-up reached), so every run crosses from spot into presale."""
     return max(5, min(cfg.max_ops // 4, int(pilot_rate * cfg.seconds * 0.25)))
 
 
-def place_op(runtime: Any, shop_id: int, sku_ids: list[int], tag: str,
-             batched: bool = True) -> Op:
+def place_op(runtime: Any, shop_id: int, sku_ids: list[int], tag: str, batched: bool = True) -> Op:
     """One buyer's payment: through the group-commit batcher (what the API does by
     default) or in a transaction of its own."""
     from tierstock.domain.errors import InsufficientStockError
@@ -431,8 +474,9 @@ def place_op(runtime: Any, shop_id: int, sku_ids: list[int], tag: str,
     n = len(sku_ids)
 
     def op(i: int) -> bool:
-        cmd = PlaceOrder(shop_id, f"{tag}-{i}", (LineRequest(sku_ids[i % n], 1),),
-                         f"buyer-{i}", "bench")
+        cmd = PlaceOrder(
+            shop_id, f"{tag}-{i}", (LineRequest(sku_ids[i % n], 1),), f"buyer-{i}", "bench"
+        )
         try:
             if batched:
                 runtime.place_order(cmd)
@@ -441,6 +485,7 @@ def place_op(runtime: Any, shop_id: int, sku_ids: list[int], tag: str,
             return True
         except InsufficientStockError:
             return False
+
     return op
 
 
@@ -448,14 +493,19 @@ def warm_up(runtime: Any, warm: Any, clients: int, tag: str, cfg: Config) -> flo
     """Open the pool's connections and warm caches on a SKU the measurement ignores;
     returns the rate reached, which sizes the spot tier of the measured SKU."""
     op = place_op(runtime, warm.shop_id, warm.sku_ids, f"warm-{tag}")
-    m = run_clients("warm", "warm", clients, shared(op), max_ops=cfg.max_ops,
-                    max_seconds=cfg.pilot_seconds)
+    m = run_clients(
+        "warm", "warm", clients, shared(op), max_ops=cfg.max_ops, max_seconds=cfg.pilot_seconds
+    )
     return m.rate
 
 
-def finish_tierstock(m: Measurement, runtime: Any, seeded: Any,
-                     tally: EngineTally | None = None,
-                     before: tuple[int, int] = (0, 0)) -> Measurement:
+def finish_tierstock(
+    m: Measurement,
+    runtime: Any,
+    seeded: Any,
+    tally: EngineTally | None = None,
+    before: tuple[int, int] = (0, 0),
+) -> Measurement:
     if tally is not None:  # before the audit's own queries
         connects, statements = tally.snapshot()
         ops = max(1, m.ok + m.refused + m.errors)
@@ -466,44 +516,80 @@ def finish_tierstock(m: Measurement, runtime: Any, seeded: Any,
     m.oversold = audit.bad + max(0, m.ok - placed)
     n = len(seeded.sku_ids)
     if n == 1:
-        m.note = (f"presale from #{audit.first_presale_line}"
-                  if audit.skus_crossed else "did NOT cross into presale")
+        m.note = (
+            f"presale from #{audit.first_presale_line}"
+            if audit.skus_crossed
+            else "did NOT cross into presale"
+        )
     else:
         m.note = f"{audit.skus_crossed}/{n} SKUs in presale"
     if placed != m.ok:
         m.note += f"; {placed} lines != {m.ok} ok answers"
     if tally is not None:
-        m.note += (f"; {m.extra['statements_per_order']:.1f} stmts/order; "
-                   f"+{m.extra['db_connections_opened']} conns")
-    m.extra.update(spot_stock=seeded.spot, sold=audit.sold, lines=audit.lines,
-                   units_held_twice=audit.units_held_twice, skus_crossed=audit.skus_crossed,
-                   first_presale_line=audit.first_presale_line)
+        m.note += (
+            f"; {m.extra['statements_per_order']:.1f} stmts/order; "
+            f"+{m.extra['db_connections_opened']} conns"
+        )
+    m.extra.update(
+        spot_stock=seeded.spot,
+        sold=audit.sold,
+        lines=audit.lines,
+        units_held_twice=audit.units_held_twice,
+        skus_crossed=audit.skus_crossed,
+        first_presale_line=audit.first_presale_line,
+    )
     return m
 
 
-def run_service(backend: Backend, runtime: Any, tally: EngineTally, cfg: Config, warm: Any,
-                clients: int, batched: bool = True) -> Measurement:
+def run_service(
+    backend: Backend,
+    runtime: Any,
+    tally: EngineTally,
+    cfg: Config,
+    warm: Any,
+    clients: int,
+    batched: bool = True,
+) -> Measurement:
     tag = f"svc{clients}{'b' if batched else 's'}"
     pilot = warm_up(runtime, warm, clients, tag, cfg)
-    seeded = seed_shop(runtime, skus=1, spot=spot_for(pilot, cfg), presale=cfg.max_ops * 2,
-                       label=tag)
+    seeded = seed_shop(
+        runtime, skus=1, spot=spot_for(pilot, cfg), presale=cfg.max_ops * 2, label=tag
+    )
     op = place_op(runtime, seeded.shop_id, seeded.sku_ids, tag, batched)
     before = tally.snapshot()
-    m = run_clients(backend.name, SERVICE if batched else SERVICE_SINGLE, clients, shared(op),
-                    max_ops=cfg.max_ops, max_seconds=cfg.seconds)
+    m = run_clients(
+        backend.name,
+        SERVICE if batched else SERVICE_SINGLE,
+        clients,
+        shared(op),
+        max_ops=cfg.max_ops,
+        max_seconds=cfg.seconds,
+    )
     return finish_tierstock(m, runtime, seeded, tally, before)
 
 
-def run_multi(backend: Backend, runtime: Any, tally: EngineTally, cfg: Config, warm: Any,
-              n: int) -> Measurement:
+def run_multi(
+    backend: Backend, runtime: Any, tally: EngineTally, cfg: Config, warm: Any, n: int
+) -> Measurement:
     clients = cfg.multi_clients
     pilot = warm_up(runtime, warm, clients, f"multi{n}", cfg)
-    seeded = seed_shop(runtime, skus=n, spot=max(1, spot_for(pilot, cfg) // n),
-                       presale=cfg.max_ops * 2, label=f"multi{n}")
+    seeded = seed_shop(
+        runtime,
+        skus=n,
+        spot=max(1, spot_for(pilot, cfg) // n),
+        presale=cfg.max_ops * 2,
+        label=f"multi{n}",
+    )
     op = place_op(runtime, seeded.shop_id, seeded.sku_ids, f"multi{n}")
     before = tally.snapshot()
-    m = run_clients(backend.name, MULTI.format(n=n, s="" if n == 1 else "s"), clients,
-                    shared(op), max_ops=cfg.max_ops, max_seconds=cfg.seconds)
+    m = run_clients(
+        backend.name,
+        MULTI.format(n=n, s="" if n == 1 else "s"),
+        clients,
+        shared(op),
+        max_ops=cfg.max_ops,
+        max_seconds=cfg.seconds,
+    )
     m.extra["hot_skus"] = n
     return finish_tierstock(m, runtime, seeded, tally, before)
 
@@ -519,8 +605,14 @@ def run_card_service(backend: Backend, runtime: Any, cfg: Config, seeded: Any) -
 
     clients = cfg.http_clients
     run_clients("warm", "warm", clients, shared(op), max_ops=clients * 2, max_seconds=5)
-    return run_clients(backend.name, CARD_SERVICE, clients, shared(op),
-                       max_ops=cfg.max_ops, max_seconds=cfg.seconds)
+    return run_clients(
+        backend.name,
+        CARD_SERVICE,
+        clients,
+        shared(op),
+        max_ops=cfg.max_ops,
+        max_seconds=cfg.seconds,
+    )
 
 
 def run_card_cached(backend: Backend, runtime: Any, cfg: Config, seeded: Any) -> Measurement:
@@ -533,8 +625,14 @@ def run_card_cached(backend: Backend, runtime: Any, cfg: Config, seeded: Any) ->
     def op(_i: int) -> bool:
         return bool(cached_product_card(cached, shop_id, product_id).skus)
 
-    return run_clients(backend.name, CARD_SERVICE_CACHED, cfg.http_clients, shared(op),
-                       max_ops=cfg.max_ops * 10, max_seconds=cfg.seconds)
+    return run_clients(
+        backend.name,
+        CARD_SERVICE_CACHED,
+        cfg.http_clients,
+        shared(op),
+        max_ops=cfg.max_ops * 10,
+        max_seconds=cfg.seconds,
+    )
 
 
 def http_worker(clients: list[httpx.Client], make_op: Callable[[httpx.Client], Op]) -> Worker:
@@ -542,22 +640,24 @@ def http_worker(clients: list[httpx.Client], make_op: Callable[[httpx.Client], O
     return lambda k: (make_op(clients[k]), None)
 
 
-def order_over_http(api_key: str, sku_ids: list[int], tag: str
-                    ) -> Callable[[httpx.Client], Op]:
+def order_over_http(api_key: str, sku_ids: list[int], tag: str) -> Callable[[httpx.Client], Op]:
     n = len(sku_ids)
 
     def make_op(client: httpx.Client) -> Op:
         def op(i: int) -> bool:
-            r = client.post("/orders",
-                            json={"lines": [{"sku_id": sku_ids[i % n], "quantity": 1}],
-                                  "buyer": f"buyer-{i}"},
-                            headers={"X-API-Key": api_key, "Idempotency-Key": f"{tag}-{i}"})
+            r = client.post(
+                "/orders",
+                json={"lines": [{"sku_id": sku_ids[i % n], "quantity": 1}], "buyer": f"buyer-{i}"},
+                headers={"X-API-Key": api_key, "Idempotency-Key": f"{tag}-{i}"},
+            )
             if r.status_code == 201:
                 return True
             if r.status_code == 409 and r.json().get("error") == "insufficient_stock":
                 return False
             raise RuntimeError(f"HTTP {r.status_code}: {r.text[:200]}")
+
         return op
+
     return make_op
 
 
@@ -568,7 +668,9 @@ def card_over_http(api_key: str, product_id: int) -> Callable[[httpx.Client], Op
             if r.status_code != 200:
                 raise RuntimeError(f"HTTP {r.status_code}: {r.text[:200]}")
             return True
+
         return op
+
     return make_op
 
 
@@ -588,25 +690,43 @@ def run_http(backend: Backend, runtime: Any, cfg: Config, log: Log) -> list[Meas
             for client in clients:
                 client.get("/health")  # open each keep-alive connection before timing
             # warm the server (its pool, caches) on a SKU the measurement ignores
-            pilot = run_clients("warm", "warm", n, http_worker(
-                clients, order_over_http(warm.api_key, warm.sku_ids, "hwarm")),
-                max_ops=cfg.max_ops, max_seconds=cfg.pilot_seconds).rate
-            seeded = seed_shop(runtime, skus=1, spot=spot_for(pilot, cfg),
-                               presale=cfg.max_ops * 2, label="http")
-            m = run_clients(backend.name, HTTP, n, http_worker(
-                clients, order_over_http(seeded.api_key, seeded.sku_ids, "h")),
-                max_ops=cfg.max_ops, max_seconds=cfg.seconds)
+            pilot = run_clients(
+                "warm",
+                "warm",
+                n,
+                http_worker(clients, order_over_http(warm.api_key, warm.sku_ids, "hwarm")),
+                max_ops=cfg.max_ops,
+                max_seconds=cfg.pilot_seconds,
+            ).rate
+            seeded = seed_shop(
+                runtime, skus=1, spot=spot_for(pilot, cfg), presale=cfg.max_ops * 2, label="http"
+            )
+            m = run_clients(
+                backend.name,
+                HTTP,
+                n,
+                http_worker(clients, order_over_http(seeded.api_key, seeded.sku_ids, "h")),
+                max_ops=cfg.max_ops,
+                max_seconds=cfg.seconds,
+            )
             to_audit.append((m, seeded))
             if wrk_orders.available():
-                hot = seed_shop(runtime, skus=1, spot=spot_for(pilot, cfg),
-                                presale=cfg.max_ops * 20, label="wrk")
-                w = wrk_orders.run_wrk(backend.name, HTTP_WRK, base, hot.api_key,
-                                       hot.sku_ids[0], "wrk", n, cfg.seconds)
+                hot = seed_shop(
+                    runtime,
+                    skus=1,
+                    spot=spot_for(pilot, cfg),
+                    presale=cfg.max_ops * 20,
+                    label="wrk",
+                )
+                w = wrk_orders.run_wrk(
+                    backend.name, HTTP_WRK, base, hot.api_key, hot.sku_ids[0], "wrk", n, cfg.seconds
+                )
                 to_audit.append((w, hot))
             card = http_worker(clients, card_over_http(seeded.api_key, seeded.product_ids[0]))
             run_clients("warm", "warm", n, card, max_ops=n * 2, max_seconds=5)
-            reads = run_clients(backend.name, CARD_HTTP, n, card,
-                                max_ops=cfg.max_ops, max_seconds=cfg.seconds)
+            reads = run_clients(
+                backend.name, CARD_HTTP, n, card, max_ops=cfg.max_ops, max_seconds=cfg.seconds
+            )
         finally:
             for client in clients:
                 client.close()
@@ -620,12 +740,18 @@ def run_http(backend: Backend, runtime: Any, cfg: Config, log: Log) -> list[Meas
 
 
 def failed(backend: Backend, scenario: str, clients: int, exc: BaseException) -> Measurement:
-    return Measurement(backend.name, scenario, clients, errors=1,
-                       first_error=f"{type(exc).__name__}: {str(exc)[:300]}",
-                       note="scenario failed to run")
+    return Measurement(
+        backend.name,
+        scenario,
+        clients,
+        errors=1,
+        first_error=f"{type(exc).__name__}: {str(exc)[:300]}",
+        note="scenario failed to run",
+    )
 
 
 # --- one backend ------------------------------------------------------------------------------
+
 
 def bench_backend(backend: Backend, cfg: Config, log: Log) -> list[Measurement]:
     from tierstock.services.runtime import Runtime
@@ -642,9 +768,12 @@ def bench_backend(backend: Backend, cfg: Config, log: Log) -> list[Measurement]:
     for clients in cfg.clients:
         conns = [backend.raw() for _ in range(clients)]  # one per client, opened untimed
         try:
-            for scenario, worker in ((LIMIT, limit_worker), (RAW_TXN, raw_txn_worker),
-                                     (BASELINE, baseline_worker),
-                                     (GROUP, group_commit_worker)):
+            for scenario, worker in (
+                (LIMIT, limit_worker),
+                (RAW_TXN, raw_txn_worker),
+                (BASELINE, baseline_worker),
+                (GROUP, group_commit_worker),
+            ):
                 try:
                     keep(run_raw(backend, cfg, scenario, conns, worker))
                 except Exception as exc:
@@ -663,14 +792,16 @@ def bench_backend(backend: Backend, cfg: Config, log: Log) -> list[Measurement]:
                 try:
                     keep(run_service(backend, runtime, tally, cfg, warm, clients, batched))
                 except Exception as exc:
-                    keep(failed(backend, SERVICE if batched else SERVICE_SINGLE, clients,
-                                exc))
+                    keep(failed(backend, SERVICE if batched else SERVICE_SINGLE, clients, exc))
         for n in cfg.hot_skus:
             try:
                 keep(run_multi(backend, runtime, tally, cfg, warm, n))
             except Exception as exc:
-                keep(failed(backend, MULTI.format(n=n, s="" if n == 1 else "s"),
-                            cfg.multi_clients, exc))
+                keep(
+                    failed(
+                        backend, MULTI.format(n=n, s="" if n == 1 else "s"), cfg.multi_clients, exc
+                    )
+                )
         try:
             hot = seed_shop(runtime, skus=1, spot=100, presale=1000, label="card")
             keep(run_card_service(backend, runtime, cfg, hot))
@@ -685,8 +816,11 @@ def bench_backend(backend: Backend, cfg: Config, log: Log) -> list[Measurement]:
             out.extend(run_http(backend, runtime, cfg, log))
         except Exception as exc:
             keep(failed(backend, HTTP, cfg.http_clients, exc))
-        if backend.name == "postgresql" and front.redis_available() is None \
-                and wrk_orders.available():
+        if (
+            backend.name == "postgresql"
+            and front.redis_available() is None
+            and wrk_orders.available()
+        ):
             try:
                 spot = spot_for(next((m.rate for m in out if m.scenario == HTTP_WRK), 500), cfg)
                 keep(front.run_front_wrk(backend, runtime, cfg, spot, finish_tierstock))
@@ -696,17 +830,22 @@ def bench_backend(backend: Backend, cfg: Config, log: Log) -> list[Measurement]:
         for m in out:
             m.extra["ledger_tiers_checked"] = checked
         if mismatches:
-            bad = Measurement(backend.name, "tierstock verify (ledger)", 0,
-                              oversold=len(mismatches),
-                              note="; ".join(x.describe() for x in mismatches[:3]))
+            bad = Measurement(
+                backend.name,
+                "tierstock verify (ledger)",
+                0,
+                oversold=len(mismatches),
+                note="; ".join(x.describe() for x in mismatches[:3]),
+            )
             keep(bad)
     finally:
         runtime.engine.dispose()
     return out
 
 
-def front_rows(backend: Backend, cfg: Config, warm: Any,
-               keep: Callable[[Measurement], Measurement]) -> None:
+def front_rows(
+    backend: Backend, cfg: Config, warm: Any, keep: Callable[[Measurement], Measurement]
+) -> None:
     """The Redis front (bench/front.py), in process, on a runtime of its own."""
     from tierstock.services.runtime import Runtime
 
@@ -724,8 +863,20 @@ def front_rows(backend: Backend, cfg: Config, warm: Any,
             with contextlib.nullcontext() if in_process else front.folder_process(backend.url):
                 for clients, skus in runs:
                     try:
-                        keep(front.run_front(backend, runtime, cfg, warm, clients, skus,
-                                             place_op, spot_for, finish_tierstock, scenario))
+                        keep(
+                            front.run_front(
+                                backend,
+                                runtime,
+                                cfg,
+                                warm,
+                                clients,
+                                skus,
+                                place_op,
+                                spot_for,
+                                finish_tierstock,
+                                scenario,
+                            )
+                        )
                     except Exception as exc:
                         keep(failed(backend, scenario, clients, exc))
         finally:
@@ -736,8 +887,15 @@ def front_rows(backend: Backend, cfg: Config, warm: Any,
 
 # --- output -------------------------------------------------------------------------------
 
-TIERSTOCK_ORDERS = (SERVICE, SERVICE_SINGLE, HTTP, HTTP_WRK, front.FRONT, front.FRONT_EXT,
-                    front.FRONT_WRK)
+TIERSTOCK_ORDERS = (
+    SERVICE,
+    SERVICE_SINGLE,
+    HTTP,
+    HTTP_WRK,
+    front.FRONT,
+    front.FRONT_EXT,
+    front.FRONT_WRK,
+)
 
 
 def add_ratios(results: list[Measurement]) -> None:
@@ -746,8 +904,11 @@ def add_ratios(results: list[Measurement]) -> None:
         limit = {m.clients: m.rate for m in mine if m.scenario == LIMIT}
         base = {m.clients: m.rate for m in mine if m.scenario == BASELINE}
         for m in mine:
-            if (m.scenario in TIERSTOCK_ORDERS or m.scenario == GROUP
-                    or m.scenario.startswith(SERVICE + ",")):
+            if (
+                m.scenario in TIERSTOCK_ORDERS
+                or m.scenario == GROUP
+                or m.scenario.startswith(SERVICE + ",")
+            ):
                 if limit.get(m.clients):
                     m.ratio_limit = m.rate / limit[m.clients]
                 if base.get(m.clients):
@@ -757,35 +918,90 @@ def add_ratios(results: list[Measurement]) -> None:
 def goals(results: list[Measurement]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for backend in sorted({m.backend for m in results}, reverse=True):
-        svc = max((m for m in results if m.backend == backend
-                   and m.scenario in (SERVICE, front.FRONT, front.FRONT_EXT)
-                   and m.clients == 32),
-                  key=lambda m: m.rate, default=None)
-        http = min((m for m in results if m.backend == backend and m.ok
-                    and m.scenario in (HTTP_WRK, front.FRONT_WRK)), key=lambda m: m.p99_ms,
-                   default=None) or next((m for m in results
-                                          if m.backend == backend and m.scenario == HTTP), None)
+        svc = max(
+            (
+                m
+                for m in results
+                if m.backend == backend
+                and m.scenario in (SERVICE, front.FRONT, front.FRONT_EXT)
+                and m.clients == 32
+            ),
+            key=lambda m: m.rate,
+            default=None,
+        )
+        http = min(
+            (
+                m
+                for m in results
+                if m.backend == backend and m.ok and m.scenario in (HTTP_WRK, front.FRONT_WRK)
+            ),
+            key=lambda m: m.p99_ms,
+            default=None,
+        ) or next((m for m in results if m.backend == backend and m.scenario == HTTP), None)
         if svc and svc.ratio_limit is not None:
-            rows.append({"backend": backend, "goal": f"{svc.scenario} ≥ 0.8× limit (32)",
-                         "value": f"{svc.ratio_limit:.2f}×", "met": svc.ratio_limit >= 0.8})
+            rows.append(
+                {
+                    "backend": backend,
+                    "goal": f"{svc.scenario} ≥ 0.8× limit (32)",
+                    "value": f"{svc.ratio_limit:.2f}×",
+                    "met": svc.ratio_limit >= 0.8,
+                }
+            )
         if svc and svc.ratio_baseline is not None:
-            rows.append({"backend": backend, "goal": f"{svc.scenario} ≥ 10× baseline (32)",
-                         "value": f"{svc.ratio_baseline:.2f}×", "met": svc.ratio_baseline >= 10})
+            rows.append(
+                {
+                    "backend": backend,
+                    "goal": f"{svc.scenario} ≥ 10× baseline (32)",
+                    "value": f"{svc.ratio_baseline:.2f}×",
+                    "met": svc.ratio_baseline >= 10,
+                }
+            )
         if http and http.ok:
-            rows.append({"backend": backend,
-                         "goal": f"{http.scenario} p99 < 50 ms ({http.clients})",
-                         "value": f"{http.p99_ms:.1f} ms", "met": http.p99_ms < 50})
+            rows.append(
+                {
+                    "backend": backend,
+                    "goal": f"{http.scenario} p99 < 50 ms ({http.clients})",
+                    "value": f"{http.p99_ms:.1f} ms",
+                    "met": http.p99_ms < 50,
+                }
+            )
     return rows
 
 
 def render(console: Console, results: list[Measurement], cfg: Config, elapsed: float) -> None:
-    table = Table(title=f"Hot SKU benchmark ({'quick' if cfg.quick else 'default'} run, "
-                        f"{elapsed:.0f} s; bounds per measurement: {cfg.max_ops} ops or "
-                        f"{cfg.seconds:g} s)", show_lines=False)
-    numeric = {"clients", "ops/s", "p50 ms", "p99 ms", "ok", "refused", "errors", "oversold",
-               "×limit", "×baseline"}
-    for name in ("backend", "scenario", "clients", "ops/s", "p50 ms", "p99 ms", "ok", "refused",
-                 "errors", "oversold", "×limit", "×baseline", "note"):
+    table = Table(
+        title=f"Hot SKU benchmark ({'quick' if cfg.quick else 'default'} run, "
+        f"{elapsed:.0f} s; bounds per measurement: {cfg.max_ops} ops or "
+        f"{cfg.seconds:g} s)",
+        show_lines=False,
+    )
+    numeric = {
+        "clients",
+        "ops/s",
+        "p50 ms",
+        "p99 ms",
+        "ok",
+        "refused",
+        "errors",
+        "oversold",
+        "×limit",
+        "×baseline",
+    }
+    for name in (
+        "backend",
+        "scenario",
+        "clients",
+        "ops/s",
+        "p50 ms",
+        "p99 ms",
+        "ok",
+        "refused",
+        "errors",
+        "oversold",
+        "×limit",
+        "×baseline",
+        "note",
+    ):
         table.add_column(name, justify="right" if name in numeric else "left")
     order = [LIMIT, RAW_TXN, BASELINE, GROUP, SERVICE]
     backends = list(dict.fromkeys(m.backend for m in results))
@@ -801,9 +1017,16 @@ def render(console: Console, results: list[Measurement], cfg: Config, elapsed: f
         last_backend = m.backend
         bad = "[bold red]" if m.oversold else ""
         table.add_row(
-            m.backend, m.scenario, str(m.clients), f"{m.rate:,.0f}", f"{m.p50_ms:.2f}",
-            f"{m.p99_ms:.2f}", str(m.ok), str(m.refused),
-            f"[red]{m.errors}[/]" if m.errors else "0", f"{bad}{m.oversold}",
+            m.backend,
+            m.scenario,
+            str(m.clients),
+            f"{m.rate:,.0f}",
+            f"{m.p50_ms:.2f}",
+            f"{m.p99_ms:.2f}",
+            str(m.ok),
+            str(m.refused),
+            f"[red]{m.errors}[/]" if m.errors else "0",
+            f"{bad}{m.oversold}",
             f"{m.ratio_limit:.2f}" if m.ratio_limit is not None else "",
             f"{m.ratio_baseline:.2f}" if m.ratio_baseline is not None else "",
             (m.note + (f" [red]{m.first_error}[/]" if m.first_error else "")).strip(),
@@ -811,32 +1034,46 @@ def render(console: Console, results: list[Measurement], cfg: Config, elapsed: f
     console.print(table)
     with suppress(OSError):
         load = os.getloadavg()
-        console.print(f"load average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} "
-                      f"on {os.cpu_count()} CPUs — compare ratios within one run, not absolute "
-                      "figures across runs")
+        console.print(
+            f"load average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} "
+            f"on {os.cpu_count()} CPUs — compare ratios within one run, not absolute "
+            "figures across runs"
+        )
     g = Table(title="Issue #6 goals")
     for col in ("backend", "goal", "value", "met"):
         g.add_column(col)
     for row in goals(results):
-        g.add_row(row["backend"], row["goal"], row["value"],
-                  "[green]yes[/]" if row["met"] else "[red]no[/]")
+        g.add_row(
+            row["backend"],
+            row["goal"],
+            row["value"],
+            "[green]yes[/]" if row["met"] else "[red]no[/]",
+        )
     console.print(g)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.hot_sku", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true",
-                        help="small counts (< 1 min): checks the benchmark works")
-    parser.add_argument("--backends", default="sqlite,postgresql",
-                        help="comma-separated subset of sqlite,postgresql")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.hot_sku",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="small counts (< 1 min): checks the benchmark works"
+    )
+    parser.add_argument(
+        "--backends",
+        default="sqlite,postgresql",
+        help="comma-separated subset of sqlite,postgresql",
+    )
     parser.add_argument("--seconds", type=float, help="time bound of each measurement")
     parser.add_argument("--max-ops", type=int, help="count bound of each measurement")
     args = parser.parse_args(argv)
     cfg = QUICK if args.quick else DEFAULT
     if args.seconds or args.max_ops:
-        cfg = dataclasses.replace(cfg, seconds=args.seconds or cfg.seconds,
-                                  max_ops=args.max_ops or cfg.max_ops)
+        cfg = dataclasses.replace(
+            cfg, seconds=args.seconds or cfg.seconds, max_ops=args.max_ops or cfg.max_ops
+        )
     console = Console(width=None if sys.stdout.isatty() else 190)
     log = Log(console)
     wanted = [b.strip() for b in args.backends.split(",") if b.strip()]
@@ -845,15 +1082,19 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"[bold red]unknown backend(s): {', '.join(sorted(unknown))}[/]")
         return 2
     if "postgresql" in wanted and (why := pg_available()):
-        console.print(f"[bold red]PostgreSQL is not reachable ({why}).[/] Start it with "
-                      "scripts/ensure-services.sh, or run --backends sqlite.")
+        console.print(
+            f"[bold red]PostgreSQL is not reachable ({why}).[/] Start it with "
+            "scripts/ensure-services.sh, or run --backends sqlite."
+        )
         return 2
 
     started = datetime.now(UTC)
     t0 = time.perf_counter()
     results: list[Measurement] = []
     contexts: dict[str, Callable[[], AbstractContextManager[Backend]]] = {
-        "sqlite": sqlite_backend, "postgresql": pg_backend}
+        "sqlite": sqlite_backend,
+        "postgresql": pg_backend,
+    }
     for name in wanted:
         with contexts[name]() as backend:
             console.rule(f"{name}: {backend.url}")
@@ -865,21 +1106,33 @@ def main(argv: list[str] | None = None) -> int:
     oversold = [m for m in results if m.oversold]
     errored = [m for m in results if m.errors]
     stamp = started.strftime("%Y%m%dT%H%M%SZ")
-    path = write_json({
-        "benchmark": "hot_sku", "started_at": started.isoformat(),
-        "seconds": round(elapsed, 1), "mode": "quick" if cfg.quick else "default",
-        "config": cfg.__dict__, "machine": machine_info(),
-        "measurements": [m.as_json() for m in results], "goals": goals(results),
-        "oversold_runs": len(oversold), "errored_runs": len(errored),
-    }, stamp)
+    path = write_json(
+        {
+            "benchmark": "hot_sku",
+            "started_at": started.isoformat(),
+            "seconds": round(elapsed, 1),
+            "mode": "quick" if cfg.quick else "default",
+            "config": cfg.__dict__,
+            "machine": machine_info(),
+            "measurements": [m.as_json() for m in results],
+            "goals": goals(results),
+            "oversold_runs": len(oversold),
+            "errored_runs": len(errored),
+        },
+        stamp,
+    )
     console.print(f"results: {path.relative_to(path.parents[2])}")
     if oversold:
-        console.print(f"[bold white on red] OVERSOLD: {len(oversold)} run(s) sold units they "
-                      "did not have or gave one unit to two buyers — see the oversold column [/]")
+        console.print(
+            f"[bold white on red] OVERSOLD: {len(oversold)} run(s) sold units they "
+            "did not have or gave one unit to two buyers — see the oversold column [/]"
+        )
         return 1
     if errored:
-        console.print(f"[bold red]{len(errored)} run(s) had failed operations "
-                      "(see the errors column and the JSON)[/]")
+        console.print(
+            f"[bold red]{len(errored)} run(s) had failed operations "
+            "(see the errors column and the JSON)[/]"
+        )
         return 2
     console.print("[green]no unit oversold or held twice in any run[/]")
     return 0

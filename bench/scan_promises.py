@@ -87,8 +87,10 @@ def pg_database(server: str) -> Iterator[str]:
         yield make_url(server).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                              "WHERE datname = :n"), {"n": name})
+            conn.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                {"n": name},
+            )
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
 
@@ -102,19 +104,24 @@ def sqlite_database() -> Iterator[str]:
 def seed(runtime: Runtime, lines: int) -> int:
     shop = shops.create_shop(shops.CreateShop("bench"), runtime.uow()).shop
     product = catalogue.create_product(catalogue.CreateProduct(shop.id, "p"), runtime.uow())
-    sku = catalogue.add_sku(catalogue.AddSku(shop.id, product.id, "B", 4_990,
-                                             SalesFormSpec(SalesForm.SPOT, 48)), runtime.uow())
+    sku = catalogue.add_sku(
+        catalogue.AddSku(shop.id, product.id, "B", 4_990, SalesFormSpec(SalesForm.SPOT, 48)),
+        runtime.uow(),
+    )
     script = SEED_PG if runtime.engine.dialect.name == "postgresql" else SEED_SQLITE
-    params = {"shop": shop.id, "sku": sku.id, "price": 4_990,
-              "orders": lines // LINES_PER_ORDER,
-              "paid": (NOW - timedelta(days=3)).replace(tzinfo=None),
-              "now_naive": NOW.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")}
+    params = {
+        "shop": shop.id,
+        "sku": sku.id,
+        "price": 4_990,
+        "orders": lines // LINES_PER_ORDER,
+        "paid": (NOW - timedelta(days=3)).replace(tzinfo=None),
+        "now_naive": NOW.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f"),
+    }
     if runtime.engine.dialect.name == "postgresql":
         params["now_naive"] = NOW.replace(tzinfo=None)  # type: ignore[assignment]
     with runtime.engine.begin() as conn:
         for statement in filter(str.strip, script.split(";")):
-            conn.execute(text(statement), {k: v for k, v in params.items()
-                                           if f":{k}" in statement})
+            conn.execute(text(statement), {k: v for k, v in params.items() if f":{k}" in statement})
     return shop.id
 
 
@@ -139,18 +146,22 @@ def main() -> None:
     parser.add_argument("--pg", default=PG_SERVER, help="PostgreSQL server URL (admin db)")
     args = parser.parse_args()
     table = Table(title=f"promises scan over {args.lines:,} open order lines")
-    for col in ("backend", "seed s", "scan s", "late", "unshipped", "re-scan s",
-                "lines/s"):
+    for col in ("backend", "seed s", "scan s", "late", "unshipped", "re-scan s", "lines/s"):
         table.add_column(col, justify="left" if col == "backend" else "right")
     backends = ["postgresql", "sqlite"] if args.backend == "both" else [args.backend]
     for name in backends:
         db = pg_database(args.pg) if name == "postgresql" else sqlite_database()
         with db as url:
             seeded, scan, recorded, rescan = bench(url, args.lines)
-        table.add_row(name, f"{seeded:.1f}", f"{scan:.2f}",
-                      f"{recorded[CompensationKind.LATE]:,}",
-                      f"{recorded[CompensationKind.UNSHIPPED]:,}", f"{rescan:.2f}",
-                      f"{args.lines / scan:,.0f}")
+        table.add_row(
+            name,
+            f"{seeded:.1f}",
+            f"{scan:.2f}",
+            f"{recorded[CompensationKind.LATE]:,}",
+            f"{recorded[CompensationKind.UNSHIPPED]:,}",
+            f"{rescan:.2f}",
+            f"{args.lines / scan:,.0f}",
+        )
     Console().print(table)
 
 

@@ -65,19 +65,40 @@ def available() -> bool:
     return shutil.which("wrk") is not None
 
 
-def run_wrk(backend: str, scenario: str, base: str, api_key: str, sku_id: int, tag: str,
-            connections: int, seconds: float) -> Measurement:
+def run_wrk(
+    backend: str,
+    scenario: str,
+    base: str,
+    api_key: str,
+    sku_id: int,
+    tag: str,
+    connections: int,
+    seconds: float,
+) -> Measurement:
     body = json.dumps({"lines": [{"sku_id": sku_id, "quantity": 1}]})
-    script = (WRK_SCRIPT.replace("__KEY__", api_key).replace("__TAG__", tag)
-              .replace("__BODY__", body))
+    script = (
+        WRK_SCRIPT.replace("__KEY__", api_key).replace("__TAG__", tag).replace("__BODY__", body)
+    )
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(script)
         path = f.name
     try:
         out = subprocess.run(
-            ["wrk", "-t2", f"-c{connections}", f"-d{max(1, round(seconds))}s", "-s", path,
-             "--timeout", "10s", base],
-            capture_output=True, text=True, timeout=seconds + 60, check=True,
+            [
+                "wrk",
+                "-t2",
+                f"-c{connections}",
+                f"-d{max(1, round(seconds))}s",
+                "-s",
+                path,
+                "--timeout",
+                "10s",
+                base,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
+            check=True,
         ).stdout
     finally:
         Path(path).unlink(missing_ok=True)
@@ -86,10 +107,18 @@ def run_wrk(backend: str, scenario: str, base: str, api_key: str, sku_id: int, t
     duration = re.search(r"requests in ([\d.]+)(m?s)", out)
     assert status and duration, out
     secs = float(duration.group(1)) / (1000 if duration.group(2) == "ms" else 1)
-    m = Measurement(backend, scenario, connections, ok=int(status.group(1)),
-                    refused=int(status.group(2)), errors=int(status.group(3)), seconds=secs,
-                    p50_ms=float(pct["50"]), p99_ms=float(pct["99"]),
-                    max_ms=float(re.search(r"MAXMS ([\d.]+)", out).group(1)))  # type: ignore[union-attr]
+    m = Measurement(
+        backend,
+        scenario,
+        connections,
+        ok=int(status.group(1)),
+        refused=int(status.group(2)),
+        errors=int(status.group(3)),
+        seconds=secs,
+        p50_ms=float(pct["50"]),
+        p99_ms=float(pct["99"]),
+        max_ms=float(re.search(r"MAXMS ([\d.]+)", out).group(1)),
+    )  # type: ignore[union-attr]
     m.extra["p90_ms"] = float(pct["90"])
     if m.errors:
         m.first_error = "non-201/409 answers (see wrk output)"

@@ -29,8 +29,9 @@ BACKENDS = ["sqlite", "postgresql"]
 
 
 def _admin_engine():  # type: ignore[no-untyped-def]
-    return create_engine(PG_SERVER, isolation_level="AUTOCOMMIT",
-                         connect_args={"connect_timeout": 3})
+    return create_engine(
+        PG_SERVER, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3}
+    )
 
 
 @pytest.fixture(scope="session")
@@ -43,18 +44,21 @@ def postgresql_url() -> Iterator[str]:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:
         admin.dispose()
-        message = (f"PostgreSQL not reachable at {PG_SERVER} ({type(exc).__name__}). Start it "
-                   "with `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main "
-                   "start` or point TIERSTOCK_TEST_PG at a server to run these tests.")
+        message = (
+            f"PostgreSQL not reachable at {PG_SERVER} ({type(exc).__name__}). Start it "
+            "with `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main "
+            "start` or point TIERSTOCK_TEST_PG at a server to run these tests."
+        )
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
     url = make_url(PG_SERVER).set(database=name).render_as_string(hide_password=False)
     yield url
     with admin.connect() as conn:
-        conn.execute(text(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
-        ), {"n": name})
+        conn.execute(
+            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+            {"n": name},
+        )
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
     admin.dispose()
 

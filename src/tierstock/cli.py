@@ -32,11 +32,13 @@ from tierstock.services import front_admin, keys, shops
 from tierstock.services.demo import BurstPlan, BurstReport, run_burst
 from tierstock.services.verify import verify_ledger
 
-app = typer.Typer(help="tierstock: stock and shipping promises that never oversell.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="tierstock: stock and shipping promises that never oversell.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
-policy_app = typer.Typer(help="Policy packs (every rule number lives there).",
-                         no_args_is_help=True)
+policy_app = typer.Typer(help="Policy packs (every rule number lives there).", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys per shop and role (stored hashed).", no_args_is_help=True)
 shops_app = typer.Typer(help="Shops.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -52,14 +54,19 @@ app.add_typer(capacity_app, name="capacity")
 app.add_typer(plan_app, name="plan")
 app.add_typer(front_app, name="front")
 
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="bind address")] = None,
     port: Annotated[int | None, typer.Option(help="TCP port")] = None,
-    workers: Annotated[int, typer.Option(
-        min=1, max=64,
-        help="server processes; more than 1 is for PostgreSQL (SQLite has one writer)",
-    )] = 1,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="server processes; more than 1 is for PostgreSQL (SQLite has one writer)",
+        ),
+    ] = 1,
 ) -> None:
     """Run the REST API (OpenAPI at /docs) and the workbench (/web/)."""
     import uvicorn
@@ -68,8 +75,15 @@ def serve(
     open_runtime().engine.dispose()  # migrate once, before any worker starts
     host, port = host or settings.host, port or settings.port
     out.print(f"tierstock API on http://{host}:{port}/docs, workbench on http://{host}:{port}/web/")
-    uvicorn.run("tierstock.api.main:app_from_environment", factory=True, host=host,
-                port=port, workers=workers, log_level="warning", access_log=False)
+    uvicorn.run(
+        "tierstock.api.main:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 @app.command()
@@ -78,13 +92,15 @@ def demo(
     workers: Annotated[int, typer.Option(min=1, max=256, help="concurrent buyers")] = 32,
     spot: Annotated[int, typer.Option(min=0)] = 100,
     presale: Annotated[int, typer.Option(min=0)] = 400,
-    max_quantity: Annotated[int, typer.Option(min=1, max=10,
-                                              help="each buyer wants 1..N units")] = 1,
+    max_quantity: Annotated[
+        int, typer.Option(min=1, max=10, help="each buyer wants 1..N units")
+    ] = 1,
 ) -> None:
     """Seed a shop with a tiered SKU and let a live-stream burst of buyers pay at once."""
     runtime = open_runtime()
-    plan = BurstPlan(buyers=buyers, workers=workers, spot=spot, presale=presale,
-                     max_quantity=max_quantity)
+    plan = BurstPlan(
+        buyers=buyers, workers=workers, spot=spot, presale=presale, max_quantity=max_quantity
+    )
     with Progress(console=out, transient=True) as progress:
         task = progress.add_task("buyers paying", total=buyers)
         report = run_burst(runtime, plan, on_paid=lambda: progress.advance(task))
@@ -107,17 +123,25 @@ def _print_report(r: BurstReport, zone: ZoneInfo) -> None:
         if span:
             fmt = "%m-%d %H:%M"
             text = f"{span[0].astimezone(zone):{fmt}} … {span[1].astimezone(zone):{fmt}}"
-        table.add_row(tier.value, str(stock[tier]), str(r.units_sold[tier]),
-                      str(r.lines_by_tier.get(tier, 0)), text)
+        table.add_row(
+            tier.value,
+            str(stock[tier]),
+            str(r.units_sold[tier]),
+            str(r.lines_by_tier.get(tier, 0)),
+            text,
+        )
     out.print(table)
     ok = "[green]passed[/]" if r.ledger_ok else "[red]FAILED[/]"
-    out.print(Panel.fit(
-        f"buyers refused (sold out): {r.buyers_refused}\n"
-        f"oversold units: {r.oversold_units}   units sold twice: {r.units_held_twice}\n"
-        f"ledger check: {ok}\n"
-        f"{r.plan.buyers / r.seconds:,.0f} orders/s over {r.seconds:.2f} s "
-        f"(shop {r.shop_id}, SKU {r.sku_id})",
-        title="summary"))
+    out.print(
+        Panel.fit(
+            f"buyers refused (sold out): {r.buyers_refused}\n"
+            f"oversold units: {r.oversold_units}   units sold twice: {r.units_held_twice}\n"
+            f"ledger check: {ok}\n"
+            f"{r.plan.buyers / r.seconds:,.0f} orders/s over {r.seconds:.2f} s "
+            f"(shop {r.shop_id}, SKU {r.sku_id})",
+            title="summary",
+        )
+    )
 
 
 @app.command()
@@ -135,12 +159,17 @@ def verify(
     if runtime.front is not None:
         leases = front_admin.reconcile(runtime.front)
         for x in leases:
-            err.print(f"[red]mismatch:[/] front lease {x.lease_id} (SKU id {x.sku_id} "
-                      f"{x.tier}): the database says {x.outstanding} unit(s) are with the "
-                      f"front, Redis holds {x.in_redis}", highlight=False)
+            err.print(
+                f"[red]mismatch:[/] front lease {x.lease_id} (SKU id {x.sku_id} "
+                f"{x.tier}): the database says {x.outstanding} unit(s) are with the "
+                f"front, Redis holds {x.in_redis}",
+                highlight=False,
+            )
         if leases:
-            raise fail(f"{len(leases)} front lease(s) disagree with Redis; "
-                       "`tierstock front drain` gives back what Redis no longer holds")
+            raise fail(
+                f"{len(leases)} front lease(s) disagree with Redis; "
+                "`tierstock front drain` gives back what Redis no longer holds"
+            )
         out.print("front check passed: every open lease equals what Redis holds")
 
 
@@ -176,8 +205,11 @@ def shops_create(
 ) -> None:
     """Create a shop and print its owner key (shown once)."""
     created = shops.create_shop(shops.CreateShop(name, policy), open_runtime().uow())
-    out.print(f"shop {created.shop.id} created; owner key (shown once): {created.api_key}",
-              highlight=False, soft_wrap=True)
+    out.print(
+        f"shop {created.shop.id} created; owner key (shown once): {created.api_key}",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @keys_app.command("create")
@@ -188,10 +220,14 @@ def keys_create(
     supplier_id: Annotated[int | None, typer.Option(help="role supplier: its supplier")] = None,
 ) -> None:
     """Create a key; it is printed once and only its digest is stored."""
-    created = keys.create_key(keys.CreateKey(shop, role, label, "cli", supplier_id),
-                              open_runtime().uow())
-    out.print(f"key {created.info.id} ({role}) for shop {shop}: {created.api_key}",
-              highlight=False, soft_wrap=True)
+    created = keys.create_key(
+        keys.CreateKey(shop, role, label, "cli", supplier_id), open_runtime().uow()
+    )
+    out.print(
+        f"key {created.info.id} ({role}) for shop {shop}: {created.api_key}",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @keys_app.command("list")
@@ -203,14 +239,16 @@ def keys_list(shop: ShopOpt) -> None:
     zone = display_zone()
     for k in keys.list_keys(shop, open_runtime().uow(readonly=True)):
         revoked = f"{k.revoked_at.astimezone(zone):%Y-%m-%d %H:%M}" if k.revoked_at else ""
-        table.add_row(str(k.id), k.role, k.label,
-                      f"{k.created_at.astimezone(zone):%Y-%m-%d %H:%M}", revoked)
+        table.add_row(
+            str(k.id), k.role, k.label, f"{k.created_at.astimezone(zone):%Y-%m-%d %H:%M}", revoked
+        )
     out.print(table)
 
 
 @keys_app.command("revoke")
-def keys_revoke(shop: ShopOpt,
-                key_id: Annotated[int, typer.Argument(help="key id from `keys list`")]) -> None:
+def keys_revoke(
+    shop: ShopOpt, key_id: Annotated[int, typer.Argument(help="key id from `keys list`")]
+) -> None:
     """Revoke a key: it stops working at once."""
     keys.revoke_key(keys.RevokeKey(shop, key_id, "cli"), open_runtime().uow())
     out.print(f"key {key_id} of shop {shop} revoked")
@@ -241,8 +279,7 @@ def main() -> None:
             err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         sys.exit(int(getattr(exc, "exit_code", 2)))
     except Exception as exc:  # anything unexpected: one line, never a traceback
-        err.print(f"[bold red]error:[/] {type(exc).__name__}: {escape(str(exc))}",
-                  highlight=False)
+        err.print(f"[bold red]error:[/] {type(exc).__name__}: {escape(str(exc))}", highlight=False)
         sys.exit(1)
 
 

@@ -21,8 +21,10 @@ from tierstock.domain.capacity import AtRiskLine, BatchAction
 from tierstock.services import capacity, capacity_plans
 from tierstock.services.runtime import Runtime
 
-capacity_app = typer.Typer(help="Supplier capacity 产能确认: suppliers, plans, confirm, "
-                                "receive, promises at risk.", no_args_is_help=True)
+capacity_app = typer.Typer(
+    help="Supplier capacity 产能确认: suppliers, plans, confirm, receive, promises at risk.",
+    no_args_is_help=True,
+)
 
 ACTOR = "cli"
 
@@ -46,75 +48,107 @@ def _plan(text: str) -> tuple[int, date]:
 
 
 @capacity_app.command("supplier")
-def add_supplier(shop: ShopOpt, name: Annotated[str, typer.Argument(help="supplier name")]
-                 ) -> None:
+def add_supplier(shop: ShopOpt, name: Annotated[str, typer.Argument(help="supplier name")]) -> None:
     """Add a supplier to the shop."""
+
     def run() -> None:
         made = capacity.create_supplier(shop, name, ACTOR, runtime_factory().uow())
         out.print(f"supplier {made.id}: {escape(made.name)}")
+
     guard(run)
 
 
 @capacity_app.command("suppliers")
 def list_suppliers(shop: ShopOpt) -> None:
     """The shop's suppliers."""
+
     def run() -> None:
         table = Table("id", "name")
         for s in capacity.list_suppliers(shop, runtime_factory().uow(readonly=True)):
             table.add_row(str(s.id), escape(s.name))
         out.print(table)
+
     guard(run)
 
 
 @capacity_app.command("propose")
-def propose(shop: ShopOpt, sku: SkuOpt,
-            supplier: Annotated[int, typer.Option(help="supplier id", min=1)],
-            batches: Annotated[list[str], typer.Argument(help="QUANTITY@YYYY-MM-DD …")],
-            note: NoteOpt = "") -> None:
+def propose(
+    shop: ShopOpt,
+    sku: SkuOpt,
+    supplier: Annotated[int, typer.Option(help="supplier id", min=1)],
+    batches: Annotated[list[str], typer.Argument(help="QUANTITY@YYYY-MM-DD …")],
+    note: NoteOpt = "",
+) -> None:
     """Record what a supplier will deliver and by when (e.g. 500@2026-12-10)."""
     plans = tuple(_plan(b) for b in batches)
 
     def run() -> None:
         cmd = capacity_plans.ProposeCapacity(shop, sku, supplier, plans, ACTOR, note)
         made = capacity_plans.propose(cmd, runtime_factory().uow())
-        out.print(f"proposed batches {', '.join(str(b.id) for b in made)} "
-                  "(sellable once the supplier confirms)")
+        out.print(
+            f"proposed batches {', '.join(str(b.id) for b in made)} "
+            "(sellable once the supplier confirms)"
+        )
+
     guard(run)
 
 
 @capacity_app.command("list")
 def list_batches(shop: ShopOpt, sku: SkuOpt) -> None:
     """A SKU's batches: status, promised units, what they add to presale."""
+
     def run() -> None:
         runtime = runtime_factory()
         got = capacity.sku_capacity(shop, sku, runtime.uow(readonly=True))
         p = got.presale
-        out.print(f"presale tier: {p.quantity} units, {p.sold} promised, {p.available} "
-                  f"left ({got.unbatched} the merchant's own)")
-        table = Table("batch", "supplier", "quantity", "ready on", "status", "promised",
-                      "in presale", "late")
+        out.print(
+            f"presale tier: {p.quantity} units, {p.sold} promised, {p.available} "
+            f"left ({got.unbatched} the merchant's own)"
+        )
+        table = Table(
+            "batch", "supplier", "quantity", "ready on", "status", "promised", "in presale", "late"
+        )
         for v in got.batches:
             b = v.batch
-            table.add_row(str(b.id), str(b.supplier_id), str(b.quantity),
-                          b.ready_on.isoformat(), b.status.value, str(v.promised),
-                          str(b.in_tier), "late" if v.late else "")
+            table.add_row(
+                str(b.id),
+                str(b.supplier_id),
+                str(b.quantity),
+                b.ready_on.isoformat(),
+                b.status.value,
+                str(v.promised),
+                str(b.in_tier),
+                "late" if v.late else "",
+            )
         out.print(table)
+
     guard(run)
 
 
-def _act(shop: int, batch: int, action: BatchAction, note: str,
-         quantity: int | None = None, ready_on: date | None = None) -> None:
+def _act(
+    shop: int,
+    batch: int,
+    action: BatchAction,
+    note: str,
+    quantity: int | None = None,
+    ready_on: date | None = None,
+) -> None:
     def run() -> None:
         runtime = runtime_factory()
-        done = capacity_plans.act(capacity_plans.BatchCommand(shop, batch, action, None, quantity,
-                                                  ready_on, note, ACTOR), runtime.uow())
+        done = capacity_plans.act(
+            capacity_plans.BatchCommand(shop, batch, action, None, quantity, ready_on, note, ACTOR),
+            runtime.uow(),
+        )
         b = done.batch
-        out.print(f"batch {b.id}: {b.status.value}, {b.quantity} by {b.ready_on.isoformat()}"
-                  f", adds {b.in_tier} to presale")
+        out.print(
+            f"batch {b.id}: {b.status.value}, {b.quantity} by {b.ready_on.isoformat()}"
+            f", adds {b.in_tier} to presale"
+        )
         if done.moved_to_spot:
             out.print(f"{done.moved_to_spot} unpromised units moved to spot stock")
         if done.at_risk:
             _risk_table(list(done.at_risk), shop_zone(runtime, shop))
+
     guard(run)
 
 
@@ -125,11 +159,13 @@ def confirm(shop: ShopOpt, batch: BatchArg, note: NoteOpt = "") -> None:
 
 
 @capacity_app.command("revise")
-def revise(shop: ShopOpt, batch: BatchArg,
-           quantity: Annotated[int, typer.Option(help="units", min=1)],
-           ready_on: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"],
-                                                      help="YYYY-MM-DD")],
-           note: NoteOpt = "") -> None:
+def revise(
+    shop: ShopOpt,
+    batch: BatchArg,
+    quantity: Annotated[int, typer.Option(help="units", min=1)],
+    ready_on: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="YYYY-MM-DD")],
+    note: NoteOpt = "",
+) -> None:
     """Revise a batch for an offline supplier (it is then confirmed with the figures)."""
     _act(shop, batch, BatchAction.REVISED, note, quantity, ready_on.date())
 
@@ -147,27 +183,49 @@ def receive(shop: ShopOpt, batch: BatchArg, note: NoteOpt = "") -> None:
 
 
 def _risk_table(lines: list[AtRiskLine], zone: ZoneInfo) -> None:
-    table = Table("order", "line", "qty", "ship by", "batch", "reason", "can ship",
-                  "exposure ¥", title="promises at risk", title_justify="left")
+    table = Table(
+        "order",
+        "line",
+        "qty",
+        "ship by",
+        "batch",
+        "reason",
+        "can ship",
+        "exposure ¥",
+        title="promises at risk",
+        title_justify="left",
+    )
     for x in lines:
-        table.add_row(str(x.line.order_id), str(x.line.line_no), str(x.line.quantity),
-                      local_time(x.line.ship_by, zone), str(x.batch_id or "—"), x.reason.value,
-                      local_time(x.expected_ship, zone), yuan(x.exposure_fen))
+        table.add_row(
+            str(x.line.order_id),
+            str(x.line.line_no),
+            str(x.line.quantity),
+            local_time(x.line.ship_by, zone),
+            str(x.batch_id or "—"),
+            x.reason.value,
+            local_time(x.expected_ship, zone),
+            yuan(x.exposure_fen),
+        )
     out.print(table)
 
 
 @capacity_app.command("risk")
-def risk(shop: ShopOpt, sku: SkuOpt,
-         hours: Annotated[int, typer.Option(help="pace over the last N hours", min=1)] = 6,
-         ) -> None:
+def risk(
+    shop: ShopOpt,
+    sku: SkuOpt,
+    hours: Annotated[int, typer.Option(help="pace over the last N hours", min=1)] = 6,
+) -> None:
     """Promises a late or shrunk batch can no longer keep, and the sales pace."""
+
     def run() -> None:
         runtime = runtime_factory()
         zone = shop_zone(runtime, shop)
         r = capacity.capacity_risk(shop, sku, runtime.uow(readonly=True), hours)
         p = r.pace
-        out.print(f"pace: {p.units_sold} presale units in {p.hours} h ({p.per_hour:.1f}/h); "
-                  f"{p.remaining} confirmed units left; runs out {local_time(p.runs_out_at, zone)}")
+        out.print(
+            f"pace: {p.units_sold} presale units in {p.hours} h ({p.per_hour:.1f}/h); "
+            f"{p.remaining} confirmed units left; runs out {local_time(p.runs_out_at, zone)}"
+        )
         if r.late_batches:
             out.print(f"late batches: {', '.join(map(str, r.late_batches))}")
         if r.revised_down:
@@ -177,4 +235,5 @@ def risk(shop: ShopOpt, sku: SkuOpt,
             out.print(f"compensation exposure: ¥{yuan(r.exposure_fen)}")
         else:
             out.print("no promises at risk")
+
     guard(run)

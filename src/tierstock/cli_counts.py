@@ -24,10 +24,10 @@ from tierstock.domain.counts import DEFAULT_WAREHOUSE, CountEntry, CountStatus, 
 from tierstock.services import count_approval, count_import, counts
 from tierstock.services.runtime import Runtime
 
-count_app = typer.Typer(help="Stock counts 库存盘点: open, enter, import, variance, approve.",
-                        no_args_is_help=True)
-events_app = typer.Typer(help="Published changes (outbox events).",
-                         invoke_without_command=True)
+count_app = typer.Typer(
+    help="Stock counts 库存盘点: open, enter, import, variance, approve.", no_args_is_help=True
+)
+events_app = typer.Typer(help="Published changes (outbox events).", invoke_without_command=True)
 
 ACTOR = "cli"
 ROLE = "owner"  # whoever runs the CLI holds the database: the shop's owner
@@ -41,23 +41,29 @@ CountArg = Annotated[int, typer.Argument(help="count id", min=1)]
 
 
 @count_app.command("open")
-def open_(shop: ShopOpt,
-          sku: Annotated[list[str] | None, typer.Option(help="SKU code to count (repeat); "
-                                                        "default: every SKU")] = None,
-          warehouse: Annotated[str, typer.Option()] = DEFAULT_WAREHOUSE,
-          note: Annotated[str, typer.Option()] = "") -> None:
+def open_(
+    shop: ShopOpt,
+    sku: Annotated[
+        list[str] | None, typer.Option(help="SKU code to count (repeat); default: every SKU")
+    ] = None,
+    warehouse: Annotated[str, typer.Option()] = DEFAULT_WAREHOUSE,
+    note: Annotated[str, typer.Option()] = "",
+) -> None:
     """Open a count of the warehouse (one open count per warehouse)."""
+
     def run() -> None:
         cmd = counts.OpenCount(shop, warehouse, None, note, ACTOR, tuple(sku or ()))
         c = counts.open_count(cmd, runtime_factory().uow())
         scope = "every SKU" if c.sku_ids is None else f"{len(c.sku_ids)} SKU(s)"
         out.print(f"count {c.id} open for warehouse {c.warehouse} ({scope})")
+
     guard(run)
 
 
 @count_app.command("list")
 def list_(shop: ShopOpt) -> None:
     """The shop's counts, newest first."""
+
     def run() -> None:
         runtime = runtime_factory()
         zone = shop_zone(runtime, shop)
@@ -65,25 +71,38 @@ def list_(shop: ShopOpt) -> None:
         for col in ("id", "warehouse", "status", "scope", "opened", "approved"):
             table.add_column(col)
         for c in counts.list_counts(shop, runtime.uow(readonly=True)):
-            table.add_row(str(c.id), c.warehouse, c.status.value,
-                          "all" if c.sku_ids is None else f"{len(c.sku_ids)} SKUs",
-                          local_time(c.opened_at, zone),
-                          "—" if c.approved_at is None else local_time(c.approved_at, zone))
+            table.add_row(
+                str(c.id),
+                c.warehouse,
+                c.status.value,
+                "all" if c.sku_ids is None else f"{len(c.sku_ids)} SKUs",
+                local_time(c.opened_at, zone),
+                "—" if c.approved_at is None else local_time(c.approved_at, zone),
+            )
         out.print(table)
+
     guard(run)
 
 
 @count_app.command("enter")
-def enter(count_id: CountArg, sku_code: str, counted: int, shop: ShopOpt,
-          location: Annotated[str, typer.Option()] = "",
-          counter: Annotated[str, typer.Option()] = "",
-          cost_fen: Annotated[int | None, typer.Option(help="unit cost in fen")] = None) -> None:
+def enter(
+    count_id: CountArg,
+    sku_code: str,
+    counted: int,
+    shop: ShopOpt,
+    location: Annotated[str, typer.Option()] = "",
+    counter: Annotated[str, typer.Option()] = "",
+    cost_fen: Annotated[int | None, typer.Option(help="unit cost in fen")] = None,
+) -> None:
     """Enter one counted figure by hand (counted now)."""
+
     def run() -> None:
         entry = CountEntry(sku_code, counted, location, counter, cost_fen)
-        counts.record_counts(counts.RecordCounts(shop, count_id, (entry,), ACTOR),
-                             runtime_factory().uow())
+        counts.record_counts(
+            counts.RecordCounts(shop, count_id, (entry,), ACTOR), runtime_factory().uow()
+        )
         out.print(f"count {count_id}: {sku_code} counted {counted}")
+
     guard(run)
 
 
@@ -112,38 +131,61 @@ def _report(refused: tuple[RowError, ...], path: Path | None) -> None:
 
 
 @count_app.command("import")
-def import_(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
-            shop: ShopOpt,
-            count: Annotated[int | None, typer.Option(help="count id; default: the open one")
-                             ] = None,
-            accept_good_rows: Annotated[bool, typer.Option(
-                help="save the good rows even if some rows are refused")] = False,
-            report: Annotated[Path | None, typer.Option(
-                help="also write the refused rows to this CSV")] = None) -> None:
+def import_(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    shop: ShopOpt,
+    count: Annotated[int | None, typer.Option(help="count id; default: the open one")] = None,
+    accept_good_rows: Annotated[
+        bool, typer.Option(help="save the good rows even if some rows are refused")
+    ] = False,
+    report: Annotated[
+        Path | None, typer.Option(help="also write the refused rows to this CSV")
+    ] = None,
+) -> None:
     """Import counted figures from a CSV or XLSX sheet (Chinese or English headers)."""
+
     def run() -> None:
         runtime = runtime_factory()
         zone = shop_zone(runtime, shop)
         count_id = count or _open_count(runtime, shop)
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      console=err, transient=False) as bar:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=err,
+            transient=False,
+        ) as bar:
             reading = bar.add_task("reading", total=count_import.sheet_rows(file) or None)
             sheet = count_import.read_sheet(file, lambda n: bar.advance(reading, n))
             bar.update(reading, total=bar.tasks[reading].completed)
             checking = bar.add_task("checking", total=len(sheet.rows))
             parsed = count_import.parse_sheet(sheet, zone, lambda n: bar.advance(checking, n))
             saving = bar.add_task("saving", total=1)
-            done = counts.import_counts(counts.RecordCounts(
-                shop, count_id, tuple(e for _, e in parsed.entries), ACTOR, accept_good_rows,
-                tuple(r for r, _ in parsed.entries), parsed.errors), runtime.uow())
+            done = counts.import_counts(
+                counts.RecordCounts(
+                    shop,
+                    count_id,
+                    tuple(e for _, e in parsed.entries),
+                    ACTOR,
+                    accept_good_rows,
+                    tuple(r for r, _ in parsed.entries),
+                    parsed.errors,
+                ),
+                runtime.uow(),
+            )
             bar.advance(saving)
         if done.refused:
             _report(done.refused, report)
         if not done.committed:
-            raise fail(f"nothing saved: {len(done.refused)} row(s) refused; fix them and "
-                        "import again, or pass --accept-good-rows to save the good rows")
-        out.print(f"count {count_id}: saved {done.saved} line(s) from {file.name}"
-                  + (f", refused {len(done.refused)}" if done.refused else ""))
+            raise fail(
+                f"nothing saved: {len(done.refused)} row(s) refused; fix them and "
+                "import again, or pass --accept-good-rows to save the good rows"
+            )
+        out.print(
+            f"count {count_id}: saved {done.saved} line(s) from {file.name}"
+            + (f", refused {len(done.refused)}" if done.refused else "")
+        )
+
     guard(run)
 
 
@@ -155,10 +197,13 @@ def _money(fen: int | None) -> str:
 
 
 @count_app.command("variance")
-def variance(count_id: CountArg, shop: ShopOpt,
-             xlsx: Annotated[Path | None, typer.Option(help="also write an XLSX here")] = None,
-             ) -> None:
+def variance(
+    count_id: CountArg,
+    shop: ShopOpt,
+    xlsx: Annotated[Path | None, typer.Option(help="also write an XLSX here")] = None,
+) -> None:
     """The variance report: counted against system stock when counted, and its value."""
+
     def run() -> None:
         runtime = runtime_factory()
         zone = shop_zone(runtime, shop)
@@ -168,13 +213,20 @@ def variance(count_id: CountArg, shop: ShopOpt,
             table.add_column(col, justify="left" if col in ("SKU", "when") else "right")
         for v in r.skus:
             style = "green" if not v.variance else ("red" if v.variance < 0 else "yellow")
-            table.add_row(v.sku_code, str(v.counted), str(v.system_on_hand),
-                          local_time(v.counted_at, zone), f"[{style}]{v.variance:+d}[/]",
-                          _money(v.value_fen))
+            table.add_row(
+                v.sku_code,
+                str(v.counted),
+                str(v.system_on_hand),
+                local_time(v.counted_at, zone),
+                f"[{style}]{v.variance:+d}[/]",
+                _money(v.value_fen),
+            )
         out.print(table)
-        out.print(f"{r.skus_off} of {len(r.skus)} SKU(s) off ({r.share_off:.1%}); net "
-                  f"{r.net_quantity:+d} units, {_money(r.net_value_fen)}; gross "
-                  f"{r.gross_quantity} units, {_money(r.gross_value_fen)}")
+        out.print(
+            f"{r.skus_off} of {len(r.skus)} SKU(s) off ({r.share_off:.1%}); net "
+            f"{r.net_quantity:+d} units, {_money(r.net_value_fen)}; gross "
+            f"{r.gross_quantity} units, {_money(r.gross_value_fen)}"
+        )
         if r.not_counted:
             out.print(f"not counted: {', '.join(r.not_counted)}")
         if r.without_cost:
@@ -182,43 +234,52 @@ def variance(count_id: CountArg, shop: ShopOpt,
         if xlsx is not None:
             xlsx.write_bytes(count_import.variance_xlsx(r, zone))
             out.print(f"written {xlsx}")
+
     guard(run)
 
 
 @count_app.command("approve")
-def approve(count_id: CountArg, shop: ShopOpt,
-            reason: Annotated[str, typer.Option()] = "") -> None:
+def approve(count_id: CountArg, shop: ShopOpt, reason: Annotated[str, typer.Option()] = "") -> None:
     """Approve: adjust stock to the count, publish the changes, flag short SKUs."""
+
     def run() -> None:
         cmd = count_approval.ApproveCount(shop, count_id, ROLE, ACTOR, reason)
         done = count_approval.approve_count(cmd, runtime_factory().uow())
-        table = Table(title=f"Count {count_id} approved: {len(done.adjustments)} SKU(s) "
-                            "adjusted")
+        table = Table(title=f"Count {count_id} approved: {len(done.adjustments)} SKU(s) adjusted")
         for col in ("SKU", "variance", "Δ quantity", "available", "short", "orders at risk"):
-            table.add_column(col, justify="left" if col in ("SKU", "orders at risk")
-                             else "right")
+            table.add_column(col, justify="left" if col in ("SKU", "orders at risk") else "right")
         for a in done.adjustments:
             orders = ", ".join(str(p.order_id) for p in a.affected)
-            table.add_row(a.sku_code, f"{a.variance:+d}", f"{a.spot.delta:+d}",
-                          str(a.spot.quantity_after - a.spot.sold),
-                          f"[bold red]{a.spot.shortfall}[/]" if a.spot.shortfall else "0",
-                          orders or "—")
+            table.add_row(
+                a.sku_code,
+                f"{a.variance:+d}",
+                f"{a.spot.delta:+d}",
+                str(a.spot.quantity_after - a.spot.sold),
+                f"[bold red]{a.spot.shortfall}[/]" if a.spot.shortfall else "0",
+                orders or "—",
+            )
         out.print(table)
         for a in done.flagged:
             orders = ", ".join(str(p.order_id) for p in a.affected)
-            err.print(f"[bold red]short:[/] {a.sku_code} holds {a.spot.shortfall} unit(s) "
-                      f"fewer than promised; orders {orders}", highlight=False)
+            err.print(
+                f"[bold red]short:[/] {a.sku_code} holds {a.spot.shortfall} unit(s) "
+                f"fewer than promised; orders {orders}",
+                highlight=False,
+            )
         out.print(f"{done.events} event(s) published")
+
     guard(run)
 
 
 @events_app.callback()
-def events(ctx: typer.Context, shop: ShopOpt,
-           after: Annotated[int, typer.Option(min=0, help="last event id seen")] = 0,
-           limit: Annotated[int, typer.Option(min=1, max=1000)] = 100,
-           topic: Annotated[str | None, typer.Option()] = None,
-           as_json: Annotated[bool, typer.Option("--json", help="one JSON per line")] = False,
-           ) -> None:
+def events(
+    ctx: typer.Context,
+    shop: ShopOpt,
+    after: Annotated[int, typer.Option(min=0, help="last event id seen")] = 0,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 100,
+    topic: Annotated[str | None, typer.Option()] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON per line")] = False,
+) -> None:
     """Published changes after event ``--after``, oldest first."""
     if ctx.invoked_subcommand is not None:
         return
@@ -226,19 +287,33 @@ def events(ctx: typer.Context, shop: ShopOpt,
     def run() -> None:
         runtime = runtime_factory()
         zone = shop_zone(runtime, shop)
-        found = counts.read_events(shop, runtime.uow(readonly=True), after=after,
-                                   limit=limit, topic=topic)
+        found = counts.read_events(
+            shop, runtime.uow(readonly=True), after=after, limit=limit, topic=topic
+        )
         if as_json:
             for e in found:
-                print(json.dumps({"id": e.id, "topic": e.topic, "payload": e.payload,
-                                  "created_at": e.created_at.isoformat()},
-                                 ensure_ascii=False))
+                print(
+                    json.dumps(
+                        {
+                            "id": e.id,
+                            "topic": e.topic,
+                            "payload": e.payload,
+                            "created_at": e.created_at.isoformat(),
+                        },
+                        ensure_ascii=False,
+                    )
+                )
             return
         table = Table(title=f"Events of shop {shop} after {after}")
         for col in ("id", "when", "topic", "what"):
             table.add_column(col)
         for e in found:
-            table.add_row(str(e.id), local_time(e.created_at, zone), e.topic,
-                          escape(json.dumps(e.payload, ensure_ascii=False)))
+            table.add_row(
+                str(e.id),
+                local_time(e.created_at, zone),
+                e.topic,
+                escape(json.dumps(e.payload, ensure_ascii=False)),
+            )
         out.print(table)
+
     guard(run)

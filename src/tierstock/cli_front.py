@@ -18,8 +18,9 @@ from tierstock.services.front import ReservationFront
 from tierstock.services.front_fold import Folder
 from tierstock.services.runtime import Runtime
 
-front_app = typer.Typer(help="The optional Redis reservation front for live bursts.",
-                        no_args_is_help=True)
+front_app = typer.Typer(
+    help="The optional Redis reservation front for live bursts.", no_args_is_help=True
+)
 
 #: How commands get a runtime; tests replace it with one on their own database.
 runtime_factory: Callable[[], Runtime] = open_runtime
@@ -35,47 +36,68 @@ def _front() -> ReservationFront:
 @front_app.command("status")
 def status() -> None:
     """On or off, open leases, leased units not yet sold, reservations not yet folded."""
+
     def run() -> None:
         s = front_admin.status(_front())
-        out.print(f"front {'on' if s.on else 'off'}: {s.open_leases} open lease(s), "
-                  f"{s.leased_units} leased unit(s) unsold or unfolded, "
-                  f"{s.unfolded} reservation(s) waiting to be folded")
+        out.print(
+            f"front {'on' if s.on else 'off'}: {s.open_leases} open lease(s), "
+            f"{s.leased_units} leased unit(s) unsold or unfolded, "
+            f"{s.unfolded} reservation(s) waiting to be folded"
+        )
+
     guard(run)
 
 
 @front_app.command("drain")
-def drain(wait: Annotated[float, typer.Option(
-        min=0, help="seconds to wait for other folders' entries")] = 30.0) -> None:
+def drain(
+    wait: Annotated[
+        float, typer.Option(min=0, help="seconds to wait for other folders' entries")
+    ] = 30.0,
+) -> None:
     """Switch the front off, fold every reservation, give unsold units back (end of a
     live session, or before turning TIERSTOCK_REDIS_URL off)."""
+
     def run() -> None:
         d = front_admin.drain(_front(), wait)
-        out.print(f"front off: {d.folded} order(s) folded, {d.released + d.recovered} "
-                  f"leased unit(s) given back")
+        out.print(
+            f"front off: {d.folded} order(s) folded, {d.released + d.recovered} "
+            f"leased unit(s) given back"
+        )
         if d.void:
-            raise fail(f"{len(d.void)} answered order(s) were voided (their key had an "
-                       f"order already): {', '.join(map(str, d.void[:20]))}")
+            raise fail(
+                f"{len(d.void)} answered order(s) were voided (their key had an "
+                f"order already): {', '.join(map(str, d.void[:20]))}"
+            )
         left = front_admin.status(_front())
         if left.unfolded or left.leased_units:
-            raise fail(f"{left.unfolded} reservation(s) still unfolded: another folder holds "
-                       "them; run the drain again")
+            raise fail(
+                f"{left.unfolded} reservation(s) still unfolded: another folder holds "
+                "them; run the drain again"
+            )
+
     guard(run)
 
 
 @front_app.command("on")
 def switch_on() -> None:
     """Let the front take orders again after a drain."""
+
     def run() -> None:
         _front().switch_on()
         out.print("front on")
+
     guard(run)
 
 
 @front_app.command("fold")
-def fold(follow: Annotated[bool, typer.Option(
-        "--follow", help="keep folding until interrupted (a folder worker process)")] = False
-         ) -> None:
+def fold(
+    follow: Annotated[
+        bool,
+        typer.Option("--follow", help="keep folding until interrupted (a folder worker process)"),
+    ] = False,
+) -> None:
     """Write the reservations waiting on the stream to the database."""
+
     def run() -> None:
         folder = Folder(_front())
         if not follow:
@@ -89,4 +111,5 @@ def fold(follow: Annotated[bool, typer.Option(
                 time.sleep(1)
         except KeyboardInterrupt:
             folder.stop()
+
     guard(run)

@@ -24,9 +24,10 @@ from tierstock.domain.sales_forms import SalesForm, SalesFormSpec
 from tierstock.services import planner
 from tierstock.services.runtime import Runtime
 
-plan_app = typer.Typer(help="Simulate a live session: sell-out, promises, share, risk "
-                            "(SPEC §8).", invoke_without_command=True)
-
+plan_app = typer.Typer(
+    help="Simulate a live session: sell-out, promises, share, risk (SPEC §8).",
+    invoke_without_command=True,
+)
 
 
 #: How the command gets a runtime; tests replace it with one on their own database.
@@ -37,8 +38,13 @@ A = TypeVar("A")
 B = TypeVar("B")
 
 
-def _pairs(values: list[str] | None, sep: str, what: str, first: Callable[[str], A],
-           second: Callable[[str], B]) -> list[tuple[A, B]]:
+def _pairs(
+    values: list[str] | None,
+    sep: str,
+    what: str,
+    first: Callable[[str], A],
+    second: Callable[[str], B],
+) -> list[tuple[A, B]]:
     """``A<sep>B`` option values, each part converted; a bad one is a readable error."""
     pairs = []
     for v in values or []:
@@ -52,19 +58,26 @@ def _pairs(values: list[str] | None, sep: str, what: str, first: Callable[[str],
     return pairs
 
 
-def _form(form: SalesForm | None, spot_window: int | None, presale_days: int | None,
-          presale_ship_by: datetime | None) -> SalesFormSpec | None:
+def _form(
+    form: SalesForm | None,
+    spot_window: int | None,
+    presale_days: int | None,
+    presale_ship_by: datetime | None,
+) -> SalesFormSpec | None:
     if form is None:
         return None
-    return SalesFormSpec(form, spot_window_hours=spot_window, presale_days=presale_days,
-                         presale_ship_by=presale_ship_by.date() if presale_ship_by else None)
+    return SalesFormSpec(
+        form,
+        spot_window_hours=spot_window,
+        presale_days=presale_days,
+        presale_ship_by=presale_ship_by.date() if presale_ship_by else None,
+    )
 
 
 @plan_app.callback()
 def plan(
     shop: Annotated[int, typer.Option("--shop", help="shop id")],
-    sku: Annotated[int | None, typer.Option(help="SKU whose form, price and stock to use")]
-    = None,
+    sku: Annotated[int | None, typer.Option(help="SKU whose form, price and stock to use")] = None,
     form: Annotated[SalesForm | None, typer.Option(help="sales form (without --sku)")] = None,
     spot_window: Annotated[int | None, typer.Option(help="spot window, hours")] = None,
     presale_days: Annotated[int | None, typer.Option(help="presale window, days")] = None,
@@ -77,11 +90,11 @@ def plan(
     curve: Annotated[str | None, typer.Option(help="flat, spike or ramp")] = None,
     point: Many = None,
     quantity: Many = None,
-    order_log: Annotated[Path | None, typer.Option(help="CSV of a past session: time, "
-                                                        "quantity", exists=True)] = None,
+    order_log: Annotated[
+        Path | None, typer.Option(help="CSV of a past session: time, quantity", exists=True)
+    ] = None,
     seed: Annotated[int, typer.Option(min=0)] = 0,
-    starts_at: Annotated[datetime | None, typer.Option(help="local time if no offset")]
-    = None,
+    starts_at: Annotated[datetime | None, typer.Option(help="local time if no offset")] = None,
     slip_days: Annotated[int, typer.Option(min=0, max=365)] = 0,
     spot_lines: Annotated[int | None, typer.Option(help="spot lines in the window")] = None,
     paid_lines: Annotated[int | None, typer.Option(help="paid lines in the window")] = None,
@@ -95,17 +108,30 @@ def plan(
     points = _pairs(point, ":", "point", int, float)
     sizes = _pairs(quantity, ":", "quantity", int, int)
     try:
-        log = (planner.parse_order_log(order_log.read_text(encoding="utf-8-sig"))
-               if order_log else None)
+        log = (
+            planner.parse_order_log(order_log.read_text(encoding="utf-8-sig"))
+            if order_log
+            else None
+        )
         cmd = planner.PlanLive(
-            shop_id=shop, sku_id=sku,
+            shop_id=shop,
+            sku_id=sku,
             sales_form=_form(form, spot_window, presale_days, presale_ship_by),
-            price_fen=price_fen, spot_quantity=spot,
+            price_fen=price_fen,
+            spot_quantity=spot,
             batches=tuple(planner.BatchIn(q, d) for q, d in batches) if batch else None,
-            buyers=buyers, duration_minutes=minutes, curve_shape=curve,
-            curve_points=tuple(points), quantities=tuple(sizes) or ((1, 1),),
-            order_log=log, seed=seed, starts_at=starts_at, slip_days=slip_days,
-            spot_lines=spot_lines, paid_lines=paid_lines)
+            buyers=buyers,
+            duration_minutes=minutes,
+            curve_shape=curve,
+            curve_points=tuple(points),
+            quantities=tuple(sizes) or ((1, 1),),
+            order_log=log,
+            seed=seed,
+            starts_at=starts_at,
+            slip_days=slip_days,
+            spot_lines=spot_lines,
+            paid_lines=paid_lines,
+        )
         result = planner.plan_live(cmd, runtime_factory().uow(readonly=True))
     except DomainError as exc:
         raise fail(exc.message) from None
@@ -124,20 +150,33 @@ def _share(x: ShareCount) -> str:
 
 def _print(r: planner.LivePlan, rows: int) -> None:
     p = r.plan
-    summary = Table(title=f"Live plan, shop {r.shop_id}, seed {r.seed}, from "
-                          f"{r.input.starts_at.astimezone(r.zone):%Y-%m-%d %H:%M} "
-                          f"({r.zone.key})", show_header=False)
+    summary = Table(
+        title=f"Live plan, shop {r.shop_id}, seed {r.seed}, from "
+        f"{r.input.starts_at.astimezone(r.zone):%Y-%m-%d %H:%M} "
+        f"({r.zone.key})",
+        show_header=False,
+    )
     summary.add_row("buyers", f"{p.buyers:,}")
-    summary.add_row("spot", f"{p.spot_lines:,} lines, {p.spot_units:,} units; sold out "
-                            f"{_t(r, p.spot_sold_out_minute)}")
-    summary.add_row("presale", f"{p.presale_lines:,} lines, {p.presale_units:,} units; "
-                               f"capacity gone {_t(r, p.capacity_sold_out_minute)}")
+    summary.add_row(
+        "spot",
+        f"{p.spot_lines:,} lines, {p.spot_units:,} units; sold out {_t(r, p.spot_sold_out_minute)}",
+    )
+    summary.add_row(
+        "presale",
+        f"{p.presale_lines:,} lines, {p.presale_units:,} units; "
+        f"capacity gone {_t(r, p.capacity_sold_out_minute)}",
+    )
     why = ", ".join(f"{reason.value} {n:,}" for reason, n in p.refusals)
-    summary.add_row("refused", f"{p.refused_buyers:,} buyers, {p.refused_units:,} units"
-                               + (f" ({why})" if why else ""))
+    summary.add_row(
+        "refused",
+        f"{p.refused_buyers:,} buyers, {p.refused_units:,} units" + (f" ({why})" if why else ""),
+    )
     verdict = "[green]eligible[/]" if p.eligible_after else "[bold red]not eligible[/]"
-    summary.add_row("spot share", f"{_share(p.share_before)} → {_share(p.share_after)}, "
-                                  f"minimum {percent(r.rules.min_spot_share_bp)}: {verdict}")
+    summary.add_row(
+        "spot share",
+        f"{_share(p.share_before)} → {_share(p.share_after)}, "
+        f"minimum {percent(r.rules.min_spot_share_bp)}: {verdict}",
+    )
     needed = "no spot quantity is enough" if p.spot_needed is None else f"{p.spot_needed:,}"
     summary.add_row("spot needed", needed)
     summary.add_row(f"slip {p.slip_days} d", f"{yuan(p.compensation_at_risk_fen)} at risk")
@@ -146,18 +185,30 @@ def _print(r: planner.LivePlan, rows: int) -> None:
     for col in ("tier", "ship by", "lines", "units"):
         promises.add_column(col)
     for x in p.promises:
-        promises.add_row(x.tier.value, x.ship_by_date.isoformat(), f"{x.lines:,}",
-                         f"{x.units:,}")
+        promises.add_row(x.tier.value, x.ship_by_date.isoformat(), f"{x.lines:,}", f"{x.units:,}")
     out.print(promises)
     risks = Table(title=f"If a batch slips {p.slip_days} days")
-    for col in ("batch", "ready", "promised before", "session units", "late", "unshipped",
-                "compensation"):
+    for col in (
+        "batch",
+        "ready",
+        "promised before",
+        "session units",
+        "late",
+        "unshipped",
+        "compensation",
+    ):
         risks.add_column(col)
     for b in p.risks:
         name = str(b.index) if b.batch_id is None else f"#{b.batch_id}"
-        risks.add_row(name, b.ready_on.isoformat(), f"{b.promised_before:,}",
-                      f"{b.units:,}/{b.quantity:,}", f"{b.late_lines:,}",
-                      f"{b.unshipped_lines:,}", yuan(b.compensation_fen))
+        risks.add_row(
+            name,
+            b.ready_on.isoformat(),
+            f"{b.promised_before:,}",
+            f"{b.units:,}/{b.quantity:,}",
+            f"{b.late_lines:,}",
+            f"{b.unshipped_lines:,}",
+            yuan(b.compensation_fen),
+        )
     out.print(risks)
     _burn_down(p.series, rows)
 
@@ -168,6 +219,12 @@ def _burn_down(series: tuple[MinutePoint, ...], rows: int) -> None:
         table.add_column(col, justify="right")
     step = max(1, -(-len(series) // rows))
     for x in series[::step]:
-        table.add_row(str(x.minute), f"{x.buyers:,}", f"{x.lines:,}", f"{x.refused:,}",
-                      f"{x.spot_left:,}", f"{x.presale_left:,}")
+        table.add_row(
+            str(x.minute),
+            f"{x.buyers:,}",
+            f"{x.lines:,}",
+            f"{x.refused:,}",
+            f"{x.spot_left:,}",
+            f"{x.presale_left:,}",
+        )
     out.print(table)

@@ -54,8 +54,9 @@ def display_zone() -> ZoneInfo:
 
 def shop_zone(runtime: Runtime, shop_id: int) -> ZoneInfo:
     """The display zone of the shop's own policy pack."""
-    return ZoneInfo(load_pack(get_shop(shop_id, runtime.uow(readonly=True)).policy)
-                    .display_timezone)
+    return ZoneInfo(
+        load_pack(get_shop(shop_id, runtime.uow(readonly=True)).policy).display_timezone
+    )
 
 
 def local_time(dt: datetime | None, zone: ZoneInfo) -> str:

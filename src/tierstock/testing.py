@@ -41,35 +41,49 @@ def _tail(log: Path) -> str:
 
 
 @contextmanager
-def served(database_url: str, log: Path, *, ready_path: str = "/health",
-           timeout_s: float = 60.0,
-           env: dict[str, str] | None = None,
-           args: tuple[str, ...] = ()) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def served(
+    database_url: str,
+    log: Path,
+    *,
+    ready_path: str = "/health",
+    timeout_s: float = 60.0,
+    env: dict[str, str] | None = None,
+    args: tuple[str, ...] = (),
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """Start the server, wait until ``ready_path`` answers 200, yield (base URL, process).
 
     The log is appended to, so a restarted server (crash tests) keeps one log.
     """
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    full_env = {**os.environ, "TIERSTOCK_DATABASE_URL": database_url, "NO_COLOR": "1",
-                **(env or {})}
+    full_env = {
+        **os.environ,
+        "TIERSTOCK_DATABASE_URL": database_url,
+        "NO_COLOR": "1",
+        **(env or {}),
+    }
     with log.open("ab") as out:
         proc = subprocess.Popen(
             [str(TIERSTOCK), "serve", "--host", "127.0.0.1", "--port", str(port), *args],
-            env=full_env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=full_env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
     try:
         deadline = time.monotonic() + timeout_s
         while True:
             if proc.poll() is not None:
-                raise ServerFailedError(f"tierstock serve exited with {proc.returncode}:\n"
-                                        f"{_tail(log)}")
+                raise ServerFailedError(
+                    f"tierstock serve exited with {proc.returncode}:\n{_tail(log)}"
+                )
             with suppress(httpx.TransportError):
                 if httpx.get(f"{base}{ready_path}", timeout=1).status_code == 200:
                     break
             if time.monotonic() > deadline:
-                raise ServerFailedError(f"tierstock serve did not answer {ready_path}:\n"
-                                        f"{_tail(log)}")
+                raise ServerFailedError(
+                    f"tierstock serve did not answer {ready_path}:\n{_tail(log)}"
+                )
             time.sleep(0.1)
         yield base, proc
     finally:

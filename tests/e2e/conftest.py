@@ -51,13 +51,15 @@ class ShopClient:
     ``headers={"X-API-Key": ...}`` to speak with another key.
     """
 
-    def __init__(self, base_url: str, shop: dict[str, Any],
-                 transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self, base_url: str, shop: dict[str, Any], transport: httpx.BaseTransport | None = None
+    ) -> None:
         self.shop = shop
         self.id: int = shop["id"]
         self.key: str = shop["api_key"]
-        self.http = httpx.Client(base_url=base_url, headers={"X-API-Key": self.key},
-                                 timeout=60, transport=transport)
+        self.http = httpx.Client(
+            base_url=base_url, headers={"X-API-Key": self.key}, timeout=60, transport=transport
+        )
 
     # raw verbs -----------------------------------------------------------------------
     def request(self, method: str, path: str, **kw: Any) -> httpx.Response:
@@ -80,9 +82,12 @@ class ShopClient:
         return body
 
     def add_sku(self, product_id: int, **fields: Any) -> dict[str, Any]:
-        body = {"code": f"SKU-{uuid.uuid4().hex[:8]}", "price_fen": 19_900,
-                "sales_form": {"form": "tiered", "spot_window_hours": 48, "presale_days": 5},
-                **fields}
+        body = {
+            "code": f"SKU-{uuid.uuid4().hex[:8]}",
+            "price_fen": 19_900,
+            "sales_form": {"form": "tiered", "spot_window_hours": 48, "presale_days": 5},
+            **fields,
+        }
         r = self.post(f"/products/{product_id}/skus", json=body)
         assert r.status_code == 201, r.text
         sku: dict[str, Any] = r.json()
@@ -120,13 +125,19 @@ class ShopClient:
         body: dict[str, Any] = r.json()
         return body
 
-    def order(self, lines: list[tuple[int, int]] | list[dict[str, int]], *,
-              key: str | None = "auto", buyer: str | None = None) -> httpx.Response:
+    def order(
+        self,
+        lines: list[tuple[int, int]] | list[dict[str, int]],
+        *,
+        key: str | None = "auto",
+        buyer: str | None = None,
+    ) -> httpx.Response:
         """POST /orders; ``key="auto"`` sends a fresh Idempotency-Key, ``None`` sends none."""
-        body: dict[str, Any] = {"lines": [
-            ln if isinstance(ln, dict) else {"sku_id": ln[0], "quantity": ln[1]}
-            for ln in lines
-        ]}
+        body: dict[str, Any] = {
+            "lines": [
+                ln if isinstance(ln, dict) else {"sku_id": ln[0], "quantity": ln[1]} for ln in lines
+            ]
+        }
         if buyer is not None:
             body["buyer"] = buyer
         headers = {}
@@ -181,8 +192,13 @@ def shop(api: Api) -> ShopClient:
     return api.new_shop("测试小店")
 
 
-def assert_error(r: httpx.Response, status: int | None = None, *,
-                 error: str | None = None, field: str | None = None) -> dict[str, Any]:
+def assert_error(
+    r: httpx.Response,
+    status: int | None = None,
+    *,
+    error: str | None = None,
+    field: str | None = None,
+) -> dict[str, Any]:
     """A refusal in the one error shape: 4xx JSON {"error","field","message"}, no trace."""
     assert "Traceback" not in r.text, r.text
     assert 400 <= r.status_code < 500, (r.status_code, r.text)

@@ -35,67 +35,125 @@ ENDPOINTS = [
     Endpoint("GET", "/products", Permission.READ, names_object=False),
     Endpoint("POST", "/products/{product_id}/delist", Permission.CATALOGUE),
     Endpoint("POST", "/products/{product_id}/list", Permission.CATALOGUE),
-    Endpoint("POST", "/products/{product_id}/skus", Permission.CATALOGUE,
-             {"code": "X", "price_fen": 100, "sales_form": FORM}),
+    Endpoint(
+        "POST",
+        "/products/{product_id}/skus",
+        Permission.CATALOGUE,
+        {"code": "X", "price_fen": 100, "sales_form": FORM},
+    ),
     Endpoint("GET", "/products/{product_id}/card", Permission.READ),
     Endpoint("PUT", "/skus/{sku_id}/sales-form", Permission.CATALOGUE, FORM),
     Endpoint("GET", "/skus/{sku_id}/stock", Permission.READ),
     Endpoint("POST", "/skus/{sku_id}/stock/receipts", Permission.STOCK, {"quantity": 1}),
     Endpoint("PUT", "/skus/{sku_id}/stock/{tier}", Permission.STOCK, {"available": 5}),
     Endpoint("GET", "/skus/{sku_id}/ledger", Permission.READ),
-    Endpoint("POST", "/orders", Permission.ORDERS,
-             {"lines": [{"sku_id": "{sku_id}", "quantity": 1}]}),
+    Endpoint(
+        "POST", "/orders", Permission.ORDERS, {"lines": [{"sku_id": "{sku_id}", "quantity": 1}]}
+    ),
     Endpoint("GET", "/orders/{order_id}", Permission.READ),
     Endpoint("POST", "/orders/{order_id}/lines/{line_no}/cancel", Permission.ORDERS),
     Endpoint("POST", "/orders/{order_id}/cancel", Permission.ORDERS),
-    Endpoint("POST", "/orders/{order_id}/lines/{line_no}/shipment", Permission.SHIPPING,
-             {"carrier": "顺丰", "tracking_no": "SF1"}),
-    Endpoint("POST", "/orders/{order_id}/lines/{line_no}/unshippable", Permission.SHIPPING,
-             {"reason": "工厂断货"}),
-    Endpoint("POST", "/orders/{order_id}/lines/{line_no}/delays", Permission.DELAYS,
-             {"kind": "negotiated", "reason": "买家同意", "buyer_consent": True,
-              "new_ship_by": "2026-12-30T12:00:00+08:00"}),
+    Endpoint(
+        "POST",
+        "/orders/{order_id}/lines/{line_no}/shipment",
+        Permission.SHIPPING,
+        {"carrier": "顺丰", "tracking_no": "SF1"},
+    ),
+    Endpoint(
+        "POST",
+        "/orders/{order_id}/lines/{line_no}/unshippable",
+        Permission.SHIPPING,
+        {"reason": "工厂断货"},
+    ),
+    Endpoint(
+        "POST",
+        "/orders/{order_id}/lines/{line_no}/delays",
+        Permission.DELAYS,
+        {
+            "kind": "negotiated",
+            "reason": "买家同意",
+            "buyer_consent": True,
+            "new_ship_by": "2026-12-30T12:00:00+08:00",
+        },
+    ),
     Endpoint("GET", "/orders/{order_id}/lines/{line_no}/delays", Permission.READ),
     Endpoint("GET", "/promises", Permission.READ, names_object=False),
     Endpoint("POST", "/promises/scan", Permission.SHIPPING, names_object=False),
     Endpoint("GET", "/promises/risk", Permission.READ, names_object=False),
     Endpoint("GET", "/shops/{shop_id}/eligibility", Permission.READ),
-    Endpoint("POST", "/shops/{shop_id}/store-scores", Permission.CATALOGUE,
-             {"data": [{"scored_on": "2026-11-20", "score": 4.8}]}),
+    Endpoint(
+        "POST",
+        "/shops/{shop_id}/store-scores",
+        Permission.CATALOGUE,
+        {"data": [{"scored_on": "2026-11-20", "score": 4.8}]},
+    ),
     Endpoint("POST", "/counts", Permission.STOCK, {}, False),
     Endpoint("GET", "/counts", Permission.READ, names_object=False),
     Endpoint("GET", "/counts/{count_id}", Permission.READ),
-    Endpoint("POST", "/counts/{count_id}/entries", Permission.STOCK,
-             {"entries": [{"sku_code": "X", "counted": 1}]}),
+    Endpoint(
+        "POST",
+        "/counts/{count_id}/entries",
+        Permission.STOCK,
+        {"entries": [{"sku_code": "X", "counted": 1}]},
+    ),
     Endpoint("GET", "/counts/{count_id}/variance", Permission.READ),
     Endpoint("GET", "/counts/{count_id}/variance.xlsx", Permission.READ),
     # approving a count needs the stock permission AND the owner or warehouse role
-    Endpoint("POST", "/counts/{count_id}/approve", Permission.STOCK,
-             roles=frozenset({Role.OWNER, Role.WAREHOUSE})),
+    Endpoint(
+        "POST",
+        "/counts/{count_id}/approve",
+        Permission.STOCK,
+        roles=frozenset({Role.OWNER, Role.WAREHOUSE}),
+    ),
     Endpoint("GET", "/events", Permission.READ, names_object=False),
     Endpoint("POST", "/suppliers", Permission.CATALOGUE, {"name": "工厂"}, False),
     Endpoint("GET", "/suppliers", Permission.READ, names_object=False),
-    Endpoint("POST", "/skus/{sku_id}/capacity", Permission.CATALOGUE,
-             {"supplier_id": "{supplier_id}",
-              "batches": [{"quantity": 1, "ready_on": "2099-01-01"}]}),
+    Endpoint(
+        "POST",
+        "/skus/{sku_id}/capacity",
+        Permission.CATALOGUE,
+        {"supplier_id": "{supplier_id}", "batches": [{"quantity": 1, "ready_on": "2099-01-01"}]},
+    ),
     Endpoint("GET", "/skus/{sku_id}/capacity", Permission.READ),
     Endpoint("GET", "/skus/{sku_id}/capacity/risk", Permission.READ),
     Endpoint("GET", "/supplier/batches", Permission.CAPACITY, names_object=False),
     Endpoint("POST", "/capacity/{batch_id}/confirm", Permission.CAPACITY),
-    Endpoint("POST", "/capacity/{batch_id}/revise", Permission.CAPACITY,
-             {"quantity": 2, "ready_on": "2099-01-02"}),
+    Endpoint(
+        "POST",
+        "/capacity/{batch_id}/revise",
+        Permission.CAPACITY,
+        {"quantity": 2, "ready_on": "2099-01-02"},
+    ),
     Endpoint("POST", "/capacity/{batch_id}/decline", Permission.CAPACITY),
     Endpoint("POST", "/capacity/{batch_id}/receive", Permission.STOCK),
-    Endpoint("POST", "/plans", Permission.READ,
-             {"sales_form": FORM, "price_fen": 100, "spot_quantity": 1, "buyers": 1}, False),
+    Endpoint(
+        "POST",
+        "/plans",
+        Permission.READ,
+        {"sales_form": FORM, "price_fen": 100, "spot_quantity": 1, "buyers": 1},
+        False,
+    ),
     Endpoint("GET", "/keys", Permission.KEYS, names_object=False),
     Endpoint("POST", "/keys", Permission.KEYS, {"role": "viewer"}, False),
     Endpoint("DELETE", "/keys/{key_id}", Permission.KEYS),
     Endpoint("GET", "/audit", Permission.READ, names_object=False),
     Endpoint("GET", "/audit/export.csv", Permission.READ, names_object=False),
 ]
-SHOP_SCOPED = ("/shops/", "/products", "/skus", "/orders", "/promises", "/counts", "/events",
-               "/suppliers", "/supplier/", "/capacity/", "/plans", "/keys", "/audit")
+SHOP_SCOPED = (
+    "/shops/",
+    "/products",
+    "/skus",
+    "/orders",
+    "/promises",
+    "/counts",
+    "/events",
+    "/suppliers",
+    "/supplier/",
+    "/capacity/",
+    "/plans",
+    "/keys",
+    "/audit",
+)
 
 
 def _call(client: httpx.Client, ep: Endpoint, key: str, ids: dict[str, Any]) -> httpx.Response:
@@ -124,15 +182,30 @@ def world(api: Api, shop: ShopClient) -> dict[str, Any]:
     assert count.status_code == 201, count.text
     supplier = shop.post("/suppliers", json={"name": "义乌工厂"})
     assert supplier.status_code == 201, supplier.text
-    plan = shop.post(f"/skus/{sku['id']}/capacity", json={
-        "supplier_id": supplier.json()["id"],
-        "batches": [{"quantity": 5, "ready_on": "2099-01-01"}]})
+    plan = shop.post(
+        f"/skus/{sku['id']}/capacity",
+        json={
+            "supplier_id": supplier.json()["id"],
+            "batches": [{"quantity": 5, "ready_on": "2099-01-01"}],
+        },
+    )
     assert plan.status_code == 201, plan.text
-    return {"ids": {"shop_id": shop.id, "product_id": sku["product_id"], "sku_id": sku["id"],
-                    "tier": "spot", "count_id": count.json()["id"],
-                    "supplier_id": supplier.json()["id"], "batch_id": _first_batch(plan.json()),
-                    "order_id": order.json()["id"], "line_no": 1, "key_id": spare},
-            "keys": keys, "other": api.new_shop("别人的店")}
+    return {
+        "ids": {
+            "shop_id": shop.id,
+            "product_id": sku["product_id"],
+            "sku_id": sku["id"],
+            "tier": "spot",
+            "count_id": count.json()["id"],
+            "supplier_id": supplier.json()["id"],
+            "batch_id": _first_batch(plan.json()),
+            "order_id": order.json()["id"],
+            "line_no": 1,
+            "key_id": spare,
+        },
+        "keys": keys,
+        "other": api.new_shop("别人的店"),
+    }
 
 
 def _first_batch(plan: Any) -> int:
@@ -143,8 +216,9 @@ def _first_batch(plan: Any) -> int:
 def test_every_route_of_the_api_is_in_the_matrix(api: Api) -> None:
     """A new endpoint must declare here who may call it, or this test fails."""
     spec = api.anon.get("/openapi.json").json()
-    routes = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops
-              if p.startswith(SHOP_SCOPED)}
+    routes = {
+        (m.upper(), p) for p, ops in spec["paths"].items() for m in ops if p.startswith(SHOP_SCOPED)
+    }
     covered = {(e.method, e.path) for e in ENDPOINTS}
     assert routes - covered == set(), "endpoints missing from the access matrix"
 
@@ -158,7 +232,8 @@ def test_each_role_may_do_exactly_what_its_permissions_say(
     for ep in ENDPOINTS:
         r = _call(shop.http, ep, key, world["ids"])
         allowed = (ep.permission is None or ep.permission in granted) and (
-            ep.roles is None or role in ep.roles)
+            ep.roles is None or role in ep.roles
+        )
         if allowed:
             assert r.status_code not in (401, 403), (role, ep, r.text)
             assert r.status_code < 500, (role, ep, r.text)
@@ -171,8 +246,9 @@ def test_a_forbidden_role_learns_nothing_about_whether_an_object_exists(
     shop: ShopClient, world: dict[str, Any]
 ) -> None:
     viewer = world["keys"][Role.VIEWER]
-    real = shop.http.post(f"/products/{world['ids']['product_id']}/delist",
-                          headers={"X-API-Key": viewer})
+    real = shop.http.post(
+        f"/products/{world['ids']['product_id']}/delist", headers={"X-API-Key": viewer}
+    )
     missing = shop.http.post("/products/99999999/delist", headers={"X-API-Key": viewer})
     assert real.status_code == missing.status_code == 403
     assert real.json() == missing.json()
@@ -214,8 +290,7 @@ def test_a_revoked_key_stops_working_at_once(shop: ShopClient, world: dict[str, 
     assert gone.json()["error"] == "unauthorized"
 
 
-def test_keys_are_never_shown_again_after_creation(shop: ShopClient,
-                                                   world: dict[str, Any]) -> None:
+def test_keys_are_never_shown_again_after_creation(shop: ShopClient, world: dict[str, Any]) -> None:
     listed = shop.get("/keys").json()
     assert listed and all("api_key" not in k for k in listed)
     assert all(k not in shop.get("/keys").text for k in world["keys"].values())

@@ -16,13 +16,16 @@ SPOT, PRESALE = 50, 50
 
 
 def test_a_burst_of_200_concurrent_orders_sells_exactly_the_100_units_in_stock(
-    shop: ShopClient, server_url: str,
+    shop: ShopClient,
+    server_url: str,
 ) -> None:
     sku = shop.listed_sku(spot=SPOT, presale=PRESALE)
     limits = httpx.Limits(max_connections=THREADS, max_keepalive_connections=THREADS)
 
-    with httpx.Client(base_url=server_url, headers={"X-API-Key": shop.key}, timeout=120,
-                      limits=limits) as client:
+    with httpx.Client(
+        base_url=server_url, headers={"X-API-Key": shop.key}, timeout=120, limits=limits
+    ) as client:
+
         def buy(i: int) -> httpx.Response:
             return client.post(
                 "/orders",
@@ -47,8 +50,12 @@ def test_a_burst_of_200_concurrent_orders_sells_exactly_the_100_units_in_stock(
 
     stock = shop.stock(sku["id"])
     assert stock["spot"] == {"tier": "spot", "quantity": SPOT, "sold": SPOT, "available": 0}
-    assert stock["presale"] == {"tier": "presale", "quantity": PRESALE, "sold": PRESALE,
-                                "available": 0}
+    assert stock["presale"] == {
+        "tier": "presale",
+        "quantity": PRESALE,
+        "sold": PRESALE,
+        "available": 0,
+    }
     assert shop.card(sku["product_id"])["skus"][0]["next_unit_promise"]["text_en"] == "sold out"
 
     ledger = shop.get(f"/skus/{sku['id']}/ledger", params={"limit": 500}).json()

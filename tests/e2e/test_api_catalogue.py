@@ -13,15 +13,23 @@ NAME = "法式碎花连衣裙·夏季新款"
 
 # --- documentation --------------------------------------------------------------------
 
+
 def test_openapi_schema_is_served_at_openapi_json(api: Api) -> None:
     r = api.anon.get("/openapi.json")
     assert r.status_code == 200
     doc = r.json()
     assert doc["info"]["title"] == "tierstock"
-    for path in ("/shops", "/products", "/products/{product_id}/skus",
-                 "/products/{product_id}/card", "/skus/{sku_id}/sales-form",
-                 "/skus/{sku_id}/stock", "/skus/{sku_id}/ledger", "/orders",
-                 "/orders/{order_id}/cancel"):
+    for path in (
+        "/shops",
+        "/products",
+        "/products/{product_id}/skus",
+        "/products/{product_id}/card",
+        "/skus/{sku_id}/sales-form",
+        "/skus/{sku_id}/stock",
+        "/skus/{sku_id}/ledger",
+        "/orders",
+        "/orders/{order_id}/cancel",
+    ):
         assert path in doc["paths"], path
 
 
@@ -39,6 +47,7 @@ def test_health_answers_ok(api: Api) -> None:
 
 
 # --- catalogue --------------------------------------------------------------------------
+
 
 def test_creating_a_shop_returns_its_api_key_once(api: Api) -> None:
     r = api.anon.post("/shops", json={"name": "快乐小店"})
@@ -61,8 +70,14 @@ def test_product_and_sku_with_chinese_names_and_specs_round_trip_exactly(
     assert product["listed"] is False
     assert product["service_promises"] == ["seven_day_return"]
 
-    sku = shop.add_sku(product["id"], code="红-XL", price_fen=12_990, specs=SPECS,
-                       sales_form={"form": "spot", "spot_window_hours": 48}, spot_stock=7)
+    sku = shop.add_sku(
+        product["id"],
+        code="红-XL",
+        price_fen=12_990,
+        specs=SPECS,
+        sales_form={"form": "spot", "spot_window_hours": 48},
+        spot_stock=7,
+    )
     assert sku["code"] == "红-XL"
     assert sku["specs"] == SPECS
     assert sku["price_fen"] == 12_990
@@ -88,31 +103,55 @@ def test_a_price_in_yuan_with_decimals_is_refused_because_price_is_integer_fen(
     shop: ShopClient,
 ) -> None:
     product = shop.create_product()
-    r = shop.post(f"/products/{product['id']}/skus", json={
-        "code": "A", "price_fen": 129.9,
-        "sales_form": {"form": "spot", "spot_window_hours": 48},
-    })
+    r = shop.post(
+        f"/products/{product['id']}/skus",
+        json={
+            "code": "A",
+            "price_fen": 129.9,
+            "sales_form": {"form": "spot", "spot_window_hours": 48},
+        },
+    )
     assert_error(r, 422, field="price_fen")
 
 
 # --- sales-form rules (Kuaishou pack) ----------------------------------------------------
 
-@pytest.mark.parametrize(("form", "field_suffix", "allowed"), [
-    ({"form": "spot", "spot_window_hours": 36}, "spot_window_hours", ["24", "48", "72"]),
-    ({"form": "tiered", "spot_window_hours": 36, "presale_days": 5}, "spot_window_hours",
-     ["24", "48", "72"]),
-    ({"form": "presale", "presale_days": 91}, "presale_days", ["4", "90"]),
-    ({"form": "presale", "presale_days": 3}, "presale_days", ["4", "90"]),
-    ({"form": "tiered", "spot_window_hours": 48, "presale_days": 6}, "presale_days",
-     ["3", "5"]),
-], ids=["spot-window-36", "tiered-spot-window-36", "presale-91-days", "presale-3-days",
-        "tiered-presale-6-days"])
+
+@pytest.mark.parametrize(
+    ("form", "field_suffix", "allowed"),
+    [
+        ({"form": "spot", "spot_window_hours": 36}, "spot_window_hours", ["24", "48", "72"]),
+        (
+            {"form": "tiered", "spot_window_hours": 36, "presale_days": 5},
+            "spot_window_hours",
+            ["24", "48", "72"],
+        ),
+        ({"form": "presale", "presale_days": 91}, "presale_days", ["4", "90"]),
+        ({"form": "presale", "presale_days": 3}, "presale_days", ["4", "90"]),
+        (
+            {"form": "tiered", "spot_window_hours": 48, "presale_days": 6},
+            "presale_days",
+            ["3", "5"],
+        ),
+    ],
+    ids=[
+        "spot-window-36",
+        "tiered-spot-window-36",
+        "presale-91-days",
+        "presale-3-days",
+        "tiered-presale-6-days",
+    ],
+)
 def test_an_invalid_sales_form_value_gets_422_naming_the_field_and_allowed_values(
-    shop: ShopClient, form: dict[str, object], field_suffix: str, allowed: list[str],
+    shop: ShopClient,
+    form: dict[str, object],
+    field_suffix: str,
+    allowed: list[str],
 ) -> None:
     product = shop.create_product()
-    r = shop.post(f"/products/{product['id']}/skus",
-                  json={"code": "A", "price_fen": 100, "sales_form": form})
+    r = shop.post(
+        f"/products/{product['id']}/skus", json={"code": "A", "price_fen": 100, "sales_form": form}
+    )
     body = assert_error(r, 422)
     assert body["field"].endswith(field_suffix), body
     for value in allowed:
@@ -122,8 +161,10 @@ def test_an_invalid_sales_form_value_gets_422_naming_the_field_and_allowed_value
 
 def test_an_unknown_sales_form_gets_422_naming_the_form_field(shop: ShopClient) -> None:
     product = shop.create_product()
-    r = shop.post(f"/products/{product['id']}/skus", json={
-        "code": "A", "price_fen": 100, "sales_form": {"form": "bogus"}})
+    r = shop.post(
+        f"/products/{product['id']}/skus",
+        json={"code": "A", "price_fen": 100, "sales_form": {"form": "bogus"}},
+    )
     body = assert_error(r, 422, field="sales_form.form")
     for form in ("spot", "presale", "tiered"):
         assert form in body["message"], body
@@ -141,12 +182,12 @@ def test_an_unknown_sales_form_in_a_form_change_gets_422_naming_the_form_field(
 
 # --- delist → change → relist -----------------------------------------------------------
 
+
 def test_changing_the_form_of_a_listed_sku_is_refused_with_409_telling_to_delist_first(
     shop: ShopClient,
 ) -> None:
     sku = shop.listed_sku()
-    r = shop.put(f"/skus/{sku['id']}/sales-form",
-                 json={"form": "spot", "spot_window_hours": 24})
+    r = shop.put(f"/skus/{sku['id']}/sales-form", json={"form": "spot", "spot_window_hours": 24})
     body = assert_error(r, 409, error="listed_product_form_change")
     assert "delist" in body["message"].lower()
     card = shop.card(sku["product_id"])
@@ -158,11 +199,14 @@ def test_delisting_changing_the_form_and_relisting_works(shop: ShopClient) -> No
     sku = shop.listed_sku(spot=4, presale=4)
     shop.delist_product(sku["product_id"])
 
-    r = shop.put(f"/skus/{sku['id']}/sales-form",
-                 json={"form": "spot", "spot_window_hours": 24})
+    r = shop.put(f"/skus/{sku['id']}/sales-form", json={"form": "spot", "spot_window_hours": 24})
     assert r.status_code == 200, r.text
-    assert r.json()["sales_form"] == {"form": "spot", "spot_window_hours": 24,
-                                      "presale_days": None, "presale_ship_by": None}
+    assert r.json()["sales_form"] == {
+        "form": "spot",
+        "spot_window_hours": 24,
+        "presale_days": None,
+        "presale_ship_by": None,
+    }
 
     shop.list_product(sku["product_id"])
     card = shop.card(sku["product_id"])
@@ -185,11 +229,13 @@ def test_a_delisted_product_cannot_be_bought(shop: ShopClient) -> None:
 
 # --- authentication and shop isolation -------------------------------------------------
 
+
 def test_a_request_without_an_api_key_gets_401(api: Api) -> None:
     r = api.anon.get("/products")
     assert_error(r, 401, error="unauthorized", field="X-API-Key")
-    r = api.anon.post("/orders", json={"lines": [{"sku_id": 1, "quantity": 1}]},
-                      headers={"Idempotency-Key": "k"})
+    r = api.anon.post(
+        "/orders", json={"lines": [{"sku_id": 1, "quantity": 1}]}, headers={"Idempotency-Key": "k"}
+    )
     assert r.status_code == 401
 
 
@@ -210,8 +256,14 @@ def test_another_shops_key_gets_404_for_this_shops_product_sku_and_order(api: Ap
     attempts = [
         other.get(f"/products/{pid}/card"),
         other.post(f"/products/{pid}/delist"),
-        other.post(f"/products/{pid}/skus", json={
-            "code": "X", "price_fen": 1, "sales_form": {"form": "spot", "spot_window_hours": 48}}),
+        other.post(
+            f"/products/{pid}/skus",
+            json={
+                "code": "X",
+                "price_fen": 1,
+                "sales_form": {"form": "spot", "spot_window_hours": 48},
+            },
+        ),
         other.get(f"/skus/{sid}/stock"),
         other.get(f"/skus/{sid}/ledger"),
         other.post(f"/skus/{sid}/stock/receipts", json={"quantity": 5}),

@@ -17,6 +17,7 @@ def _time(text: str) -> datetime:
 
 # --- stock ----------------------------------------------------------------------------
 
+
 def test_stock_is_read_per_tier(shop: ShopClient) -> None:
     sku = shop.listed_sku(spot=3, presale=7)
     r = shop.get(f"/skus/{sku['id']}/stock")
@@ -31,8 +32,10 @@ def test_stock_is_read_per_tier(shop: ShopClient) -> None:
 
 def test_receiving_stock_adds_sellable_units_to_the_tier(shop: ShopClient) -> None:
     sku = shop.listed_sku(spot=2, presale=0)
-    r = shop.post(f"/skus/{sku['id']}/stock/receipts",
-                  json={"tier": "spot", "quantity": 5, "reason": "到货 一车"})
+    r = shop.post(
+        f"/skus/{sku['id']}/stock/receipts",
+        json={"tier": "spot", "quantity": 5, "reason": "到货 一车"},
+    )
     assert r.status_code == 200, r.text
     assert r.json() == {"tier": "spot", "quantity": 7, "sold": 0, "available": 7}
     r = shop.post(f"/skus/{sku['id']}/stock/receipts", json={"tier": "presale", "quantity": 4})
@@ -46,8 +49,9 @@ def test_stock_set_to_zero_keeps_the_product_listed_but_sold_out_and_unbuyable(
 ) -> None:
     sku = shop.listed_sku(spot=5, presale=5)
     for tier in ("spot", "presale"):
-        r = shop.put(f"/skus/{sku['id']}/stock/{tier}",
-                     json={"available": 0, "reason": "盘点后清零"})
+        r = shop.put(
+            f"/skus/{sku['id']}/stock/{tier}", json={"available": 0, "reason": "盘点后清零"}
+        )
         assert r.status_code == 200, r.text
         assert r.json()["available"] == 0
 
@@ -74,6 +78,7 @@ def test_setting_stock_keeps_units_already_promised_to_buyers(shop: ShopClient) 
 
 
 # --- placing orders -------------------------------------------------------------------
+
 
 def test_an_order_with_an_idempotency_key_is_created_in_spot_with_ship_by_48_h_after_payment(
     shop: ShopClient,
@@ -179,6 +184,7 @@ def test_an_order_that_cannot_be_filled_whole_takes_nothing(shop: ShopClient) ->
 
 # --- cancelling -----------------------------------------------------------------------
 
+
 def test_cancelling_a_line_and_then_the_order_returns_units_to_their_tiers(
     shop: ShopClient,
 ) -> None:
@@ -207,8 +213,7 @@ def test_cancelling_twice_gets_409_and_returns_nothing_twice(shop: ShopClient) -
     order = shop.order([(sku["id"], 1)]).json()
     assert shop.post(f"/orders/{order['id']}/cancel").status_code == 200
     assert_error(shop.post(f"/orders/{order['id']}/cancel"), 409, error="already_cancelled")
-    assert_error(shop.post(f"/orders/{order['id']}/lines/1/cancel"), 409,
-                 error="already_cancelled")
+    assert_error(shop.post(f"/orders/{order['id']}/lines/1/cancel"), 409, error="already_cancelled")
     assert shop.available(sku["id"]) == {"spot": 3, "presale": 3}
 
 
@@ -221,6 +226,7 @@ def test_cancelling_a_line_that_does_not_exist_gets_404(shop: ShopClient) -> Non
 
 
 # --- the product card's promise -------------------------------------------------------
+
 
 def test_the_card_promises_48_h_then_a_presale_date_after_spot_sells_out(
     shop: ShopClient,
@@ -259,6 +265,7 @@ def test_the_card_and_the_stock_endpoint_agree(shop: ShopClient) -> None:
 
 
 # --- ledger ---------------------------------------------------------------------------
+
 
 def test_the_ledger_lists_one_row_per_change_with_actor_and_reason(shop: ShopClient) -> None:
     sku = shop.listed_sku(spot=4, presale=2)

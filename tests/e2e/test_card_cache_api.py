@@ -20,7 +20,9 @@ CACHE_SECONDS = "60"
 def cached_api(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     log = tmp_path_factory.mktemp("cached-server") / "serve.log"
     with served(database_url, log, env={"TIERSTOCK_CARD_CACHE_SECONDS": CACHE_SECONDS}) as (
-            base, _):
+        base,
+        _,
+    ):
         api = Api(base)
         yield api
         api.close()

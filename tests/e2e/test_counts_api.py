@@ -43,15 +43,23 @@ def test_a_count_is_entered_reported_exported_and_approved(shop: ShopClient) -> 
     assert (count["warehouse"], count["status"], count["sku_ids"]) == ("main", "open", None)
     assert shop.order([(cup["id"], 3)]).status_code == 201  # sold, not shipped: still here
 
-    r = shop.post(f"/counts/{count['id']}/entries", json={"entries": [
-        {"sku_code": cup["code"], "counted": 7, "location": "A-01", "unit_cost_fen": 800},
-        {"sku_code": bowl["code"], "counted": 5, "counter": "小王"}]})
+    r = shop.post(
+        f"/counts/{count['id']}/entries",
+        json={
+            "entries": [
+                {"sku_code": cup["code"], "counted": 7, "location": "A-01", "unit_cost_fen": 800},
+                {"sku_code": bowl["code"], "counted": 5, "counter": "小王"},
+            ]
+        },
+    )
     assert r.status_code == 200, r.text
     assert r.json() == {"count_id": count["id"], "saved": 2, "refused": []}
 
     report = shop.get(f"/counts/{count['id']}/variance").json()
     assert [(s["sku_code"], s["system_on_hand"], s["variance"]) for s in report["skus"]] == [
-        (cup["code"], 10, -3), (bowl["code"], 5, 0)]
+        (cup["code"], 10, -3),
+        (bowl["code"], 5, 0),
+    ]
     assert (report["skus_off"], report["share_off"]) == (1, 0.5)
     assert (report["net_value_fen"], report["net_value_yuan"]) == (-2_400, "-24.00")
 
@@ -79,8 +87,10 @@ def test_counting_below_promised_stock_names_the_orders_at_risk(shop: ShopClient
     coat = _sku(shop, 4)
     orders = [shop.order([(coat["id"], 2)]).json()["id"] for _ in range(2)]
     count = _open(shop, sku_ids=[coat["id"]])
-    shop.post(f"/counts/{count['id']}/entries",
-              json={"entries": [{"sku_code": coat["code"], "counted": 1}]})
+    shop.post(
+        f"/counts/{count['id']}/entries",
+        json={"entries": [{"sku_code": coat["code"], "counted": 1}]},
+    )
     body = shop.post(f"/counts/{count['id']}/approve").json()
     assert body["flagged_skus"] == [coat["code"]]
     assert body["affected_orders"] == sorted(orders)
@@ -93,25 +103,45 @@ def test_counting_below_promised_stock_names_the_orders_at_risk(shop: ShopClient
 def test_a_bad_entry_refuses_the_batch_with_every_row_named(shop: ShopClient) -> None:
     sku = _sku(shop, 5)
     count = _open(shop)
-    r = shop.post(f"/counts/{count['id']}/entries", json={"entries": [
-        {"sku_code": sku["code"], "counted": 4},
-        {"sku_code": "NO-SUCH", "counted": 1},
-        {"sku_code": sku["code"], "counted": 2}]})
+    r = shop.post(
+        f"/counts/{count['id']}/entries",
+        json={
+            "entries": [
+                {"sku_code": sku["code"], "counted": 4},
+                {"sku_code": "NO-SUCH", "counted": 1},
+                {"sku_code": sku["code"], "counted": 2},
+            ]
+        },
+    )
     body = assert_error(r, 422, error="invalid_count_rows", field="entries[0].sku_code")
     assert "row 2" in body["message"] and "NO-SUCH" in body["message"]
     assert "rows 1, 3" in body["message"]
     assert shop.get(f"/counts/{count['id']}/variance").json()["skus"] == []
-    kept = shop.post(f"/counts/{count['id']}/entries", json={"accept_good_rows": True,
-                     "entries": [{"sku_code": sku["code"], "counted": 4},
-                                 {"sku_code": "NO-SUCH", "counted": 1}]})
+    kept = shop.post(
+        f"/counts/{count['id']}/entries",
+        json={
+            "accept_good_rows": True,
+            "entries": [
+                {"sku_code": sku["code"], "counted": 4},
+                {"sku_code": "NO-SUCH", "counted": 1},
+            ],
+        },
+    )
     assert kept.status_code == 200 and kept.json()["saved"] == 1
     assert kept.json()["refused"][0]["row"] == 2
-    assert_error(shop.post(f"/counts/{count['id']}/entries", json={"entries": [
-        {"sku_code": sku["code"], "counted": -1}]}), 422, field="entries[0].counted")
+    assert_error(
+        shop.post(
+            f"/counts/{count['id']}/entries",
+            json={"entries": [{"sku_code": sku["code"], "counted": -1}]},
+        ),
+        422,
+        field="entries[0].counted",
+    )
 
 
 def test_only_the_owner_or_the_warehouse_approve_and_one_count_is_open(
-        shop: ShopClient, api: Api) -> None:
+    shop: ShopClient, api: Api
+) -> None:
     _sku(shop, 5)
     count = _open(shop)
     assert_error(shop.post("/counts", json={}), 409, error="count_already_open")

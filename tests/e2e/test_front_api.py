@@ -26,8 +26,13 @@ KILL_AFTER = 150
 
 
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(TIERSTOCK), *args], capture_output=True, text=True,
-                          env={**os.environ, **env}, timeout=120)
+    return subprocess.run(
+        [str(TIERSTOCK), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=120,
+    )
 
 
 def _forget(database_url: str, redis: str) -> None:
@@ -37,26 +42,34 @@ def _forget(database_url: str, redis: str) -> None:
 
 
 def test_kill_9_mid_burst_through_the_front_loses_no_acknowledged_order(
-    postgresql_url: str, redis_url: str, tmp_path: Path  # noqa: F811
+    postgresql_url: str,
+    redis_url: str,
+    tmp_path: Path,  # noqa: F811
 ) -> None:
-    env = {"TIERSTOCK_DATABASE_URL": postgresql_url, "TIERSTOCK_REDIS_URL": redis_url,
-           "TIERSTOCK_FRONT_LEASE_UNITS": "25"}
+    env = {
+        "TIERSTOCK_DATABASE_URL": postgresql_url,
+        "TIERSTOCK_REDIS_URL": redis_url,
+        "TIERSTOCK_FRONT_LEASE_UNITS": "25",
+    }
     _forget(postgresql_url, redis_url)  # the front of this database starts clean (and on)
     log = tmp_path / "serve.log"
     keys = [f"front-{uuid.uuid4().hex}-{i}" for i in range(BUYERS)]
     results: dict[str, tuple[str, object]] = {}
-    with served(postgresql_url, log, env=env) as (base, proc), \
-            httpx.Client(base_url=base, timeout=30) as http:
-        api_key, sku_id = open_hot_sku(http, "前置预占店", "FRONT-HTTP", spot=100,
-                                       presale=200)
+    with (
+        served(postgresql_url, log, env=env) as (base, proc),
+        httpx.Client(base_url=base, timeout=30) as http,
+    ):
+        api_key, sku_id = open_hot_sku(http, "前置预占店", "FRONT-HTTP", spot=100, presale=200)
         lock, killed = threading.Lock(), threading.Event()
 
         def buyer(key: str) -> None:
             outcome = _place(http, key, api_key, sku_id)
             with lock:
                 results[key] = outcome
-                if sum(1 for o, _ in results.values() if o == "ok") >= KILL_AFTER \
-                        and not killed.is_set():
+                if (
+                    sum(1 for o, _ in results.values() if o == "ok") >= KILL_AFTER
+                    and not killed.is_set()
+                ):
                     killed.set()
                     os.kill(proc.pid, signal.SIGKILL)
 
@@ -72,8 +85,10 @@ def test_kill_9_mid_burst_through_the_front_loses_no_acknowledged_order(
     assert drained.returncode == 0, drained.stderr
     assert "front off" in drained.stdout
 
-    with served(postgresql_url, log, env=env) as (base, _), \
-            httpx.Client(base_url=base, timeout=30) as http:
+    with (
+        served(postgresql_url, log, env=env) as (base, _),
+        httpx.Client(base_url=base, timeout=30) as http,
+    ):
         auth = {"X-API-Key": api_key}
         for order in acknowledged.values():  # written by the drain, as answered
             r = http.get(f"/orders/{order['id']}", headers=auth)  # type: ignore[index]
@@ -87,8 +102,9 @@ def test_kill_9_mid_burst_through_the_front_loses_no_acknowledged_order(
                     final[key] = value
         for key in list(acknowledged)[:10]:
             assert _place(http, key, api_key, sku_id) == ("ok", acknowledged[key])
-        stock = {t["tier"]: t for t in
-                 http.get(f"/skus/{sku_id}/stock", headers=auth).json()["tiers"]}
+        stock = {
+            t["tier"]: t for t in http.get(f"/skus/{sku_id}/stock", headers=auth).json()["tiers"]
+        }
 
     sold_by_tier = {"spot": 0, "presale": 0}
     for order in final.values():
@@ -103,23 +119,30 @@ def test_kill_9_mid_burst_through_the_front_loses_no_acknowledged_order(
 
 
 def test_front_commands_without_redis_say_so_in_one_line(postgresql_url: str) -> None:
-    result = _cli("front", "status", env={"TIERSTOCK_DATABASE_URL": postgresql_url,
-                                          "TIERSTOCK_REDIS_URL": ""})
+    result = _cli(
+        "front", "status", env={"TIERSTOCK_DATABASE_URL": postgresql_url, "TIERSTOCK_REDIS_URL": ""}
+    )
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
-        "error: the Redis front is off: set TIERSTOCK_REDIS_URL (PostgreSQL only)"]
+        "error: the Redis front is off: set TIERSTOCK_REDIS_URL (PostgreSQL only)"
+    ]
 
 
 def test_the_front_with_sqlite_is_refused_in_one_line(tmp_path: Path) -> None:
-    result = _cli("verify", env={"TIERSTOCK_DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
-                                 "TIERSTOCK_REDIS_URL": "redis://127.0.0.1:6379/0"})
+    result = _cli(
+        "verify",
+        env={
+            "TIERSTOCK_DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
+            "TIERSTOCK_REDIS_URL": "redis://127.0.0.1:6379/0",
+        },
+    )
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
-        "error: the Redis front needs PostgreSQL (TIERSTOCK_DATABASE_URL)"]
+        "error: the Redis front needs PostgreSQL (TIERSTOCK_DATABASE_URL)"
+    ]
 
 
-def test_front_fold_writes_what_the_front_answered(postgresql_url: str,
-                                                   redis_url: str) -> None:  # noqa: F811
+def test_front_fold_writes_what_the_front_answered(postgresql_url: str, redis_url: str) -> None:  # noqa: F811
     from tests.integration.test_burst import listed_sku, open_shop
     from tierstock.domain.orders import LineRequest
     from tierstock.services.orders import PlaceOrder
@@ -129,16 +152,16 @@ def test_front_fold_writes_what_the_front_answered(postgresql_url: str,
     runtime.attach_front(redis_url, 10, fold=False)  # the namespace the CLI derives too
     shop = open_shop(runtime)
     sku = listed_sku(runtime, shop, "FOLD-CLI", spot=20, presale=0)
-    answers = [runtime.place_order(PlaceOrder(shop, f"cli-{i}", (LineRequest(sku, 1),)))
-               for i in range(5)]
+    answers = [
+        runtime.place_order(PlaceOrder(shop, f"cli-{i}", (LineRequest(sku, 1),))) for i in range(5)
+    ]
     env = {"TIERSTOCK_DATABASE_URL": postgresql_url, "TIERSTOCK_REDIS_URL": redis_url}
     try:
         folded = _cli("front", "fold", env=env)
         assert folded.returncode == 0, folded.stderr
         assert "5 order(s) folded" in folded.stdout
         with runtime.uow(readonly=True) as uow:
-            assert [uow.orders.get(shop, a.order.id) for a in answers] == [
-                a.order for a in answers]
+            assert [uow.orders.get(shop, a.order.id) for a in answers] == [a.order for a in answers]
         assert _cli("front", "drain", env=env).returncode == 0
         assert _cli("verify", env=env).returncode == 0
     finally:

@@ -56,9 +56,13 @@ def test_no_input_makes_the_server_fail_or_answer_outside_the_error_shape(
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
-                  derandomize=DERANDOMIZE,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES_PER_OPERATION,
+            deadline=None,
+            database=None,
+            derandomize=DERANDOMIZE,
+            suppress_health_check=list(HealthCheck),
+        )
         def fuzz(case: Any) -> None:
             _check(case, fuzz_target)
 

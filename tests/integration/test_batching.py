@@ -28,13 +28,17 @@ from tierstock.store.engine import make_engine
 TIERED = SalesFormSpec(SalesForm.TIERED, 48, 5)
 
 
-def _listed_sku(runtime: Runtime, spot: int, presale: int,
-                form: SalesFormSpec = TIERED) -> tuple[int, int]:
+def _listed_sku(
+    runtime: Runtime, spot: int, presale: int, form: SalesFormSpec = TIERED
+) -> tuple[int, int]:
     shop = shops.create_shop(shops.CreateShop("批量店"), runtime.uow()).shop
     product = catalogue.create_product(catalogue.CreateProduct(shop.id, "爆款"), runtime.uow())
-    sku = catalogue.add_sku(catalogue.AddSku(shop.id, product.id, f"B-{shop.id}", 1000, form,
-                                             spot_stock=spot, presale_stock=presale),
-                            runtime.uow())
+    sku = catalogue.add_sku(
+        catalogue.AddSku(
+            shop.id, product.id, f"B-{shop.id}", 1000, form, spot_stock=spot, presale_stock=presale
+        ),
+        runtime.uow(),
+    )
     catalogue.set_listed(catalogue.SetListed(shop.id, product.id, True), runtime.uow())
     return shop.id, sku.id
 
@@ -84,8 +88,7 @@ def test_a_batch_allocates_in_payment_order_exactly_like_one_by_one(runtime: Run
     tiers = {i: s.line.tier for i, s in outcome.sales.items()}
     # spot 5: 2, 2 -> 1 left; the 2 goes presale (4 -> 2); the 1 takes the last spot unit;
     # the 3 does not fit presale (2 left) and is refused; the 1 goes presale; the 2 is refused
-    assert tiers == {0: Tier.SPOT, 1: Tier.SPOT, 2: Tier.PRESALE, 3: Tier.SPOT,
-                     5: Tier.PRESALE}
+    assert tiers == {0: Tier.SPOT, 1: Tier.SPOT, 2: Tier.PRESALE, 3: Tier.SPOT, 5: Tier.PRESALE}
     assert set(outcome.refused) == {4, 6}
     assert all(isinstance(e, InsufficientStockError) for e in outcome.refused.values())
     assert verify_ledger(runtime.uow(readonly=True), shop)[1] == []
@@ -95,8 +98,9 @@ def test_a_retry_inside_or_after_a_batch_gets_the_same_order(runtime: Runtime) -
     batched = _batched(runtime)
     shop, sku = _listed_sku(batched, spot=10, presale=0)
     with ThreadPoolExecutor(16) as pool:
-        ids = set(pool.map(lambda _: batched.place_order(_order(shop, sku, "same")).order.id,
-                           range(16)))
+        ids = set(
+            pool.map(lambda _: batched.place_order(_order(shop, sku, "same")).order.id, range(16))
+        )
     assert len(ids) == 1
     again = batched.place_order(_order(shop, sku, "same"))
     assert again.replayed and again.order.id in ids
@@ -108,11 +112,21 @@ def test_a_retry_inside_or_after_a_batch_gets_the_same_order(runtime: Runtime) -
 
 def test_one_buyers_refusal_does_not_fail_the_others_in_its_batch(runtime: Runtime) -> None:
     shop, good = _listed_sku(runtime, spot=3, presale=0)
-    shop2, stale = _listed_sku(runtime, spot=0, presale=3, form=SalesFormSpec(
-        SalesForm.PRESALE, presale_ship_by=runtime.clock().date() + timedelta(days=10)))
+    shop2, stale = _listed_sku(
+        runtime,
+        spot=0,
+        presale=3,
+        form=SalesFormSpec(
+            SalesForm.PRESALE, presale_ship_by=runtime.clock().date() + timedelta(days=10)
+        ),
+    )
     runtime.clock.now += timedelta(days=11)  # type: ignore[attr-defined]
-    cmds = [_order(shop, good, "g1"), _order(shop2, stale, "s1"), _order(shop, good, "g2"),
-            _order(shop, 999_999, "missing")]
+    cmds = [
+        _order(shop, good, "g1"),
+        _order(shop2, stale, "s1"),
+        _order(shop, good, "g2"),
+        _order(shop, 999_999, "missing"),
+    ]
     now = runtime.clock()
     outcome = allocate_batch(cmds, [now] * 4, runtime.uow())
     assert set(outcome.sales) == {0, 2}
@@ -130,8 +144,11 @@ def test_two_processes_racing_one_key_make_one_order(runtime: Runtime, database_
         for round_no in range(10):
             key = f"race-{round_no}"
             with ThreadPoolExecutor(2) as pool:
-                ids = set(pool.map(lambda r, k=key: r.place_order(_order(shop, sku, k)).order.id,
-                                   runtimes))
+                ids = set(
+                    pool.map(
+                        lambda r, k=key: r.place_order(_order(shop, sku, k)).order.id, runtimes
+                    )
+                )
             assert len(ids) == 1
     finally:
         for e in engines:

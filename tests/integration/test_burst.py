@@ -28,8 +28,7 @@ from tierstock.services.verify import verify_ledger
 
 SPOT_HOURS = 48
 PRESALE_DAYS = 5
-TIERED = SalesFormSpec(SalesForm.TIERED, spot_window_hours=SPOT_HOURS,
-                       presale_days=PRESALE_DAYS)
+TIERED = SalesFormSpec(SalesForm.TIERED, spot_window_hours=SPOT_HOURS, presale_days=PRESALE_DAYS)
 SOLD_OUT = "insufficient_stock"
 
 
@@ -38,19 +37,29 @@ def open_shop(runtime: Runtime) -> int:
     return shops.create_shop(shops.CreateShop("直播间 burst"), runtime.uow()).shop.id
 
 
-def listed_sku(runtime: Runtime, shop_id: int, code: str, *, spot: int, presale: int,
-               form: SalesFormSpec = TIERED) -> int:
-    product = catalogue.create_product(catalogue.CreateProduct(shop_id, f"jacket {code}"),
-                                       runtime.uow())
-    sku = catalogue.add_sku(catalogue.AddSku(shop_id, product.id, code, 29_900, form,
-                                             spot_stock=spot, presale_stock=presale),
-                            runtime.uow())
+def listed_sku(
+    runtime: Runtime,
+    shop_id: int,
+    code: str,
+    *,
+    spot: int,
+    presale: int,
+    form: SalesFormSpec = TIERED,
+) -> int:
+    product = catalogue.create_product(
+        catalogue.CreateProduct(shop_id, f"jacket {code}"), runtime.uow()
+    )
+    sku = catalogue.add_sku(
+        catalogue.AddSku(
+            shop_id, product.id, code, 29_900, form, spot_stock=spot, presale_stock=presale
+        ),
+        runtime.uow(),
+    )
     catalogue.set_listed(catalogue.SetListed(shop_id, product.id, True), runtime.uow())
     return sku.id
 
 
-def pay(runtime: Runtime, shop_id: int, key: str, lines: Sequence[tuple[int, int]]
-        ) -> int | str:
+def pay(runtime: Runtime, shop_id: int, key: str, lines: Sequence[tuple[int, int]]) -> int | str:
     """One buyer pays: the order id, or ``"insufficient_stock"`` when refused for that
     reason. Any other error propagates and fails the test."""
     cmd = PlaceOrder(shop_id, key, tuple(LineRequest(s, q) for s, q in lines), buyer=key)
@@ -60,9 +69,17 @@ def pay(runtime: Runtime, shop_id: int, key: str, lines: Sequence[tuple[int, int
         return SOLD_OUT
 
 
-def burst(runtime: Runtime, shop_id: int, sku_id: int, wants: Sequence[int], *,
-          threads: int, prefix: str = "buyer") -> list[int | str]:
+def burst(
+    runtime: Runtime,
+    shop_id: int,
+    sku_id: int,
+    wants: Sequence[int],
+    *,
+    threads: int,
+    prefix: str = "buyer",
+) -> list[int | str]:
     """Buyer ``i`` pays for ``wants[i]`` units with its own Idempotency-Key."""
+
     def one(i: int) -> int | str:
         return pay(runtime, shop_id, f"{prefix}-{i}", [(sku_id, wants[i])])
 
@@ -114,8 +131,9 @@ def assert_never_oversold(seen: Outcome) -> None:
     assert [m.describe() for m in seen.mismatches] == []
 
 
-def assert_tiers_fill_in_order(seen: Outcome, wants: Sequence[int],
-                               results: Sequence[int | str]) -> None:
+def assert_tiers_fill_in_order(
+    seen: Outcome, wants: Sequence[int], results: Sequence[int | str]
+) -> None:
     """Spot only shrinks in a burst, so a presale line, or a refused buyer, that would
     have fitted the spot units left at the end would have fitted spot when it paid."""
     spot_left = seen.tiers[Tier.SPOT].available
@@ -171,8 +189,16 @@ PROCESSES = 8
 THREADS_PER_PROCESS = 8
 
 
-def _buyers_in_a_process(url: str, shop_id: int, sku_id: int, wants: list[int],
-                         first: int, count: int, start: object, results: object) -> None:
+def _buyers_in_a_process(
+    url: str,
+    shop_id: int,
+    sku_id: int,
+    wants: list[int],
+    first: int,
+    count: int,
+    start: object,
+    results: object,
+) -> None:
     """Run in a spawned process: its own runtime and thread pool, started together with
     the other processes, sending (buyer, result) pairs back."""
     runtime = Runtime.open(url, migrate=False)
@@ -191,15 +217,18 @@ def _buyers_in_a_process(url: str, shop_id: int, sku_id: int, wants: list[int],
         runtime.engine.dispose()
 
 
-def burst_in_processes(url: str, shop_id: int, sku_id: int, wants: list[int]
-                       ) -> list[int | str]:
+def burst_in_processes(url: str, shop_id: int, sku_id: int, wants: list[int]) -> list[int | str]:
     ctx = multiprocessing.get_context("spawn")
     start = ctx.Barrier(PROCESSES)
     queue = ctx.Queue()
     share = len(wants) // PROCESSES
-    procs = [ctx.Process(target=_buyers_in_a_process,
-                         args=(url, shop_id, sku_id, wants, p * share, share, start, queue))
-             for p in range(PROCESSES)]
+    procs = [
+        ctx.Process(
+            target=_buyers_in_a_process,
+            args=(url, shop_id, sku_id, wants, p * share, share, start, queue),
+        )
+        for p in range(PROCESSES)
+    ]
     for proc in procs:
         proc.start()
     try:
@@ -233,7 +262,8 @@ def test_buyers_in_eight_processes_never_oversell_the_same_sku(runtime, database
     assert seen.tiers[Tier.SPOT].available <= 2
     assert seen.tiers[Tier.PRESALE].available <= 2
     assert seen.units_in_lines(Tier.SPOT) + seen.units_in_lines(Tier.PRESALE) == sum(
-        w for w, r in zip(wants, results, strict=True) if r != SOLD_OUT)
+        w for w, r in zip(wants, results, strict=True) if r != SOLD_OUT
+    )
 
 
 # retries and lock order ---------------------------------------------------------------
@@ -326,8 +356,9 @@ def test_stock_changes_during_a_burst_keep_the_ledger_equal_to_stock(runtime):
     with ThreadPoolExecutor(1) as side:
         changed = side.submit(merchant)
         rng = random.Random(42)
-        burst(runtime, shop, sku, [rng.randint(1, 2) for _ in range(300)], threads=32,
-              prefix="top-up")
+        burst(
+            runtime, shop, sku, [rng.randint(1, 2) for _ in range(300)], threads=32, prefix="top-up"
+        )
         stop.set()
         assert changed.result() > 0
 

@@ -47,24 +47,39 @@ def _end(day: date, plus_days: int = 1) -> datetime:
 
 def _setup(runtime, form=TIERED, *, spot=0, presale=0):
     shop = shops.create_shop(shops.CreateShop("产能小店"), runtime.uow()).shop
-    product = catalogue.create_product(catalogue.CreateProduct(shop.id, "羽绒服"),
-                                       runtime.uow())
-    sku = catalogue.add_sku(catalogue.AddSku(shop.id, product.id, f"DOWN-{uuid.uuid4().hex[:6]}",
-                                             PRICE, form, spot_stock=spot,
-                                             presale_stock=presale), runtime.uow())
+    product = catalogue.create_product(catalogue.CreateProduct(shop.id, "羽绒服"), runtime.uow())
+    sku = catalogue.add_sku(
+        catalogue.AddSku(
+            shop.id,
+            product.id,
+            f"DOWN-{uuid.uuid4().hex[:6]}",
+            PRICE,
+            form,
+            spot_stock=spot,
+            presale_stock=presale,
+        ),
+        runtime.uow(),
+    )
     catalogue.set_listed(catalogue.SetListed(shop.id, product.id, True), runtime.uow())
     factory = capacity.create_supplier(shop.id, "宁波工厂", "merchant", runtime.uow())
     return shop.id, sku.id, factory.id
 
 
 def _plan(runtime, shop_id, sku_id, supplier_id, *plans: tuple[int, date]):
-    return [b.id for b in capacity_plans.propose(capacity_plans.ProposeCapacity(
-        shop_id, sku_id, supplier_id, tuple(plans), "merchant"), runtime.uow())]
+    return [
+        b.id
+        for b in capacity_plans.propose(
+            capacity_plans.ProposeCapacity(shop_id, sku_id, supplier_id, tuple(plans), "merchant"),
+            runtime.uow(),
+        )
+    ]
 
 
 def _act(runtime, shop_id, batch_id, action, supplier_id=None, **kw):
-    return capacity_plans.act(capacity_plans.BatchCommand(shop_id, batch_id, action, supplier_id,
-                                              actor="factory", **kw), runtime.uow())
+    return capacity_plans.act(
+        capacity_plans.BatchCommand(shop_id, batch_id, action, supplier_id, actor="factory", **kw),
+        runtime.uow(),
+    )
 
 
 def _confirm(runtime, shop_id, *batch_ids, supplier_id=None):
@@ -73,8 +88,10 @@ def _confirm(runtime, shop_id, *batch_ids, supplier_id=None):
 
 
 def _buy(runtime, shop_id, sku_id, quantity=1):
-    placed = orders.place_order(orders.PlaceOrder(
-        shop_id, uuid.uuid4().hex, (LineRequest(sku_id, quantity),)), runtime.uow())
+    placed = orders.place_order(
+        orders.PlaceOrder(shop_id, uuid.uuid4().hex, (LineRequest(sku_id, quantity),)),
+        runtime.uow(),
+    )
     return placed.order.lines[0], placed.order.id
 
 
@@ -122,16 +139,19 @@ def test_each_presale_line_ships_by_the_batch_covering_its_last_unit(runtime, cl
     view = capacity.sku_capacity(shop_id, sku_id, runtime.uow(readonly=True))
     assert view.unbatched == 1
     assert [(v.batch.id, v.promised) for v in view.batches] == [(a, 2), (b, 1)]
-    assert [r.action for r in view.batches[0].history] == [BatchAction.PROPOSED,
-                                                           BatchAction.CONFIRMED]
+    assert [r.action for r in view.batches[0].history] == [
+        BatchAction.PROPOSED,
+        BatchAction.CONFIRMED,
+    ]
 
 
 def test_the_group_commit_path_gives_the_same_batch_promises(runtime) -> None:
     shop_id, sku_id, factory = _setup(runtime)
     a, b = _plan(runtime, shop_id, sku_id, factory, (1, NOV28), (1, NOV29))
     _confirm(runtime, shop_id, a, b)
-    cmds = [orders.PlaceOrder(shop_id, uuid.uuid4().hex, (LineRequest(sku_id, 1),))
-            for _ in range(3)]
+    cmds = [
+        orders.PlaceOrder(shop_id, uuid.uuid4().hex, (LineRequest(sku_id, 1),)) for _ in range(3)
+    ]
     t = runtime.clock()
     outcome = allocate_batch(cmds, [t, t, t], runtime.uow())
     assert [outcome.sales[i].line.ship_by for i in (0, 1)] == [_end(NOV28), _end(NOV29)]
@@ -145,11 +165,14 @@ def test_a_batch_beyond_the_window_refuses_the_line_and_allocates_nothing(runtim
     _confirm(runtime, shop_id, late)
     with pytest.raises(CapacityBeyondWindowError) as refused:
         _buy(runtime, shop_id, sku_id)
-    assert (refused.value.code, refused.value.field) == ("capacity_beyond_window",
-                                                         "lines[0].quantity")
+    assert (refused.value.code, refused.value.field) == (
+        "capacity_beyond_window",
+        "lines[0].quantity",
+    )
     t = runtime.clock()
-    outcome = allocate_batch([orders.PlaceOrder(shop_id, "k1", (LineRequest(sku_id, 1),))],
-                             [t], runtime.uow())
+    outcome = allocate_batch(
+        [orders.PlaceOrder(shop_id, "k1", (LineRequest(sku_id, 1),))], [t], runtime.uow()
+    )
     assert isinstance(outcome.refused[0], CapacityBeyondWindowError) and not outcome.sales
     presale = _tiers(runtime, shop_id, sku_id)[Tier.PRESALE]
     assert (presale.quantity, presale.sold) == (5, 0)
@@ -172,8 +195,9 @@ def test_a_supplier_cannot_touch_another_suppliers_plan(runtime) -> None:
     _confirm(runtime, shop_id, batch, supplier_id=factory)  # its own: fine
     with pytest.raises(BatchStateError):
         _confirm(runtime, shop_id, batch, supplier_id=factory)
-    key = keys.create_key(keys.CreateKey(shop_id, "supplier", "factory", supplier_id=factory),
-                          runtime.uow())
+    key = keys.create_key(
+        keys.CreateKey(shop_id, "supplier", "factory", supplier_id=factory), runtime.uow()
+    )
     assert shops.authenticate(key.api_key, runtime.uow(readonly=True)).supplier_id == factory
 
 
@@ -182,17 +206,27 @@ def test_a_revised_down_batch_flags_exactly_the_affected_lines(runtime) -> None:
     a, b = _plan(runtime, shop_id, sku_id, factory, (3, NOV28), (3, NOV29))
     _confirm(runtime, shop_id, a, b)
     bought = [_buy(runtime, shop_id, sku_id) for _ in range(6)]  # units 1..6
-    changed = _act(runtime, shop_id, a, BatchAction.REVISED, factory, quantity=1,
-                   ready_on=NOV28, note="布料短缺")
+    changed = _act(
+        runtime,
+        shop_id,
+        a,
+        BatchAction.REVISED,
+        factory,
+        quantity=1,
+        ready_on=NOV28,
+        note="布料短缺",
+    )
     presale = _tiers(runtime, shop_id, sku_id)[Tier.PRESALE]
     assert (presale.quantity, presale.sold) == (6, 6)  # never below what is promised
     flagged = {(x.line.order_id, x.reason) for x in changed.at_risk}
     order_ids = [order_id for _, order_id in bought]
     # units 2-3 now fall in batch b (ready later than promised); 5-6 in nothing
-    assert flagged == {(order_ids[1], RiskReason.LATER_BATCH),
-                       (order_ids[2], RiskReason.LATER_BATCH),
-                       (order_ids[4], RiskReason.UNCOVERED),
-                       (order_ids[5], RiskReason.UNCOVERED)}
+    assert flagged == {
+        (order_ids[1], RiskReason.LATER_BATCH),
+        (order_ids[2], RiskReason.LATER_BATCH),
+        (order_ids[4], RiskReason.UNCOVERED),
+        (order_ids[5], RiskReason.UNCOVERED),
+    }
     late_fen, unshipped_fen = 1_990, 5_970  # 10 % / 30 % of ¥199 (inside min and cap)
     assert sum(x.exposure_fen for x in changed.at_risk) == 2 * late_fen + 2 * unshipped_fen
     risk = capacity.capacity_risk(shop_id, sku_id, runtime.uow(readonly=True))
@@ -227,7 +261,10 @@ def test_receiving_a_batch_moves_its_unpromised_remainder_to_spot(runtime) -> No
     assert last.ship_by == _end(NOV29)
     done = _act(runtime, shop_id, b, BatchAction.RECEIVED, note="到货")
     assert (done.batch.status, done.moved_to_spot, done.batch.in_tier) == (
-        BatchStatus.RECEIVED, 2, 1)
+        BatchStatus.RECEIVED,
+        2,
+        1,
+    )
     tiers = _tiers(runtime, shop_id, sku_id)
     assert (tiers[Tier.PRESALE].quantity, tiers[Tier.PRESALE].sold) == (4, 4)
     assert (tiers[Tier.SPOT].quantity, tiers[Tier.SPOT].sold) == (2, 0)
@@ -239,7 +276,8 @@ def test_receiving_a_batch_moves_its_unpromised_remainder_to_spot(runtime) -> No
 
 
 def test_a_late_batch_puts_its_promises_at_risk_and_the_pace_says_when_capacity_ends(
-        runtime, clock) -> None:
+    runtime, clock
+) -> None:
     shop_id, sku_id, factory = _setup(runtime, PRESALE)
     (a,) = _plan(runtime, shop_id, sku_id, factory, (10, NOV28))
     _confirm(runtime, shop_id, a)
@@ -253,7 +291,8 @@ def test_a_late_batch_puts_its_promises_at_risk_and_the_pace_says_when_capacity_
     risk = capacity.capacity_risk(shop_id, sku_id, runtime.uow(readonly=True))
     assert risk.late_batches == (a,)
     assert [(x.line.order_id, x.reason) for x in risk.lines] == [
-        (i, RiskReason.LATE_BATCH) for i in ids]
+        (i, RiskReason.LATE_BATCH) for i in ids
+    ]
     assert risk.exposure_fen == 3 * 1_990
     assert risk.pace.units_sold == 0 and risk.pace.runs_out_at is None
 
@@ -265,7 +304,8 @@ def test_a_spot_only_sku_takes_no_capacity_plan(runtime) -> None:
 
 
 def test_the_cli_plans_confirms_for_an_offline_supplier_receives_and_reports(
-        runtime, monkeypatch) -> None:
+    runtime, monkeypatch
+) -> None:
     monkeypatch.setattr(cli_capacity, "runtime_factory", lambda: runtime)
     shop_id, sku_id, _ = _setup(runtime, PRESALE)
     cli = CliRunner()
@@ -278,11 +318,14 @@ def test_the_cli_plans_confirms_for_an_offline_supplier_receives_and_reports(
     assert "supplier" in run("supplier", "杭州工厂")
     supplier = capacity.list_suppliers(shop_id, runtime.uow(readonly=True))[-1].id
     assert "杭州工厂" in run("suppliers")
-    run("propose", "--sku", str(sku_id), "--supplier", str(supplier), "4@2026-11-28",
-        "2@2026-11-29")
+    run(
+        "propose", "--sku", str(sku_id), "--supplier", str(supplier), "4@2026-11-28", "2@2026-11-29"
+    )
     run("propose", "--sku", str(sku_id), "--supplier", str(supplier), "4-2026-11-28", code=1)
-    batches = [v.batch.id for v in
-               capacity.sku_capacity(shop_id, sku_id, runtime.uow(readonly=True)).batches]
+    batches = [
+        v.batch.id
+        for v in capacity.sku_capacity(shop_id, sku_id, runtime.uow(readonly=True)).batches
+    ]
     assert "confirmed" in run("confirm", str(batches[0]), "--note", "电话确认")
     run("confirm", str(batches[0]), code=1)  # already confirmed: one line, exit 1
     _buy(runtime, shop_id, sku_id, 3)
@@ -295,8 +338,7 @@ def test_the_cli_plans_confirms_for_an_offline_supplier_receives_and_reports(
 
 
 @pytest.mark.parametrize("batched", [False, True], ids=["one-per-txn", "group-commit"])
-def test_a_burst_sells_each_confirmed_unit_once_with_its_batchs_promise(
-        runtime, batched) -> None:
+def test_a_burst_sells_each_confirmed_unit_once_with_its_batchs_promise(runtime, batched) -> None:
     shop_id, sku_id, factory = _setup(runtime, PRESALE)
     a, b = _plan(runtime, shop_id, sku_id, factory, (5, NOV28), (5, NOV29))
     _confirm(runtime, shop_id, a, b)
@@ -304,8 +346,9 @@ def test_a_burst_sells_each_confirmed_unit_once_with_its_batchs_promise(
 
     def buy(i: int) -> object:
         try:
-            return burst.place_order(orders.PlaceOrder(shop_id, f"burst-{i}",
-                                                       (LineRequest(sku_id, 1),)))
+            return burst.place_order(
+                orders.PlaceOrder(shop_id, f"burst-{i}", (LineRequest(sku_id, 1),))
+            )
         except InsufficientStockError as exc:
             return exc
 
@@ -335,8 +378,10 @@ def test_the_product_card_promises_the_next_unit_by_the_batch_that_would_cover_i
         return product_card(shop_id, product_id, runtime.uow(readonly=True)).skus[0].next_unit
 
     assert next_unit().ship_by == _end(NOV28)
-    assert next_unit().text_zh == f"{_end(NOV28).astimezone(SH).month}月" \
-                                  f"{_end(NOV28).astimezone(SH).day}日前发货"
+    assert (
+        next_unit().text_zh == f"{_end(NOV28).astimezone(SH).month}月"
+        f"{_end(NOV28).astimezone(SH).day}日前发货"
+    )
     _buy(runtime, shop_id, sku_id)
     assert next_unit().ship_by == _end(NOV29)
     _buy(runtime, shop_id, sku_id, 2)

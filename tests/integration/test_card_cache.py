@@ -109,7 +109,8 @@ def test_another_shop_is_refused_the_product_even_while_its_card_is_cached(runti
 
 
 def test_a_stampede_on_an_expired_card_rebuilds_it_once_and_serves_the_previous_meanwhile(
-        runtime, clock):
+    runtime, clock
+):
     shop = open_shop(runtime)
     product_id, sku_id = new_sku(runtime, shop, spot=10)
     loader = GatedLoader()

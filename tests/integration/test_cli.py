@@ -36,8 +36,9 @@ def run_cli(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
     assert TIERSTOCK.exists(), f"console script not installed at {TIERSTOCK}"
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
     env["TIERSTOCK_DATABASE_URL"] = database_url
-    return subprocess.run([str(TIERSTOCK), *args], env=env, capture_output=True, text=True,
-                          timeout=120, check=False)
+    return subprocess.run(
+        [str(TIERSTOCK), *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 def sqlite_url(path: Path) -> str:
@@ -53,6 +54,7 @@ def no_traceback(result: subprocess.CompletedProcess[str]) -> bool:
 
 
 # --- demo and verify on a throwaway SQLite file --------------------------------------------
+
 
 @dataclass(frozen=True)
 class DemoRun:
@@ -75,8 +77,18 @@ class DemoRun:
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
     folder = tmp_path_factory.mktemp("demo")
-    result = run_cli("demo", "--buyers", "200", "--workers", "8", "--spot", "20",
-                     "--presale", "80", database_url=sqlite_url(folder / "demo.db"))
+    result = run_cli(
+        "demo",
+        "--buyers",
+        "200",
+        "--workers",
+        "8",
+        "--spot",
+        "20",
+        "--presale",
+        "80",
+        database_url=sqlite_url(folder / "demo.db"),
+    )
     return DemoRun(folder, result)
 
 
@@ -93,9 +105,11 @@ def test_demo_burst_sells_exactly_the_stock_and_refuses_the_other_buyers(demo_ru
     assert "buyers refused (sold out): 100" in demo_run.result.stdout
     with closing(sqlite3.connect(demo_run.copy_to(tmp_path))) as db:
         tiers = dict(db.execute("SELECT tier, sold FROM stock_tiers").fetchall())
-        lines = dict(db.execute(
-            "SELECT tier, SUM(quantity) FROM order_lines WHERE status = 'paid' GROUP BY tier"
-        ).fetchall())
+        lines = dict(
+            db.execute(
+                "SELECT tier, SUM(quantity) FROM order_lines WHERE status = 'paid' GROUP BY tier"
+            ).fetchall()
+        )
     assert tiers == {"spot": 20, "presale": 80}
     assert lines == {"spot": 20, "presale": 80}
 
@@ -136,6 +150,7 @@ def test_each_verify_mismatch_is_reported_on_one_line(verify_after_corruption):
 
 # --- db upgrade ---------------------------------------------------------------------------
 
+
 def test_db_upgrade_creates_the_schema_in_a_new_database(tmp_path):
     path = tmp_path / "fresh.db"
     result = run_cli("db", "upgrade", database_url=sqlite_url(path))
@@ -149,6 +164,7 @@ def test_db_upgrade_creates_the_schema_in_a_new_database(tmp_path):
 
 
 # --- policy -------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def policy_show_kuaishou(tmp_path_factory) -> subprocess.CompletedProcess[str]:
@@ -205,8 +221,9 @@ def test_a_pack_name_that_looks_like_markup_is_echoed_verbatim_without_a_traceba
 
 
 def test_a_mistyped_option_gets_the_usage_line_and_exit_code_2(tmp_path):
-    result = run_cli("capacity", "propose", "--shop", "1", "--bogus",
-                     database_url=sqlite_url(tmp_path / "p.db"))
+    result = run_cli(
+        "capacity", "propose", "--shop", "1", "--bogus", database_url=sqlite_url(tmp_path / "p.db")
+    )
     assert result.returncode == 2
     assert "No such option: --bogus" in result.stderr
     assert "Usage: tierstock capacity propose" in result.stderr
@@ -218,8 +235,20 @@ def test_every_command_module_reports_a_refusal_on_one_escaped_line(tmp_path):
     bracketed input is one line and keeps the brackets (Rich would read them as markup)."""
     url = sqlite_url(tmp_path / "p.db")
     for args, quoted in (
-        (["capacity", "propose", "--shop", "1", "--sku", "1", "--supplier", "1",
-          "[bold]9@not-a-day"], "[bold]9@not-a-day"),
+        (
+            [
+                "capacity",
+                "propose",
+                "--shop",
+                "1",
+                "--sku",
+                "1",
+                "--supplier",
+                "1",
+                "[bold]9@not-a-day",
+            ],
+            "[bold]9@not-a-day",
+        ),
         (["eligibility", "score", "--shop", "1", "[red]4.8"], "[red]4.8"),
     ):
         result = run_cli(*args, database_url=url)
@@ -230,6 +259,7 @@ def test_every_command_module_reports_a_refusal_on_one_escaped_line(tmp_path):
 
 
 # --- verify on every backend (SQLite and PostgreSQL via the shared fixture) ----------------
+
 
 @dataclass(frozen=True)
 class SeededShop:
@@ -242,16 +272,16 @@ def seeded_shop(runtime: Runtime) -> SeededShop:
     """A shop whose tiered SKU has sold 3 spot units and 1 presale unit."""
     shop_id, sku_id = seed_tiered_sku(runtime, BurstPlan(spot=3, presale=5))
     for i, qty in enumerate([2, 1, 1]):
-        place_order(PlaceOrder(shop_id, f"cli-{i}", (LineRequest(sku_id, qty),)),
-                    runtime.uow())
+        place_order(PlaceOrder(shop_id, f"cli-{i}", (LineRequest(sku_id, qty),)), runtime.uow())
     return SeededShop(shop_id, sku_id)
 
 
 @pytest.fixture()
 def corrupted_shop(runtime: Runtime, seeded_shop: SeededShop) -> Iterator[SeededShop]:
     """The seeded shop's spot row with 5 units added directly, restored afterwards."""
-    bump = text("UPDATE stock_tiers SET quantity = quantity + :n "
-                "WHERE sku_id = :sku AND tier = 'spot'")
+    bump = text(
+        "UPDATE stock_tiers SET quantity = quantity + :n WHERE sku_id = :sku AND tier = 'spot'"
+    )
     with runtime.engine.begin() as conn:
         conn.execute(bump, {"n": 5, "sku": seeded_shop.sku_id})
     yield seeded_shop
@@ -266,8 +296,7 @@ def test_verify_passes_for_a_shop_whose_stock_equals_its_ledger(database_url, se
 
 
 def test_verify_fails_naming_the_sku_on_every_backend(database_url, corrupted_shop):
-    result = run_cli("verify", "--shop", str(corrupted_shop.shop_id),
-                     database_url=database_url)
+    result = run_cli("verify", "--shop", str(corrupted_shop.shop_id), database_url=database_url)
     assert result.returncode == 1
     assert DEMO_SKU in result.stderr
     assert f"(id {corrupted_shop.sku_id})" in result.stderr

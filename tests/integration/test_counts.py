@@ -32,16 +32,20 @@ def _shop(runtime, stock_by_code: dict[str, int]) -> tuple[int, dict[str, int]]:
     product = catalogue.create_product(catalogue.CreateProduct(shop.id, "mug"), runtime.uow())
     ids = {}
     for code, spot in stock_by_code.items():
-        sku = catalogue.add_sku(catalogue.AddSku(shop.id, product.id, code, 2_990, SPOT_48H,
-                                                 spot_stock=spot), runtime.uow())
+        sku = catalogue.add_sku(
+            catalogue.AddSku(shop.id, product.id, code, 2_990, SPOT_48H, spot_stock=spot),
+            runtime.uow(),
+        )
         ids[code] = sku.id
     catalogue.set_listed(catalogue.SetListed(shop.id, product.id, True), runtime.uow())
     return shop.id, ids
 
 
 def _sell(runtime, shop_id: int, sku_id: int, quantity: int) -> int:
-    placed = orders.place_order(orders.PlaceOrder(
-        shop_id, uuid.uuid4().hex, (LineRequest(sku_id, quantity),)), runtime.uow())
+    placed = orders.place_order(
+        orders.PlaceOrder(shop_id, uuid.uuid4().hex, (LineRequest(sku_id, quantity),)),
+        runtime.uow(),
+    )
     return placed.order.id
 
 
@@ -54,8 +58,9 @@ def _spot(runtime, shop_id: int, sku_id: int):
 
 
 def _enter(runtime, shop_id, count_id, *entries: CountEntry):
-    return counts.record_counts(counts.RecordCounts(shop_id, count_id, entries, "clerk"),
-                                runtime.uow())
+    return counts.record_counts(
+        counts.RecordCounts(shop_id, count_id, entries, "clerk"), runtime.uow()
+    )
 
 
 def _approve(runtime, shop_id, count_id, role="warehouse"):
@@ -83,8 +88,7 @@ def test_a_count_with_sales_in_between_adjusts_by_the_variance_when_counted(runt
     clock.now = t0 + timedelta(minutes=11)
     _ship(runtime, shop_id, second)
     clock.now = t0 + timedelta(minutes=12)  # BOWL was counted at minute 5, entered later
-    _enter(runtime, shop_id, count.id,
-           CountEntry("BOWL", 12, counted_at=t0 + timedelta(minutes=5)))
+    _enter(runtime, shop_id, count.id, CountEntry("BOWL", 12, counted_at=t0 + timedelta(minutes=5)))
 
     report = counts.variance_report(shop_id, count.id, runtime.uow(readonly=True))
     by_code = {v.sku_code: v for v in report.skus}
@@ -108,7 +112,8 @@ def test_a_count_with_sales_in_between_adjusts_by_the_variance_when_counted(runt
     assert [e.topic for e in events] == ["stock.adjusted", "stock.adjusted", "count.approved"]
     assert events[0].payload["quantity_delta"] == -2 and events[0].payload["available"] == 12
     assert counts.read_events(shop_id, runtime.uow(readonly=True), after=events[1].id) == [
-        events[2]]
+        events[2]
+    ]
 
 
 def test_approval_below_what_is_promised_flags_the_affected_orders(runtime, clock):
@@ -127,8 +132,7 @@ def test_approval_below_what_is_promised_flags_the_affected_orders(runtime, cloc
     spot = _spot(runtime, shop_id, ids["COAT"])
     assert (spot.quantity, spot.sold) == (6, 6)  # never below sold: the CHECK holds
     _no_mismatch(runtime, shop_id)
-    short = counts.read_events(shop_id, runtime.uow(readonly=True),
-                               topic="stock.short_of_promises")
+    short = counts.read_events(shop_id, runtime.uow(readonly=True), topic="stock.short_of_promises")
     assert [e.payload["affected_orders"] for e in short] == [sorted(open_orders)]
     assert short[0].payload["shortfall"] == 1
 
@@ -145,22 +149,31 @@ def _xlsx(path: Path, rows: list[list[object]]) -> Path:
 
 BAD_SHEET = [
     ["商品编码", "盘点数量", "库位", "盘点人"],
-    ["TEA", 5, "A-01", "小王"],      # good
-    ["NOPE", 3, "", ""],             # unknown SKU
-    ["TEA", -2, "B-01", ""],         # negative
-    ["MILK", "十", "", ""],           # not a number
-    ["MILK", 4, "C-01", ""],          # duplicate …
-    ["MILK", 6, "C-01", ""],          # … of the row above
-    ["SUGAR", 9, "", ""],            # good
+    ["TEA", 5, "A-01", "小王"],  # good
+    ["NOPE", 3, "", ""],  # unknown SKU
+    ["TEA", -2, "B-01", ""],  # negative
+    ["MILK", "十", "", ""],  # not a number
+    ["MILK", 4, "C-01", ""],  # duplicate …
+    ["MILK", 6, "C-01", ""],  # … of the row above
+    ["SUGAR", 9, "", ""],  # good
 ]
 
 
 def _import(runtime, shop_id, count_id, path, accept=False):
     sheet = count_import.read_sheet(path)
     parsed = count_import.parse_sheet(sheet, ZoneInfo("Asia/Shanghai"))
-    return counts.import_counts(counts.RecordCounts(
-        shop_id, count_id, tuple(e for _, e in parsed.entries), "clerk", accept,
-        tuple(r for r, _ in parsed.entries), parsed.errors), runtime.uow())
+    return counts.import_counts(
+        counts.RecordCounts(
+            shop_id,
+            count_id,
+            tuple(e for _, e in parsed.entries),
+            "clerk",
+            accept,
+            tuple(r for r, _ in parsed.entries),
+            parsed.errors,
+        ),
+        runtime.uow(),
+    )
 
 
 def test_a_bad_xlsx_gives_a_row_report_and_changes_nothing(runtime, tmp_path):
@@ -172,7 +185,12 @@ def test_a_bad_xlsx_gives_a_row_report_and_changes_nothing(runtime, tmp_path):
 
     assert not done.committed and done.saved == 0
     assert [(e.row, e.field) for e in done.refused] == [
-        (3, "sku_code"), (4, "counted"), (5, "counted"), (6, "sku_code"), (7, "sku_code")]
+        (3, "sku_code"),
+        (4, "counted"),
+        (5, "counted"),
+        (6, "sku_code"),
+        (7, "sku_code"),
+    ]
     assert "unknown SKU 'NOPE'" in done.refused[0].message
     assert "rows 6, 7" in done.refused[3].message
     assert counts.variance_report(shop_id, count.id, runtime.uow(readonly=True)).skus == ()
@@ -185,16 +203,25 @@ def test_a_bad_xlsx_gives_a_row_report_and_changes_nothing(runtime, tmp_path):
     assert report.not_counted == ("MILK",)
 
 
-def test_the_cli_import_reports_rows_and_saves_nothing_then_approves(runtime, tmp_path,
-                                                                    monkeypatch):
+def test_the_cli_import_reports_rows_and_saves_nothing_then_approves(
+    runtime, tmp_path, monkeypatch
+):
     monkeypatch.setattr(cli_counts, "runtime_factory", lambda: runtime)
     shop_id, ids = _shop(runtime, {"TEA": 5, "MILK": 5, "SUGAR": 5})
     cli = CliRunner()
     opened = cli.invoke(cli_counts.count_app, ["open", "--shop", str(shop_id)])
     assert opened.exit_code == 0, opened.output
-    bad = cli.invoke(cli_counts.count_app, ["import", str(_xlsx(tmp_path / "b.xlsx", BAD_SHEET)),
-                                            "--shop", str(shop_id), "--report",
-                                            str(tmp_path / "rows.csv")])
+    bad = cli.invoke(
+        cli_counts.count_app,
+        [
+            "import",
+            str(_xlsx(tmp_path / "b.xlsx", BAD_SHEET)),
+            "--shop",
+            str(shop_id),
+            "--report",
+            str(tmp_path / "rows.csv"),
+        ],
+    )
     assert bad.exit_code == 1
     assert "nothing saved" in bad.output and "NOPE" in bad.output
     assert (tmp_path / "rows.csv").read_text(encoding="utf-8-sig").count("\n") == 6
@@ -204,11 +231,12 @@ def test_the_cli_import_reports_rows_and_saves_nothing_then_approves(runtime, tm
     assert ok.exit_code == 0 and "saved 3 line(s)" in ok.output, ok.output
     [count] = counts.list_counts(shop_id, runtime.uow(readonly=True))
     xlsx = tmp_path / "variance.xlsx"
-    shown = cli.invoke(cli_counts.count_app, ["variance", str(count.id), "--shop",
-                                              str(shop_id), "--xlsx", str(xlsx)])
+    shown = cli.invoke(
+        cli_counts.count_app,
+        ["variance", str(count.id), "--shop", str(shop_id), "--xlsx", str(xlsx)],
+    )
     assert shown.exit_code == 0 and "2 of 3 SKU(s) off" in shown.output and xlsx.stat().st_size
-    approved = cli.invoke(cli_counts.count_app, ["approve", str(count.id), "--shop",
-                                                 str(shop_id)])
+    approved = cli.invoke(cli_counts.count_app, ["approve", str(count.id), "--shop", str(shop_id)])
     assert approved.exit_code == 0 and "event(s) published" in approved.output
     assert _spot(runtime, shop_id, ids["SUGAR"]).quantity == 7
     listed = cli.invoke(cli_counts.events_app, ["--shop", str(shop_id), "--json"])
@@ -246,8 +274,7 @@ def test_one_open_count_per_warehouse_and_only_owner_or_warehouse_approve(runtim
     assert counts.open_count(counts.OpenCount(shop_id), runtime.uow()).id != count.id
 
 
-def test_a_shipment_recorded_late_but_dated_before_the_count_is_taken_into_account(runtime,
-                                                                                   clock):
+def test_a_shipment_recorded_late_but_dated_before_the_count_is_taken_into_account(runtime, clock):
     shop_id, ids = _shop(runtime, {"LAMP": 10})
     t0 = clock.now
     count = counts.open_count(counts.OpenCount(shop_id), runtime.uow())
@@ -256,15 +283,16 @@ def test_a_shipment_recorded_late_but_dated_before_the_count_is_taken_into_accou
     clock.now = t0 + timedelta(minutes=3)  # the 2 left at minute 2, not yet recorded
     _enter(runtime, shop_id, count.id, CountEntry("LAMP", 8))
     clock.now = t0 + timedelta(minutes=5)
-    ship_line(ShipLine(shop_id, order_id, 1, "SF", "SF9", shipped_at=t0 + timedelta(minutes=2)),
-              runtime.uow())
+    ship_line(
+        ShipLine(shop_id, order_id, 1, "SF", "SF9", shipped_at=t0 + timedelta(minutes=2)),
+        runtime.uow(),
+    )
     [lamp] = counts.variance_report(shop_id, count.id, runtime.uow(readonly=True)).skus
     assert (lamp.system_on_hand, lamp.variance) == (8, 0)
     assert _approve(runtime, shop_id, count.id).adjustments == ()
 
 
-def test_approval_during_an_order_burst_never_oversells_and_matches_the_ledger(runtime,
-                                                                             clock):
+def test_approval_during_an_order_burst_never_oversells_and_matches_the_ledger(runtime, clock):
     shop_id, ids = _shop(runtime, {"HOT": 100})
     count = counts.open_count(counts.OpenCount(shop_id), runtime.uow())
     clock.now += timedelta(minutes=1)

@@ -48,8 +48,10 @@ def redis_url() -> str:
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
     except redis.RedisError as exc:
-        message = (f"Redis not reachable at {REDIS_URL} ({exc}); start it with "
-                   "scripts/ensure-services.sh or set TIERSTOCK_TEST_REDIS")
+        message = (
+            f"Redis not reachable at {REDIS_URL} ({exc}); start it with "
+            "scripts/ensure-services.sh or set TIERSTOCK_TEST_REDIS"
+        )
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
@@ -82,7 +84,8 @@ def fronted(postgresql_url: str, redis_url: str, namespace: str) -> Iterator[Run
 def pay(runtime: Runtime, shop: int, key: str, sku: int, qty: int) -> int | str:
     try:
         return runtime.place_order(
-            PlaceOrder(shop, key, (LineRequest(sku, qty),), buyer=key)).order.id
+            PlaceOrder(shop, key, (LineRequest(sku, qty),), buyer=key)
+        ).order.id
     except InsufficientStockError:
         return SOLD_OUT
 
@@ -103,8 +106,9 @@ def test_a_burst_through_the_front_sells_spot_then_presale_and_never_oversells(f
     folder = Folder(fronted.front)
 
     with ThreadPoolExecutor(64) as pool:
-        results = list(pool.map(lambda i: pay(fronted, shop, f"b-{i}", sku, wants[i]),
-                                range(len(wants))))
+        results = list(
+            pool.map(lambda i: pay(fronted, shop, f"b-{i}", sku, wants[i]), range(len(wants)))
+        )
     fronted.front.wait_for_background()
     assert front_admin.reconcile(fronted.front) == []  # while reservations are unfolded
     folder.fold_all()
@@ -115,14 +119,17 @@ def test_a_burst_through_the_front_sells_spot_then_presale_and_never_oversells(f
     assert_tiers_fill_in_order(seen, wants, results)
     assert seen.tiers[Tier.SPOT].sold == 100
     assert sum(wants[i] for i, r in enumerate(results) if r != SOLD_OUT) == sum(
-        t.sold for t in seen.tiers.values())
+        t.sold for t in seen.tiers.values()
+    )
 
 
 def test_the_answer_equals_the_order_the_fold_writes(fronted):
     shop = open_shop(fronted)
     sku = listed_sku(fronted, shop, "FRONT-2", spot=3, presale=10)
-    answers = [fronted.place_order(PlaceOrder(shop, f"k{i}", (LineRequest(sku, 2),),
-                                              buyer="阿梅")) for i in range(3)]
+    answers = [
+        fronted.place_order(PlaceOrder(shop, f"k{i}", (LineRequest(sku, 2),), buyer="阿梅"))
+        for i in range(3)
+    ]
     assert fronted.front is not None
     Folder(fronted.front).fold_all()
 
@@ -156,8 +163,7 @@ def test_a_folder_that_dies_mid_batch_loses_nothing_and_writes_nothing_twice(fro
     assert front is not None
     dead = Folder(front, name="dead")
     raw = front.redis.xreadgroup("fold", "dead", {front.key("stream"): ">"}, count=8)
-    entries = [(i.decode(), {k.decode(): v.decode() for k, v in f.items()})
-               for i, f in raw[0][1]]
+    entries = [(i.decode(), {k.decode(): v.decode() for k, v in f.items()}) for i, f in raw[0][1]]
     fold(entries, fronted.uow())  # committed, then the process died before XACK
     del dead
 
@@ -213,8 +219,9 @@ def test_orders_the_front_does_not_take_go_to_the_database(fronted):
     shop = open_shop(fronted)
     a = listed_sku(fronted, shop, "FRONT-7A", spot=5, presale=0)
     b = listed_sku(fronted, shop, "FRONT-7B", spot=5, presale=0)
-    both = fronted.place_order(PlaceOrder(shop, "two-lines",
-                                          (LineRequest(a, 1), LineRequest(b, 1))))
+    both = fronted.place_order(
+        PlaceOrder(shop, "two-lines", (LineRequest(a, 1), LineRequest(b, 1)))
+    )
     with fronted.uow(readonly=True) as uow:
         assert uow.orders.get(shop, both.order.id) == both.order
     assert fronted.front is not None
@@ -236,20 +243,23 @@ def _process_burst(args: tuple[str, str, str, int, int, int]) -> list[int | str]
     runtime = front_runtime(pg_url, redis_url, namespace, fold=True)
     try:
         with ThreadPoolExecutor(8) as pool:
-            return list(pool.map(lambda i: pay(runtime, shop, f"p{proc}-{i}", sku, 1 + i % 2),
-                                 range(60)))
+            return list(
+                pool.map(lambda i: pay(runtime, shop, f"p{proc}-{i}", sku, 1 + i % 2), range(60))
+            )
     finally:
         runtime.close()
 
 
-def test_processes_racing_through_one_front_never_oversell(fronted, postgresql_url, redis_url,
-                                                           namespace):
+def test_processes_racing_through_one_front_never_oversell(
+    fronted, postgresql_url, redis_url, namespace
+):
     shop = open_shop(fronted)
     sku = listed_sku(fronted, shop, "FRONT-8", spot=80, presale=200)
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(4) as pool:
-        per_process = pool.map(_process_burst, [(postgresql_url, redis_url, namespace, shop,
-                                                 sku, p) for p in range(4)])
+        per_process = pool.map(
+            _process_burst, [(postgresql_url, redis_url, namespace, shop, sku, p) for p in range(4)]
+        )
     assert fronted.front is not None
     drained(fronted)
 
@@ -316,8 +326,7 @@ def test_an_entry_the_database_cannot_store_does_not_hold_up_the_others(fronted)
     assert outcome(fronted, shop, sku).tiers[Tier.SPOT].sold == 1
 
 
-def test_a_database_created_again_under_its_name_gets_a_front_of_its_own(postgresql_url,
-                                                                         redis_url):
+def test_a_database_created_again_under_its_name_gets_a_front_of_its_own(postgresql_url, redis_url):
     from sqlalchemy import text
     from sqlalchemy.engine import make_url
 

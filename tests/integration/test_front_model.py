@@ -28,9 +28,12 @@ from tierstock.services.runtime import Runtime
 from tierstock.services.verify import verify_ledger
 
 DRY = 0.02  # seconds a tier stays "dry" for the front in this test (1 s in production)
-SETTINGS = settings(max_examples=12, stateful_step_count=15, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                           HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=12,
+    stateful_step_count=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 class FrontMachine(RuleBasedStateMachine):
@@ -46,20 +49,30 @@ class FrontMachine(RuleBasedStateMachine):
         assert self.runtime.front is not None
         self.runtime.front.lease_units = lease
         self.shop = open_shop(self.runtime)
-        product = catalogue.create_product(catalogue.CreateProduct(self.shop, "羽绒服"),
-                                           self.runtime.uow())
-        self.sku = catalogue.add_sku(catalogue.AddSku(
-            self.shop, product.id, f"M-{secrets.token_hex(3)}", 100, TIERED,
-            spot_stock=spot, presale_stock=presale), self.runtime.uow()).id
-        catalogue.set_listed(catalogue.SetListed(self.shop, product.id, True),
-                             self.runtime.uow())
+        product = catalogue.create_product(
+            catalogue.CreateProduct(self.shop, "羽绒服"), self.runtime.uow()
+        )
+        self.sku = catalogue.add_sku(
+            catalogue.AddSku(
+                self.shop,
+                product.id,
+                f"M-{secrets.token_hex(3)}",
+                100,
+                TIERED,
+                spot_stock=spot,
+                presale_stock=presale,
+            ),
+            self.runtime.uow(),
+        ).id
+        catalogue.set_listed(catalogue.SetListed(self.shop, product.id, True), self.runtime.uow())
         self.quantity = {Tier.SPOT: spot, Tier.PRESALE: presale}
         self.sold = {Tier.SPOT: 0, Tier.PRESALE: 0}
 
     @rule(qty=st.integers(1, 3))
     def pay(self, qty: int) -> None:
-        expected = next((t for t in (Tier.SPOT, Tier.PRESALE)
-                         if self.quantity[t] - self.sold[t] >= qty), None)
+        expected = next(
+            (t for t in (Tier.SPOT, Tier.PRESALE) if self.quantity[t] - self.sold[t] >= qty), None
+        )
         cmd = PlaceOrder(self.shop, f"m-{next(self.keys)}", (LineRequest(self.sku, qty),))
         try:
             placed = self.runtime.place_order(cmd)
@@ -78,8 +91,9 @@ class FrontMachine(RuleBasedStateMachine):
         with self.runtime.uow(readonly=True) as uow:
             for order_id, (tier, qty) in self.answered.items():
                 order = uow.orders.get(self.shop, order_id)
-                assert order is not None and [(ln.tier, ln.quantity) for ln in order.lines] \
-                    == [(tier, qty)]
+                assert order is not None and [(ln.tier, ln.quantity) for ln in order.lines] == [
+                    (tier, qty)
+                ]
 
     @rule()
     def drain_and_switch_on(self) -> None:
@@ -93,8 +107,9 @@ class FrontMachine(RuleBasedStateMachine):
 
     @rule(units=st.integers(1, 4))
     def receive_spot(self, units: int) -> None:
-        stock.receive_stock(stock.ReceiveStock(self.shop, self.sku, Tier.SPOT, units, "model"),
-                      self.runtime.uow())
+        stock.receive_stock(
+            stock.ReceiveStock(self.shop, self.sku, Tier.SPOT, units, "model"), self.runtime.uow()
+        )
         time.sleep(DRY * 1.5)  # the front sees stock added by hand once "dry" expires
         self.quantity[Tier.SPOT] += units
 
@@ -111,8 +126,7 @@ class FrontMachine(RuleBasedStateMachine):
 @pytest.fixture()
 def model_runtime(postgresql_url, redis_url, monkeypatch) -> Runtime:
     monkeypatch.setattr(front_supply, "DRY_SECONDS", DRY)
-    runtime = front_runtime(postgresql_url, redis_url, f"model-{secrets.token_hex(4)}",
-                            fold=False)
+    runtime = front_runtime(postgresql_url, redis_url, f"model-{secrets.token_hex(4)}", fold=False)
     yield runtime
     assert runtime.front is not None
     front_admin.drain(runtime.front, wait_seconds=5)

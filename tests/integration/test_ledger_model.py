@@ -80,8 +80,9 @@ class ModelLine:
     paid: bool = True
 
 
-def allocate(skus: list[ModelSku], lines: list[tuple[int, int]]
-             ) -> tuple[list[Tier] | None, set[type[DomainError]]]:
+def allocate(
+    skus: list[ModelSku], lines: list[tuple[int, int]]
+) -> tuple[list[Tier] | None, set[type[DomainError]]]:
     """The model's answer to an order: each line's tier, or the refusals it may get.
 
     An order is all or nothing; a line takes the first tier of its form that holds the
@@ -94,8 +95,7 @@ def allocate(skus: list[ModelSku], lines: list[tuple[int, int]]
     left = {(i, t): skus[i].available(t) for i in range(len(skus)) for t in Tier}
     chosen: dict[int, Tier] = {}
     # the database takes lines in SKU order; two lines of one SKU share its stock
-    for line_no, (i, qty) in sorted(enumerate(lines), key=lambda p: (skus[p[1][0]].sku_id,
-                                                                      p[0])):
+    for line_no, (i, qty) in sorted(enumerate(lines), key=lambda p: (skus[p[1][0]].sku_id, p[0])):
         tier = next((t for t in FORMS[skus[i].form].tiers if left[i, t] >= qty), None)
         if tier is None:
             refusals.add(InsufficientStockError)
@@ -120,34 +120,58 @@ def make_machine(runtime: Runtime) -> type[RuleBasedStateMachine]:
             self.orders: dict[int, list[ModelLine]] = {}
 
         @initialize(
-            start=st.lists(st.tuples(forms, st.integers(0, 4), st.integers(0, 4), st.booleans()),
-                           min_size=SKUS, max_size=SKUS))
+            start=st.lists(
+                st.tuples(forms, st.integers(0, 4), st.integers(0, 4), st.booleans()),
+                min_size=SKUS,
+                max_size=SKUS,
+            )
+        )
         def open_shop(self, start: list[tuple[SalesForm, int, int, bool]]) -> None:
             self.shop_id = shops.create_shop(shops.CreateShop("模型 shop"), runtime.uow()).shop.id
             for n, (form, spot, presale, listed) in enumerate(start):
                 product = catalogue.create_product(
-                    catalogue.CreateProduct(self.shop_id, f"product {n}"), runtime.uow())
-                sku = catalogue.add_sku(catalogue.AddSku(
-                    self.shop_id, product.id, f"SKU-{n}", 1_000 + n, FORMS[form],
-                    spot_stock=spot, presale_stock=presale), runtime.uow())
-                catalogue.set_listed(catalogue.SetListed(self.shop_id, product.id, listed),
-                                     runtime.uow())
-                self.skus.append(ModelSku(sku.id, product.id, form, listed,
-                                          {Tier.SPOT: [spot, 0], Tier.PRESALE: [presale, 0]}))
+                    catalogue.CreateProduct(self.shop_id, f"product {n}"), runtime.uow()
+                )
+                sku = catalogue.add_sku(
+                    catalogue.AddSku(
+                        self.shop_id,
+                        product.id,
+                        f"SKU-{n}",
+                        1_000 + n,
+                        FORMS[form],
+                        spot_stock=spot,
+                        presale_stock=presale,
+                    ),
+                    runtime.uow(),
+                )
+                catalogue.set_listed(
+                    catalogue.SetListed(self.shop_id, product.id, listed), runtime.uow()
+                )
+                self.skus.append(
+                    ModelSku(
+                        sku.id,
+                        product.id,
+                        form,
+                        listed,
+                        {Tier.SPOT: [spot, 0], Tier.PRESALE: [presale, 0]},
+                    )
+                )
 
         # stock --------------------------------------------------------------------------
         @rule(i=sku_indexes, tier=tiers, quantity=st.integers(1, 5))
         def receive(self, i: int, tier: Tier, quantity: int) -> None:
             sku = self.skus[i]
-            stock.receive_stock(stock.ReceiveStock(self.shop_id, sku.sku_id, tier, quantity),
-                                runtime.uow())
+            stock.receive_stock(
+                stock.ReceiveStock(self.shop_id, sku.sku_id, tier, quantity), runtime.uow()
+            )
             sku.stock[tier][0] += quantity
 
         @rule(i=sku_indexes, tier=tiers, available=st.integers(0, 6))
         def set_stock(self, i: int, tier: Tier, available: int) -> None:
             sku = self.skus[i]
-            after = stock.set_stock(stock.SetStock(self.shop_id, sku.sku_id, tier, available),
-                                    runtime.uow())
+            after = stock.set_stock(
+                stock.SetStock(self.shop_id, sku.sku_id, tier, available), runtime.uow()
+            )
             sku.stock[tier][0] = sku.stock[tier][1] + available
             assert after.available == available
 
@@ -155,8 +179,11 @@ def make_machine(runtime: Runtime) -> type[RuleBasedStateMachine]:
         @rule(lines=order_lines)
         def place_order(self, lines: list[tuple[int, int]]) -> None:
             expected, refusals = allocate(self.skus, lines)
-            cmd = PlaceOrder(self.shop_id, f"model-{next(keys)}",
-                             tuple(LineRequest(self.skus[i].sku_id, q) for i, q in lines))
+            cmd = PlaceOrder(
+                self.shop_id,
+                f"model-{next(keys)}",
+                tuple(LineRequest(self.skus[i].sku_id, q) for i, q in lines),
+            )
             try:
                 order = place_order(cmd, runtime.uow()).order
             except (InsufficientStockError, ProductNotListedError) as refused:
@@ -166,7 +193,8 @@ def make_machine(runtime: Runtime) -> type[RuleBasedStateMachine]:
             assert [ln.tier for ln in order.lines] == expected
             self.orders[order.id] = [
                 ModelLine(n, i, tier, qty)
-                for n, ((i, qty), tier) in enumerate(zip(lines, expected, strict=True), 1)]
+                for n, ((i, qty), tier) in enumerate(zip(lines, expected, strict=True), 1)
+            ]
             for (i, qty), tier in zip(lines, expected, strict=True):
                 self.skus[i].stock[tier][1] += qty
 
@@ -174,8 +202,7 @@ def make_machine(runtime: Runtime) -> type[RuleBasedStateMachine]:
             targets = [ln for ln in self.orders[order_id] if line_no in (None, ln.line_no)]
             still_paid = [ln for ln in targets if ln.paid]
             try:
-                after = cancel_order(CancelOrder(self.shop_id, order_id, line_no),
-                                     runtime.uow())
+                after = cancel_order(CancelOrder(self.shop_id, order_id, line_no), runtime.uow())
             except AlreadyCancelledError:
                 assert not still_paid, "refused as cancelled, but the model has paid lines"
                 return
@@ -184,7 +211,8 @@ def make_machine(runtime: Runtime) -> type[RuleBasedStateMachine]:
                 ln.paid = False
                 self.skus[ln.sku].stock[ln.tier][1] -= ln.quantity
             assert [ln.status is LineStatus.PAID for ln in after.lines] == [
-                ln.paid for ln in self.orders[order_id]]
+                ln.paid for ln in self.orders[order_id]
+            ]
 
         @precondition(lambda self: self.orders)
         @rule(data=st.data())
@@ -202,7 +230,8 @@ def make_machine(runtime: Runtime) -> type[RuleBasedStateMachine]:
         def _set_listed(self, i: int, listed: bool) -> None:
             sku = self.skus[i]
             after = catalogue.set_listed(
-                catalogue.SetListed(self.shop_id, sku.product_id, listed), runtime.uow())
+                catalogue.SetListed(self.shop_id, sku.product_id, listed), runtime.uow()
+            )
             assert after.listed is listed
             sku.listed = listed
 
@@ -239,8 +268,9 @@ def make_machine(runtime: Runtime) -> type[RuleBasedStateMachine]:
             ids = [s.sku_id for s in self.skus]
             with runtime.uow(readonly=True) as uow:
                 held = uow.stock.tiers(ids)
-                products = [uow.catalogue.get_product(self.shop_id, s.product_id)
-                            for s in self.skus]
+                products = [
+                    uow.catalogue.get_product(self.shop_id, s.product_id) for s in self.skus
+                ]
                 stored = [uow.catalogue.get_sku(self.shop_id, i) for i in ids]
             for sku in self.skus:
                 seen = {t: [s.quantity, s.sold] for t, s in held[sku.sku_id].items()}
@@ -259,12 +289,15 @@ def test_stock_figures_always_equal_the_model_and_the_ledger(runtime):
     run_state_machine_as_test(make_machine(runtime), settings=SETTINGS)
 
 
-@pytest.mark.parametrize("lines, expected", [
-    ([(0, 2)], [Tier.SPOT]),
-    ([(0, 3)], [Tier.PRESALE]),
-    ([(0, 2), (0, 1)], [Tier.SPOT, Tier.PRESALE]),
-    ([(0, 5)], None),
-])
+@pytest.mark.parametrize(
+    "lines, expected",
+    [
+        ([(0, 2)], [Tier.SPOT]),
+        ([(0, 3)], [Tier.PRESALE]),
+        ([(0, 2), (0, 1)], [Tier.SPOT, Tier.PRESALE]),
+        ([(0, 5)], None),
+    ],
+)
 def test_the_model_takes_the_earliest_tier_that_holds_the_whole_line(lines, expected):
     tiered = ModelSku(1, 1, SalesForm.TIERED, True, {Tier.SPOT: [2, 0], Tier.PRESALE: [3, 0]})
     assert allocate([tiered], lines)[0] == expected

@@ -24,35 +24,132 @@ NOW = datetime(2026, 11, 20, 4, 0, tzinfo=UTC).replace(tzinfo=None)
 
 SEED = [
     ("shops", {"id": 1, "name": "老店", "policy": "kuaishou", "created_at": NOW}),
-    ("api_keys", {"id": 1, "shop_id": 1, "key_hash": "ab" * 32, "role": "owner",
-                  "label": "first", "created_at": NOW, "revoked_at": None}),
-    ("products", {"id": 1, "shop_id": 1, "name": "羊毛衫", "listed": True,
-                  "service_promises": '["seven_day_return"]', "created_at": NOW}),
-    ("skus", {"id": 1, "shop_id": 1, "product_id": 1, "code": "WOOL-M",
-              "specs": '{"尺码": "M"}', "price_fen": 15900, "sales_form": "tiered",
-              "spot_window_hours": 48, "presale_days": 5, "presale_ship_by": None,
-              "created_at": NOW}),
-    ("stock_tiers", {"id": 1, "shop_id": 1, "sku_id": 1, "tier": "spot", "quantity": 10,
-                     "sold": 2}),
-    ("stock_tiers", {"id": 2, "shop_id": 1, "sku_id": 1, "tier": "presale", "quantity": 5,
-                     "sold": 0}),
-    ("stock_ledger", {"id": 1, "shop_id": 1, "sku_id": 1, "tier": "spot", "kind": "receipt",
-                      "quantity_delta": 10, "sold_delta": 0, "order_id": None,
-                      "line_no": None, "actor": "cli", "reason": "opening",
-                      "created_at": NOW}),
-    ("stock_ledger", {"id": 2, "shop_id": 1, "sku_id": 1, "tier": "presale",
-                      "kind": "receipt", "quantity_delta": 5, "sold_delta": 0,
-                      "order_id": None, "line_no": None, "actor": "cli", "reason": "opening",
-                      "created_at": NOW}),
-    ("stock_ledger", {"id": 3, "shop_id": 1, "sku_id": 1, "tier": "spot", "kind": "sale",
-                      "quantity_delta": 0, "sold_delta": 2, "order_id": 1, "line_no": 1,
-                      "actor": "api", "reason": "order paid", "created_at": NOW}),
-    ("orders", {"id": 1, "shop_id": 1, "idempotency_key": "old-1", "request_hash": "0" * 64,
-                "buyer": "买家", "paid_at": NOW}),
-    ("order_lines", {"id": 1, "shop_id": 1, "order_id": 1, "line_no": 1, "sku_id": 1,
-                     "tier": "spot", "quantity": 2, "unit_price_fen": 15900,
-                     "ship_by": NOW, "status": "paid", "tier_sold_after": 2,
-                     "cancelled_at": None}),
+    (
+        "api_keys",
+        {
+            "id": 1,
+            "shop_id": 1,
+            "key_hash": "ab" * 32,
+            "role": "owner",
+            "label": "first",
+            "created_at": NOW,
+            "revoked_at": None,
+        },
+    ),
+    (
+        "products",
+        {
+            "id": 1,
+            "shop_id": 1,
+            "name": "羊毛衫",
+            "listed": True,
+            "service_promises": '["seven_day_return"]',
+            "created_at": NOW,
+        },
+    ),
+    (
+        "skus",
+        {
+            "id": 1,
+            "shop_id": 1,
+            "product_id": 1,
+            "code": "WOOL-M",
+            "specs": '{"尺码": "M"}',
+            "price_fen": 15900,
+            "sales_form": "tiered",
+            "spot_window_hours": 48,
+            "presale_days": 5,
+            "presale_ship_by": None,
+            "created_at": NOW,
+        },
+    ),
+    (
+        "stock_tiers",
+        {"id": 1, "shop_id": 1, "sku_id": 1, "tier": "spot", "quantity": 10, "sold": 2},
+    ),
+    (
+        "stock_tiers",
+        {"id": 2, "shop_id": 1, "sku_id": 1, "tier": "presale", "quantity": 5, "sold": 0},
+    ),
+    (
+        "stock_ledger",
+        {
+            "id": 1,
+            "shop_id": 1,
+            "sku_id": 1,
+            "tier": "spot",
+            "kind": "receipt",
+            "quantity_delta": 10,
+            "sold_delta": 0,
+            "order_id": None,
+            "line_no": None,
+            "actor": "cli",
+            "reason": "opening",
+            "created_at": NOW,
+        },
+    ),
+    (
+        "stock_ledger",
+        {
+            "id": 2,
+            "shop_id": 1,
+            "sku_id": 1,
+            "tier": "presale",
+            "kind": "receipt",
+            "quantity_delta": 5,
+            "sold_delta": 0,
+            "order_id": None,
+            "line_no": None,
+            "actor": "cli",
+            "reason": "opening",
+            "created_at": NOW,
+        },
+    ),
+    (
+        "stock_ledger",
+        {
+            "id": 3,
+            "shop_id": 1,
+            "sku_id": 1,
+            "tier": "spot",
+            "kind": "sale",
+            "quantity_delta": 0,
+            "sold_delta": 2,
+            "order_id": 1,
+            "line_no": 1,
+            "actor": "api",
+            "reason": "order paid",
+            "created_at": NOW,
+        },
+    ),
+    (
+        "orders",
+        {
+            "id": 1,
+            "shop_id": 1,
+            "idempotency_key": "old-1",
+            "request_hash": "0" * 64,
+            "buyer": "买家",
+            "paid_at": NOW,
+        },
+    ),
+    (
+        "order_lines",
+        {
+            "id": 1,
+            "shop_id": 1,
+            "order_id": 1,
+            "line_no": 1,
+            "sku_id": 1,
+            "tier": "spot",
+            "quantity": 2,
+            "unit_price_fen": 15900,
+            "ship_by": NOW,
+            "status": "paid",
+            "tier_sold_after": 2,
+            "cancelled_at": None,
+        },
+    ),
 ]
 
 
@@ -84,8 +181,10 @@ def _rows(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
     """The seeded columns of each seeded table (later migrations may add columns)."""
     columns = {t: ", ".join(row) for t, row in SEED}
     with engine.connect() as conn:
-        return {t: [tuple(r) for r in conn.execute(text(f"SELECT {c} FROM {t} ORDER BY id"))]
-                for t, c in sorted(columns.items())}
+        return {
+            t: [tuple(r) for r in conn.execute(text(f"SELECT {c} FROM {t} ORDER BY id"))]
+            for t, c in sorted(columns.items())
+        }
 
 
 def test_upgrading_from_the_first_release_keeps_every_row(empty_engine: Engine) -> None:
@@ -93,12 +192,18 @@ def test_upgrading_from_the_first_release_keeps_every_row(empty_engine: Engine) 
     with empty_engine.begin() as conn:
         for table, row in SEED:
             cols = ", ".join(row)
-            conn.execute(text(f"INSERT INTO {table} ({cols}) VALUES "
-                              f"({', '.join(':' + c for c in row)})"), row)
+            conn.execute(
+                text(f"INSERT INTO {table} ({cols}) VALUES ({', '.join(':' + c for c in row)})"),
+                row,
+            )
         if conn.dialect.name == "postgresql":  # explicit ids: move the sequences on
             for table in {t for t, _ in SEED}:
-                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                  f"(SELECT max(id) FROM {table}))"))
+                conn.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                        f"(SELECT max(id) FROM {table}))"
+                    )
+                )
     before = _rows(empty_engine)
 
     upgrade(empty_engine)
@@ -107,7 +212,8 @@ def test_upgrading_from_the_first_release_keeps_every_row(empty_engine: Engine) 
     runtime = Runtime(empty_engine)
     assert verify_ledger(runtime.uow(readonly=True)) == (2, [])
     placed = orders.place_order(
-        orders.PlaceOrder(1, "new-after-upgrade", (LineRequest(1, 1),)), runtime.uow())
+        orders.PlaceOrder(1, "new-after-upgrade", (LineRequest(1, 1),)), runtime.uow()
+    )
     assert placed.order.lines[0].tier == "spot"
 
 

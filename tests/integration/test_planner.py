@@ -52,11 +52,13 @@ def open_shop(runtime: Runtime) -> int:
 
 
 def new_sku(runtime: Runtime, shop_id: int, *, spot: int = 10, presale: int = 20) -> int:
-    product = catalogue.create_product(catalogue.CreateProduct(shop_id, "连衣裙"),
-                                       runtime.uow())
-    sku = catalogue.add_sku(catalogue.AddSku(shop_id, product.id, "DRESS-M", 9_900, TIERED,
-                                             spot_stock=spot, presale_stock=presale),
-                            runtime.uow())
+    product = catalogue.create_product(catalogue.CreateProduct(shop_id, "连衣裙"), runtime.uow())
+    sku = catalogue.add_sku(
+        catalogue.AddSku(
+            shop_id, product.id, "DRESS-M", 9_900, TIERED, spot_stock=spot, presale_stock=presale
+        ),
+        runtime.uow(),
+    )
     catalogue.set_listed(catalogue.SetListed(shop_id, product.id, True), runtime.uow())
     return sku.id
 
@@ -75,11 +77,14 @@ def test_a_plan_reads_the_skus_form_price_and_tier_stock(runtime: Runtime) -> No
     assert plan.spot_sold_out_minute == 9
     assert (plan.spot_lines, plan.presale_lines, plan.refused_buyers) == (10, 20, 10)
     assert [(p.tier, p.ship_by_date) for p in plan.promises] == [
-        (Tier.SPOT, date(2026, 11, 28)), (Tier.PRESALE, date(2026, 12, 1))]
+        (Tier.SPOT, date(2026, 11, 28)),
+        (Tier.PRESALE, date(2026, 12, 1)),
+    ]
 
 
 def test_without_supplier_batches_presale_units_are_the_merchants_own_and_never_slip(
-        runtime: Runtime) -> None:
+    runtime: Runtime,
+) -> None:
     # the 20 presale units are unbatched (as the live system sells them): each promises
     # the form's window, and no batch can slip. (The old model assumed one batch at the
     # window's edge, so a one-day slip made all 20 late.)
@@ -107,9 +112,17 @@ def test_stock_already_sold_is_not_planned_again(runtime: Runtime) -> None:
 def test_the_commands_figures_replace_what_the_database_knows(runtime: Runtime) -> None:
     shop_id = open_shop(runtime)
     sku_id = new_sku(runtime, shop_id)
-    result = plan_live(burst(shop_id, sku_id, spot_quantity=30, spot_lines=90, paid_lines=100,
-                             batches=(BatchIn(5, date(2026, 11, 29)),)),
-                       runtime.uow(readonly=True))
+    result = plan_live(
+        burst(
+            shop_id,
+            sku_id,
+            spot_quantity=30,
+            spot_lines=90,
+            paid_lines=100,
+            batches=(BatchIn(5, date(2026, 11, 29)),),
+        ),
+        runtime.uow(readonly=True),
+    )
     plan = result.plan
     assert (plan.spot_lines, plan.presale_lines, plan.refused_buyers) == (30, 5, 5)
     assert plan.share_after == ShareCount(120, 135)
@@ -118,10 +131,19 @@ def test_the_commands_figures_replace_what_the_database_knows(runtime: Runtime) 
 
 def test_a_plan_needs_no_sku_when_the_form_price_and_stock_are_given(runtime: Runtime) -> None:
     shop_id = open_shop(runtime)
-    result = plan_live(burst(shop_id, None, sales_form=TIERED, price_fen=5_000,
-                             spot_quantity=10, batches=(BatchIn(20, date(2026, 11, 29)),),
-                             spot_lines=0, paid_lines=0),
-                       runtime.uow(readonly=True))
+    result = plan_live(
+        burst(
+            shop_id,
+            None,
+            sales_form=TIERED,
+            price_fen=5_000,
+            spot_quantity=10,
+            batches=(BatchIn(20, date(2026, 11, 29)),),
+            spot_lines=0,
+            paid_lines=0,
+        ),
+        runtime.uow(readonly=True),
+    )
     assert (result.plan.spot_lines, result.plan.presale_lines) == (10, 20)
     assert result.plan.spot_needed == 28  # 28 of 40 lines = 70 %
 
@@ -163,8 +185,7 @@ def date_time(hms: str) -> datetime:
 SESSION_LOG = ((0, 1), (0, 1), (1, 1), (1, 2), (2, 3), (2, 5), (3, 4), (3, 1), (4, 7))
 
 
-def test_a_plan_promises_what_placing_the_same_orders_gives(
-        runtime: Runtime, clock: Clock) -> None:
+def test_a_plan_promises_what_placing_the_same_orders_gives(runtime: Runtime, clock: Clock) -> None:
     # Tiered SKU, 2 spot and 4 unbatched presale units; an earlier buyer of 3 took
     # presale units 1–3. Confirmed batches: 4 ready 27 Nov (units 5–8 → 28 Nov 23:59:59)
     # and 5 ready 29 Nov (9–13 → 30 Nov 23:59:59), plus 6 ready 1 Dec (14–19: beyond the
@@ -176,25 +197,38 @@ def test_a_plan_promises_what_placing_the_same_orders_gives(
     sku_id = new_sku(runtime, shop_id, spot=2, presale=4)
     place_order(PlaceOrder(shop_id, "before", (LineRequest(sku_id, 3),)), runtime.uow())
     factory = capacity.create_supplier(shop_id, "宁波工厂", "merchant", runtime.uow())
-    made = capacity_plans.propose(capacity_plans.ProposeCapacity(
-        shop_id, sku_id, factory.id, ((4, date(2026, 11, 27)), (5, date(2026, 11, 29)),
-                                      (6, date(2026, 12, 1)))), runtime.uow())
+    made = capacity_plans.propose(
+        capacity_plans.ProposeCapacity(
+            shop_id,
+            sku_id,
+            factory.id,
+            ((4, date(2026, 11, 27)), (5, date(2026, 11, 29)), (6, date(2026, 12, 1))),
+        ),
+        runtime.uow(),
+    )
     for batch in made:
-        capacity_plans.act(capacity_plans.BatchCommand(shop_id, batch.id, BatchAction.CONFIRMED),
-                     runtime.uow())
+        capacity_plans.act(
+            capacity_plans.BatchCommand(shop_id, batch.id, BatchAction.CONFIRMED), runtime.uow()
+        )
     start = clock.now
     log = tuple((start + timedelta(minutes=m), q) for m, q in SESSION_LOG)
-    result = plan_live(PlanLive(shop_id, sku_id, order_log=log, slip_days=1),
-                       runtime.uow(readonly=True))
+    result = plan_live(
+        PlanLive(shop_id, sku_id, order_log=log, slip_days=1), runtime.uow(readonly=True)
+    )
     plan = result.plan
     planned = {(p.tier, p.ship_by_date): (p.lines, p.units) for p in plan.promises}
-    assert planned == {(Tier.SPOT, date(2026, 11, 28)): (2, 2),
-                       (Tier.PRESALE, date(2026, 11, 28)): (1, 2),
-                       (Tier.PRESALE, date(2026, 11, 30)): (2, 7),
-                       (Tier.PRESALE, date(2026, 12, 1)): (1, 1)}
+    assert planned == {
+        (Tier.SPOT, date(2026, 11, 28)): (2, 2),
+        (Tier.PRESALE, date(2026, 11, 28)): (1, 2),
+        (Tier.PRESALE, date(2026, 11, 30)): (2, 7),
+        (Tier.PRESALE, date(2026, 12, 1)): (1, 1),
+    }
     assert dict(plan.refusals) == {RefusalReason.BEYOND_WINDOW: 2, RefusalReason.SOLD_OUT: 1}
     assert [(r.batch_id, r.promised_before, r.lines, r.late_lines) for r in plan.risks] == [
-        (made[0].id, 0, 1, 1), (made[1].id, 0, 2, 2), (made[2].id, 0, 0, 0)]
+        (made[0].id, 0, 1, 1),
+        (made[1].id, 0, 2, 2),
+        (made[2].id, 0, 0, 0),
+    ]
 
     # now place the same orders, each at its minute, through the live order path
     placed: Counter[tuple[Tier, date]] = Counter()
@@ -204,11 +238,15 @@ def test_a_plan_promises_what_placing_the_same_orders_gives(
     for n, (minute, quantity) in enumerate(SESSION_LOG):
         clock.now = start.astimezone(UTC) + timedelta(minutes=minute)
         try:
-            order = place_order(PlaceOrder(shop_id, f"live-{n}", (LineRequest(sku_id,
-                                                                               quantity),)),
-                                runtime.uow()).order
-        except (CapacityBeyondWindowError, CapacityExhaustedError, PresaleEndedError,
-                InsufficientStockError) as exc:
+            order = place_order(
+                PlaceOrder(shop_id, f"live-{n}", (LineRequest(sku_id, quantity),)), runtime.uow()
+            ).order
+        except (
+            CapacityBeyondWindowError,
+            CapacityExhaustedError,
+            PresaleEndedError,
+            InsufficientStockError,
+        ) as exc:
             refused[_reason(exc)] += 1
             continue
         (line,) = order.lines
@@ -238,12 +276,29 @@ def cli(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
 
 
 def test_tierstock_plan_prints_sell_out_promises_share_and_risk(
-        runtime: Runtime, cli: CliRunner) -> None:
+    runtime: Runtime, cli: CliRunner
+) -> None:
     shop_id = open_shop(runtime)
     sku_id = new_sku(runtime, shop_id)
-    result = cli.invoke(cli_plan.plan_app, [
-        "--shop", str(shop_id), "--sku", str(sku_id), "--buyers", "40", "--minutes", "40",
-        "--batch", "10@2026-11-27", "--batch", "10@2026-11-29", "--slip-days", "3"])
+    result = cli.invoke(
+        cli_plan.plan_app,
+        [
+            "--shop",
+            str(shop_id),
+            "--sku",
+            str(sku_id),
+            "--buyers",
+            "40",
+            "--minutes",
+            "40",
+            "--batch",
+            "10@2026-11-27",
+            "--batch",
+            "10@2026-11-29",
+            "--slip-days",
+            "3",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "sold out minute 9 (10:09)" in result.output
     assert "10 buyers, 10 units (sold_out 10)" in result.output
@@ -253,26 +308,33 @@ def test_tierstock_plan_prints_sell_out_promises_share_and_risk(
     assert "2026-11-30" in result.output
 
 
-def test_tierstock_plan_replays_an_order_log_file(runtime: Runtime, cli: CliRunner,
-                                                  tmp_path: Path) -> None:
+def test_tierstock_plan_replays_an_order_log_file(
+    runtime: Runtime, cli: CliRunner, tmp_path: Path
+) -> None:
     shop_id = open_shop(runtime)
     sku_id = new_sku(runtime, shop_id, spot=1, presale=0)
     log = tmp_path / "last-session.csv"
-    log.write_text("支付时间,数量\n2026-11-20 20:00:00,1\n2026-11-20 20:01:00,1\n",
-                   encoding="utf-8")
-    result = cli.invoke(cli_plan.plan_app, ["--shop", str(shop_id), "--sku", str(sku_id),
-                                            "--order-log", str(log)])
+    log.write_text(
+        "支付时间,数量\n2026-11-20 20:00:00,1\n2026-11-20 20:01:00,1\n", encoding="utf-8"
+    )
+    result = cli.invoke(
+        cli_plan.plan_app, ["--shop", str(shop_id), "--sku", str(sku_id), "--order-log", str(log)]
+    )
     assert result.exit_code == 0, result.output
     assert "1 buyers, 1 units" in result.output
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--batch", "ten@2026-12-01"], "batch 'ten@2026-12-01'"),
-    (["--sku", "999999999"], "no SKU 999999999"),
-    (["--quantity", "1000:1"], "quantity must be 1 to 999"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--batch", "ten@2026-12-01"], "batch 'ten@2026-12-01'"),
+        (["--sku", "999999999"], "no SKU 999999999"),
+        (["--quantity", "1000:1"], "quantity must be 1 to 999"),
+    ],
+)
 def test_tierstock_plan_refuses_bad_input_in_one_line(
-        runtime: Runtime, cli: CliRunner, args: list[str], message: str) -> None:
+    runtime: Runtime, cli: CliRunner, args: list[str], message: str
+) -> None:
     shop_id = open_shop(runtime)
     sku_id = new_sku(runtime, shop_id)
     base = ["--shop", str(shop_id), "--buyers", "10"]

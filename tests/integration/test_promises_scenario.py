@@ -45,12 +45,21 @@ PRICE = 12_000
 
 def _tiered_shop(runtime):
     shop = shops.create_shop(shops.CreateShop("burst shop"), runtime.uow()).shop
-    product = catalogue.create_product(catalogue.CreateProduct(shop.id, "down jacket"),
-                                       runtime.uow())
+    product = catalogue.create_product(
+        catalogue.CreateProduct(shop.id, "down jacket"), runtime.uow()
+    )
     sku = catalogue.add_sku(
-        catalogue.AddSku(shop.id, product.id, "JKT-RED-M", PRICE,
-                         SalesFormSpec(SalesForm.TIERED, 48, 5), spot_stock=5,
-                         presale_stock=10), runtime.uow())
+        catalogue.AddSku(
+            shop.id,
+            product.id,
+            "JKT-RED-M",
+            PRICE,
+            SalesFormSpec(SalesForm.TIERED, 48, 5),
+            spot_stock=5,
+            presale_stock=10,
+        ),
+        runtime.uow(),
+    )
     catalogue.set_listed(catalogue.SetListed(shop.id, product.id, True), runtime.uow())
     return shop.id, sku.id
 
@@ -82,8 +91,9 @@ def test_every_broken_promise_is_compensated_exactly_once(runtime, clock):
     spot = sorted((o for o in burst if o.lines[0].tier == "spot"), key=lambda o: o.id)
     presale = sorted((o for o in burst if o.lines[0].tier == "presale"), key=lambda o: o.id)
     assert (len(spot), len(presale)) == (5, 3)  # spot sold out in the burst
-    big = orders.place_order(orders.PlaceOrder(shop_id, "big", (LineRequest(sku_id, 3),)),
-                             runtime.uow()).order
+    big = orders.place_order(
+        orders.PlaceOrder(shop_id, "big", (LineRequest(sku_id, 3),)), runtime.uow()
+    ).order
     assert big.lines[0].tier == "presale"
     s1, s2, s3, s4, s5 = (o.id for o in spot)
     p1, p2, p3 = (o.id for o in presale)
@@ -94,12 +104,23 @@ def test_every_broken_promise_is_compensated_exactly_once(runtime, clock):
 
     assert ship(s1, 10).outcome == "on_time"
     _at(clock, t0, 20)
-    gone = cancel_unshippable(CancelUnshippable(shop_id, s3, 1, "damaged in the warehouse"),
-                              runtime.uow())
+    gone = cancel_unshippable(
+        CancelUnshippable(shop_id, s3, 1, "damaged in the warehouse"), runtime.uow()
+    )
     assert gone.compensation_fen == 3600
     _at(clock, t0, 30)
-    request_delay(RequestDelay(shop_id, s4, 1, "negotiated", "buyer agreed by chat",
-                               t0 + timedelta(hours=96), buyer_consent=True), runtime.uow())
+    request_delay(
+        RequestDelay(
+            shop_id,
+            s4,
+            1,
+            "negotiated",
+            "buyer agreed by chat",
+            t0 + timedelta(hours=96),
+            buyer_consent=True,
+        ),
+        runtime.uow(),
+    )
     assert ship(s2, 50).outcome == "late"
 
     _at(clock, t0, 73)
@@ -120,8 +141,11 @@ def test_every_broken_promise_is_compensated_exactly_once(runtime, clock):
     assert totals == {CompensationKind.LATE: (3, 5400), CompensationKind.UNSHIPPED: (2, 7200)}
     by_order = {(r.order_id, r.kind): r.amount_fen for r in records}
     assert by_order == {
-        (s2, "late"): 1200, (s3, "unshipped"): 3600, (s5, "unshipped"): 3600,
-        (p2, "late"): 1200, (big.id, "late"): 3000,
+        (s2, "late"): 1200,
+        (s3, "unshipped"): 3600,
+        (s5, "unshipped"): 3600,
+        (p2, "late"): 1200,
+        (big.id, "late"): 3000,
     }
 
     board = promise_board(shop_id, runtime.uow(readonly=True))
@@ -150,8 +174,20 @@ def test_a_line_left_unshipped_past_the_grace_period_is_charged_once(runtime, cl
     assert sum(_scan_twice(runtime, shop_id).values()) == 0
 
 
-BOUNDARY_PRICES = (1, 1_667, 1_669, 4_999, 5_000, 5_005, 29_999, 30_000, 30_001, 66_667,
-                   66_668, 10**8)
+BOUNDARY_PRICES = (
+    1,
+    1_667,
+    1_669,
+    4_999,
+    5_000,
+    5_005,
+    29_999,
+    30_000,
+    30_001,
+    66_667,
+    66_668,
+    10**8,
+)
 
 
 def test_the_scan_computes_each_amount_exactly_as_the_domain_rule(runtime, clock):
@@ -163,13 +199,23 @@ def test_the_scan_computes_each_amount_exactly_as_the_domain_rule(runtime, clock
     product = catalogue.create_product(catalogue.CreateProduct(shop.id, "p"), runtime.uow())
     placed = []
     for price in BOUNDARY_PRICES:
-        sku = catalogue.add_sku(catalogue.AddSku(shop.id, product.id, f"P{price}", price,
-                                                 SalesFormSpec(SalesForm.SPOT, 24),
-                                                 spot_stock=2), runtime.uow())
+        sku = catalogue.add_sku(
+            catalogue.AddSku(
+                shop.id,
+                product.id,
+                f"P{price}",
+                price,
+                SalesFormSpec(SalesForm.SPOT, 24),
+                spot_stock=2,
+            ),
+            runtime.uow(),
+        )
         catalogue.set_listed(catalogue.SetListed(shop.id, product.id, True), runtime.uow())
         for kind in ("late", "lapse"):
-            order = orders.place_order(orders.PlaceOrder(
-                shop.id, f"{price}-{kind}", (LineRequest(sku.id, 1),)), runtime.uow()).order
+            order = orders.place_order(
+                orders.PlaceOrder(shop.id, f"{price}-{kind}", (LineRequest(sku.id, 1),)),
+                runtime.uow(),
+            ).order
             placed.append((order.id, price, kind))
     _at(clock, t0, 25)
     for order_id, _, kind in placed:
@@ -191,9 +237,11 @@ def test_racing_scans_record_each_compensation_once(runtime, clock):
     _burst(runtime, shop_id, sku_id, buyers=12)
     _at(clock, t0, 24 * 8)  # every line, spot and presale, is past its grace period
     with ThreadPoolExecutor(max_workers=4) as pool:
-        reports = list(pool.map(
-            lambda _: scan_promises(ScanPromises(shop_id, chunk_lines=3), runtime.uow),
-            range(4)))
+        reports = list(
+            pool.map(
+                lambda _: scan_promises(ScanPromises(shop_id, chunk_lines=3), runtime.uow), range(4)
+            )
+        )
     assert sum(r.recorded[CompensationKind.UNSHIPPED] for r in reports) == 12
     with runtime.uow(readonly=True) as uow:
         assert uow.promises.totals(shop_id)[CompensationKind.UNSHIPPED] == (12, 12 * 3600)

@@ -37,15 +37,34 @@ def open_shop(runtime: Runtime, name: str = "直播间") -> int:
     return shops.create_shop(shops.CreateShop(name), runtime.uow()).shop.id
 
 
-def new_sku(runtime: Runtime, shop_id: int, form: SalesFormSpec = TIERED, *, spot: int = 0,
-            presale: int = 0, code: str = "SKU-A", listed: bool = True,
-            actor: str = "system") -> tuple[int, int]:
+def new_sku(
+    runtime: Runtime,
+    shop_id: int,
+    form: SalesFormSpec = TIERED,
+    *,
+    spot: int = 0,
+    presale: int = 0,
+    code: str = "SKU-A",
+    listed: bool = True,
+    actor: str = "system",
+) -> tuple[int, int]:
     """A product with one SKU; returns (product id, SKU id)."""
-    product = catalogue.create_product(catalogue.CreateProduct(shop_id, f"product {code}"),
-                                       runtime.uow())
-    sku = catalogue.add_sku(catalogue.AddSku(shop_id, product.id, code, 9_900, form,
-                                             spot_stock=spot, presale_stock=presale,
-                                             actor=actor), runtime.uow())
+    product = catalogue.create_product(
+        catalogue.CreateProduct(shop_id, f"product {code}"), runtime.uow()
+    )
+    sku = catalogue.add_sku(
+        catalogue.AddSku(
+            shop_id,
+            product.id,
+            code,
+            9_900,
+            form,
+            spot_stock=spot,
+            presale_stock=presale,
+            actor=actor,
+        ),
+        runtime.uow(),
+    )
     if listed:
         set_listed(runtime, shop_id, product.id, True)
     return product.id, sku.id
@@ -55,8 +74,9 @@ def set_listed(runtime: Runtime, shop_id: int, product_id: int, listed: bool) ->
     catalogue.set_listed(catalogue.SetListed(shop_id, product_id, listed), runtime.uow())
 
 
-def buy(runtime: Runtime, shop_id: int, key: str, *lines: tuple[int, int],
-        actor: str = "system") -> Order:
+def buy(
+    runtime: Runtime, shop_id: int, key: str, *lines: tuple[int, int], actor: str = "system"
+) -> Order:
     cmd = PlaceOrder(shop_id, key, tuple(LineRequest(s, q) for s, q in lines), actor=actor)
     return place_order(cmd, runtime.uow()).order
 
@@ -191,14 +211,16 @@ def test_changing_the_sales_form_is_refused_while_listed_and_works_after_delisti
     presale_10_days = SalesFormSpec(SalesForm.PRESALE, presale_days=10)
 
     with pytest.raises(ListedProductFormChangeError) as refused:
-        catalogue.change_sales_form(catalogue.ChangeSalesForm(shop, sku, presale_10_days),
-                                    runtime.uow())
+        catalogue.change_sales_form(
+            catalogue.ChangeSalesForm(shop, sku, presale_10_days), runtime.uow()
+        )
     assert refused.value.code == "listed_product_form_change"
     assert buy(runtime, shop, "still-tiered", (sku, 1)).lines[0].tier is Tier.SPOT
 
     set_listed(runtime, shop, product, False)
     changed = catalogue.change_sales_form(
-        catalogue.ChangeSalesForm(shop, sku, presale_10_days), runtime.uow())
+        catalogue.ChangeSalesForm(shop, sku, presale_10_days), runtime.uow()
+    )
     assert changed.sales_form.form is SalesForm.PRESALE
     set_listed(runtime, shop, product, True)
 
@@ -322,40 +344,67 @@ def test_every_stock_change_writes_exactly_one_ledger_row_with_actor_and_reason(
     shop = open_shop(runtime)
     product, sku = new_sku(runtime, shop, TIERED, spot=3, actor="alice")
     rows = ledger(runtime, shop, sku)
-    assert [(e.kind, e.tier, e.quantity_delta, e.sold_delta, e.actor, e.reason)
-            for e in rows] == [(LedgerKind.RECEIPT, Tier.SPOT, 3, 0, "alice", "opening stock")]
+    assert [(e.kind, e.tier, e.quantity_delta, e.sold_delta, e.actor, e.reason) for e in rows] == [
+        (LedgerKind.RECEIPT, Tier.SPOT, 3, 0, "alice", "opening stock")
+    ]
 
     def one_new_row() -> object:
         nonlocal rows
         now = ledger(runtime, shop, sku)
-        assert now[:len(rows)] == rows, "ledger rows are never changed"
+        assert now[: len(rows)] == rows, "ledger rows are never changed"
         assert len(now) == len(rows) + 1
         rows = now
         return now[-1]
 
-    stock.receive_stock(stock.ReceiveStock(shop, sku, Tier.PRESALE, 4, "bob", "truck 7"),
-                        runtime.uow())
+    stock.receive_stock(
+        stock.ReceiveStock(shop, sku, Tier.PRESALE, 4, "bob", "truck 7"), runtime.uow()
+    )
     e = one_new_row()
     assert (e.kind, e.tier, e.quantity_delta, e.sold_delta, e.actor, e.reason) == (
-        LedgerKind.RECEIPT, Tier.PRESALE, 4, 0, "bob", "truck 7")
+        LedgerKind.RECEIPT,
+        Tier.PRESALE,
+        4,
+        0,
+        "bob",
+        "truck 7",
+    )
 
-    stock.set_stock(stock.SetStock(shop, sku, Tier.SPOT, 1, "carol", "damaged in store"),
-                    runtime.uow())
+    stock.set_stock(
+        stock.SetStock(shop, sku, Tier.SPOT, 1, "carol", "damaged in store"), runtime.uow()
+    )
     e = one_new_row()
     assert (e.kind, e.tier, e.quantity_delta, e.sold_delta, e.actor, e.reason) == (
-        LedgerKind.SET_STOCK, Tier.SPOT, -2, 0, "carol", "damaged in store")
+        LedgerKind.SET_STOCK,
+        Tier.SPOT,
+        -2,
+        0,
+        "carol",
+        "damaged in store",
+    )
 
     order = buy(runtime, shop, "ledgered", (sku, 2), actor="live-room")
     e = one_new_row()
     assert (e.kind, e.tier, e.quantity_delta, e.sold_delta, e.actor) == (
-        LedgerKind.SALE, Tier.PRESALE, 0, 2, "live-room")
+        LedgerKind.SALE,
+        Tier.PRESALE,
+        0,
+        2,
+        "live-room",
+    )
     assert e.reason and (e.order_id, e.line_no) == (order.id, 1)
 
-    cancel_order(CancelOrder(shop, order.id, actor="cs-dave", reason="buyer changed mind"),
-                 runtime.uow())
+    cancel_order(
+        CancelOrder(shop, order.id, actor="cs-dave", reason="buyer changed mind"), runtime.uow()
+    )
     e = one_new_row()
     assert (e.kind, e.tier, e.quantity_delta, e.sold_delta, e.actor, e.reason) == (
-        LedgerKind.CANCEL, Tier.PRESALE, 0, -2, "cs-dave", "buyer changed mind")
+        LedgerKind.CANCEL,
+        Tier.PRESALE,
+        0,
+        -2,
+        "cs-dave",
+        "buyer changed mind",
+    )
     assert (e.order_id, e.line_no) == (order.id, 1)
     assert all(r.created_at == runtime.clock() for r in rows)
 

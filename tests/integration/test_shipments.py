@@ -28,8 +28,10 @@ SPOT_48H = SalesFormSpec(SalesForm.SPOT, 48)
 def _shop_with_order(runtime, name="shop", form=SPOT_48H):
     shop = shops.create_shop(shops.CreateShop(name), runtime.uow()).shop
     product = catalogue.create_product(catalogue.CreateProduct(shop.id, "mug"), runtime.uow())
-    sku = catalogue.add_sku(catalogue.AddSku(shop.id, product.id, "MUG", 2_990, form,
-                                             spot_stock=10, presale_stock=10), runtime.uow())
+    sku = catalogue.add_sku(
+        catalogue.AddSku(shop.id, product.id, "MUG", 2_990, form, spot_stock=10, presale_stock=10),
+        runtime.uow(),
+    )
     catalogue.set_listed(catalogue.SetListed(shop.id, product.id, True), runtime.uow())
     order = orders.place_order(
         orders.PlaceOrder(shop.id, f"k-{name}", (LineRequest(sku.id, 1),)), runtime.uow()
@@ -75,8 +77,9 @@ def test_a_shipment_may_not_be_dated_in_the_future_or_be_blank(runtime, clock):
 
 def test_an_unshippable_line_returns_its_unit_and_cannot_be_cancelled_twice(runtime):
     shop_id, order_id, _, sku_id = _shop_with_order(runtime)
-    done = cancel_unshippable(CancelUnshippable(shop_id, order_id, 1, "supplier failed"),
-                              runtime.uow())
+    done = cancel_unshippable(
+        CancelUnshippable(shop_id, order_id, 1, "supplier failed"), runtime.uow()
+    )
     assert done.compensation_fen == 897  # 30 % of ¥29.90 = ¥8.97 (above the ¥5 floor)
     with runtime.uow(readonly=True) as uow:
         assert uow.stock.tiers([sku_id])[sku_id]["spot"].sold == 0
@@ -89,8 +92,9 @@ def test_only_the_three_delay_tools_move_a_deadline(runtime, clock):
     later = clock.now + timedelta(days=4)
 
     def delay(kind, reason="force_majeure", consent=False, when=later):
-        return request_delay(RequestDelay(shop_id, order_id, 1, kind, reason, when, consent,
-                                          "ops"), runtime.uow())
+        return request_delay(
+            RequestDelay(shop_id, order_id, 1, kind, reason, when, consent, "ops"), runtime.uow()
+        )
 
     with pytest.raises(DelayNotAllowedError, match="delay tools"):
         delay("because")
@@ -114,21 +118,31 @@ def test_only_the_three_delay_tools_move_a_deadline(runtime, clock):
 
 def _pay(runtime, shop_id, sku_id, n, prefix):
     for i in range(n):
-        orders.place_order(orders.PlaceOrder(shop_id, f"{prefix}{i}", (LineRequest(sku_id, 1),)),
-                           runtime.uow())
+        orders.place_order(
+            orders.PlaceOrder(shop_id, f"{prefix}{i}", (LineRequest(sku_id, 1),)), runtime.uow()
+        )
 
 
 def test_an_ineligible_shop_cannot_go_tiered_but_its_tiered_skus_keep_selling(runtime, clock):
     tiered = SalesFormSpec(SalesForm.TIERED, 48, 5)
     shop_id, _, product_id, sku_id = _shop_with_order(runtime, "tiered", tiered)
-    presale_only = catalogue.add_sku(catalogue.AddSku(
-        shop_id, product_id, "PRE", 1_000, SalesFormSpec(SalesForm.PRESALE, presale_days=10),
-        presale_stock=100), runtime.uow())
+    presale_only = catalogue.add_sku(
+        catalogue.AddSku(
+            shop_id,
+            product_id,
+            "PRE",
+            1_000,
+            SalesFormSpec(SalesForm.PRESALE, presale_days=10),
+            presale_stock=100,
+        ),
+        runtime.uow(),
+    )
     _pay(runtime, shop_id, presale_only.id, 30, "pre")  # spot share falls to 1/31
     record_scores(RecordScores(shop_id, (ScorePoint(clock.now.date(), 450),)), runtime.uow())
     with pytest.raises(TieredNotEligibleError) as exc:
-        catalogue.add_sku(catalogue.AddSku(shop_id, product_id, "NEW", 1_000, tiered),
-                          runtime.uow())
+        catalogue.add_sku(
+            catalogue.AddSku(shop_id, product_id, "NEW", 1_000, tiered), runtime.uow()
+        )
     assert "4.50" in exc.value.message and "3.22 %" in exc.value.message
     _pay(runtime, shop_id, sku_id, 1, "still")  # the existing tiered SKU keeps selling
     report = eligibility_report(shop_id, runtime.uow(readonly=True))
@@ -141,9 +155,10 @@ def test_an_ineligible_shop_cannot_go_tiered_but_its_tiered_skus_keep_selling(ru
 
 def test_a_shop_without_a_score_and_few_orders_may_use_tiered(runtime):
     shop_id, _, product_id, _ = _shop_with_order(runtime, "new")
-    sku = catalogue.add_sku(catalogue.AddSku(shop_id, product_id, "T", 1_000,
-                                             SalesFormSpec(SalesForm.TIERED, 24, 3)),
-                            runtime.uow())
+    sku = catalogue.add_sku(
+        catalogue.AddSku(shop_id, product_id, "T", 1_000, SalesFormSpec(SalesForm.TIERED, 24, 3)),
+        runtime.uow(),
+    )
     assert sku.sales_form.form is SalesForm.TIERED
 
 
@@ -165,40 +180,67 @@ def test_the_api_ships_delays_lists_and_judges_with_clear_errors(runtime, clock)
     created = shops.create_shop(shops.CreateShop("api shop"), runtime.uow())
     shop_id, key = created.shop.id, created.api_key
     product = catalogue.create_product(catalogue.CreateProduct(shop_id, "cup"), runtime.uow())
-    sku = catalogue.add_sku(catalogue.AddSku(shop_id, product.id, "CUP", 100_00, SPOT_48H,
-                                             spot_stock=5), runtime.uow())
+    sku = catalogue.add_sku(
+        catalogue.AddSku(shop_id, product.id, "CUP", 100_00, SPOT_48H, spot_stock=5), runtime.uow()
+    )
     catalogue.set_listed(catalogue.SetListed(shop_id, product.id, True), runtime.uow())
-    placed = [orders.place_order(orders.PlaceOrder(shop_id, f"a{i}", (LineRequest(sku.id, 1),)),
-                                 runtime.uow()).order.id for i in range(3)]
+    placed = [
+        orders.place_order(
+            orders.PlaceOrder(shop_id, f"a{i}", (LineRequest(sku.id, 1),)), runtime.uow()
+        ).order.id
+        for i in range(3)
+    ]
     api = _client(runtime)
     h = {"X-API-Key": key}
     later = (clock.now + timedelta(hours=60)).isoformat()
-    r = api.post(f"/orders/{placed[0]}/lines/1/delays", headers=h,
-                 json={"kind": "negotiated", "reason": "buyer agreed", "new_ship_by": later,
-                       "buyer_consent": True})
+    r = api.post(
+        f"/orders/{placed[0]}/lines/1/delays",
+        headers=h,
+        json={
+            "kind": "negotiated",
+            "reason": "buyer agreed",
+            "new_ship_by": later,
+            "buyer_consent": True,
+        },
+    )
     assert r.status_code == 201, r.text
-    r = api.post(f"/orders/{placed[0]}/lines/1/delays", headers=h,
-                 json={"kind": "whenever", "reason": "x", "new_ship_by": later})
+    r = api.post(
+        f"/orders/{placed[0]}/lines/1/delays",
+        headers=h,
+        json={"kind": "whenever", "reason": "x", "new_ship_by": later},
+    )
     assert (r.status_code, r.json()["error"]) == (422, "delay_not_allowed")
-    r = api.post(f"/orders/{placed[1]}/lines/1/shipment", headers=h,
-                 json={"carrier": "SF", "tracking_no": "SF1"})
+    r = api.post(
+        f"/orders/{placed[1]}/lines/1/shipment",
+        headers=h,
+        json={"carrier": "SF", "tracking_no": "SF1"},
+    )
     assert (r.status_code, r.json()["outcome"]) == (201, "on_time")
-    r = api.post(f"/orders/{placed[1]}/lines/1/shipment", headers=h,
-                 json={"carrier": "SF", "tracking_no": "SF2"})
+    r = api.post(
+        f"/orders/{placed[1]}/lines/1/shipment",
+        headers=h,
+        json={"carrier": "SF", "tracking_no": "SF2"},
+    )
     assert (r.status_code, r.json()["error"]) == (409, "already_shipped")
-    r = api.post("/orders/999999/lines/1/shipment", headers=h,
-                 json={"carrier": "SF", "tracking_no": "SF3"})
+    r = api.post(
+        "/orders/999999/lines/1/shipment", headers=h, json={"carrier": "SF", "tracking_no": "SF3"}
+    )
     assert r.status_code == 404
     clock.now += timedelta(hours=50)  # lines 0 (delayed to 60 h) and 2 (48 h) open
     board = api.get("/promises", headers=h).json()
     assert [(p["order_id"], p["urgency"]) for p in board["data"]] == [
-        (placed[2], "overdue"), (placed[0], "due_soon")]
+        (placed[2], "overdue"),
+        (placed[0], "due_soon"),
+    ]
     assert board["data"][0]["compensation_now_yuan"] == "10.00"
     assert api.post("/promises/scan", headers=h).json()["late_recorded"] == 0
     risk = api.get("/promises/risk", headers=h).json()
     assert risk["overdue_open_lines"] == 1 and risk["overdue_exposure_yuan"] == "10.00"
-    r = api.post(f"/shops/{shop_id}/store-scores", headers=h,
-                 json={"data": [{"scored_on": "2026-11-20", "score": "4.70"}]})
+    r = api.post(
+        f"/shops/{shop_id}/store-scores",
+        headers=h,
+        json={"data": [{"scored_on": "2026-11-20", "score": "4.70"}]},
+    )
     assert r.json() == {"recorded": 1}
     got = api.get(f"/shops/{shop_id}/eligibility", headers=h).json()
     assert (got["eligible"], got["store_score"], got["min_store_score"]) == (True, "4.70", "4.60")
@@ -224,13 +266,14 @@ def test_the_cli_lists_scans_and_judges(runtime, clock, monkeypatch):
     assert risk.exit_code == 0 and "1 of 1 lines" in risk.output
     shown = cli.invoke(cli_promises.eligibility_app, ["--shop", str(shop_id)])
     assert shown.exit_code == 0 and "eligible" in shown.output
-    bad = cli.invoke(cli_promises.shipments_app, ["line", str(order_id), "1", "SF", "X",
-                                                  "--shop", str(shop_id + 999)])
+    bad = cli.invoke(
+        cli_promises.shipments_app,
+        ["line", str(order_id), "1", "SF", "X", "--shop", str(shop_id + 999)],
+    )
     assert bad.exit_code == 1
 
 
-def test_store_scores_import_from_csv_and_a_bad_row_changes_nothing(runtime, tmp_path,
-                                                                     monkeypatch):
+def test_store_scores_import_from_csv_and_a_bad_row_changes_nothing(runtime, tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
     from tierstock import cli_promises
@@ -244,8 +287,7 @@ def test_store_scores_import_from_csv_and_a_bad_row_changes_nothing(runtime, tmp
     cli = CliRunner()
     ok = cli.invoke(cli_promises.eligibility_app, ["import", str(good), "--shop", str(shop_id)])
     assert ok.exit_code == 0 and "2 store scores imported" in ok.output
-    refused = cli.invoke(cli_promises.eligibility_app,
-                         ["import", str(bad), "--shop", str(shop_id)])
+    refused = cli.invoke(cli_promises.eligibility_app, ["import", str(bad), "--shop", str(shop_id)])
     assert refused.exit_code == 1
     report = eligibility_report(shop_id, runtime.uow(readonly=True))
     assert [p.score_centi for p in report.scores] == [480, 475]

@@ -58,6 +58,7 @@ def test_tier_stock_available_is_quantity_minus_sold():
 
 # --- units_held_twice --------------------------------------------------------------------
 
+
 def test_lines_holding_consecutive_units_hold_nothing_twice():
     # (sold after the line, its quantity): units 1-2, 3, 4-6
     assert units_held_twice([(2, 2), (3, 1), (6, 3)]) == 0
@@ -85,6 +86,7 @@ def test_no_lines_hold_nothing_twice():
 
 
 # --- property: a burst modelled with choose_tier ------------------------------------------
+
 
 @settings(max_examples=300, deadline=None)
 @given(

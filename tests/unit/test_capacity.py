@@ -35,16 +35,22 @@ FIXED = SalesFormSpec(SalesForm.PRESALE, presale_ship_by=date(2026, 12, 3))
 RULES = load_pack("kuaishou").compensation
 
 
-def batch(id: int, quantity: int, ready_on: date, status: BatchStatus = BatchStatus.CONFIRMED,
-          in_tier: int | None = None) -> CapacityBatch:
+def batch(
+    id: int,
+    quantity: int,
+    ready_on: date,
+    status: BatchStatus = BatchStatus.CONFIRMED,
+    in_tier: int | None = None,
+) -> CapacityBatch:
     if in_tier is None:
         in_tier = quantity if status is BatchStatus.CONFIRMED else 0
     return CapacityBatch(id, 1, 1, 1, quantity, ready_on, status, in_tier, PAID)
 
 
 def end_of(day: date, plus: int = 1) -> datetime:
-    return (datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=SH)
-            + timedelta(days=plus)).astimezone(UTC)
+    return (
+        datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=SH) + timedelta(days=plus)
+    ).astimezone(UTC)
 
 
 D28, D29, D30 = date(2026, 11, 28), date(2026, 11, 29), date(2026, 11, 30)
@@ -53,15 +59,19 @@ D28, D29, D30 = date(2026, 11, 28), date(2026, 11, 29), date(2026, 11, 30)
 def test_unbatched_units_come_first_then_batches_by_ready_day() -> None:
     layout = layout_of(2 + 3 + 4, [batch(7, 4, D29), batch(5, 3, D28)])
     assert [(s.start, s.end, s.batch.id if s.batch else None) for s in layout.slots] == [
-        (0, 2, None), (2, 5, 5), (5, 9, 7)]
+        (0, 2, None),
+        (2, 5, 5),
+        (5, 9, 7),
+    ]
     assert layout.covering(2).batch is None  # type: ignore[union-attr]
     assert layout.covering(3).batch.id == 5  # type: ignore[union-attr]
     assert layout.covering(10) is None
 
 
 def test_proposed_and_declined_batches_cover_nothing() -> None:
-    layout = layout_of(0, [batch(1, 5, D28, BatchStatus.PROPOSED),
-                           batch(2, 5, D28, BatchStatus.DECLINED)])
+    layout = layout_of(
+        0, [batch(1, 5, D28, BatchStatus.PROPOSED), batch(2, 5, D28, BatchStatus.DECLINED)]
+    )
     assert layout.covered == 0
 
 
@@ -102,7 +112,10 @@ def test_a_batch_ready_too_late_for_the_window_is_refused() -> None:
     with pytest.raises(CapacityBeyondWindowError) as refused:
         presale_ship_by(layout, 1, 1, PAID, TIERED, 1, SH, field="lines[0].quantity")
     assert (refused.value.code, refused.value.kind, refused.value.field) == (
-        "capacity_beyond_window", "conflict", "lines[0].quantity")
+        "capacity_beyond_window",
+        "conflict",
+        "lines[0].quantity",
+    )
 
 
 def test_a_fixed_date_presale_accepts_batches_up_to_its_date() -> None:
@@ -129,8 +142,11 @@ def test_a_shrunk_batch_flags_lines_pushed_into_a_later_batch_or_out_of_capacity
     lines = [line(i, i, end_of(D28) if i <= 3 else end_of(D29)) for i in range(1, 7)]
     found = at_risk(lines, layout, PAID, 1, SH, RULES)
     assert [(x.line.order_id, x.reason, x.batch_id) for x in found] == [
-        (2, RiskReason.LATER_BATCH, 2), (3, RiskReason.LATER_BATCH, 2),
-        (5, RiskReason.UNCOVERED, None), (6, RiskReason.UNCOVERED, None)]
+        (2, RiskReason.LATER_BATCH, 2),
+        (3, RiskReason.LATER_BATCH, 2),
+        (5, RiskReason.UNCOVERED, None),
+        (6, RiskReason.UNCOVERED, None),
+    ]
     assert [x.exposure_fen for x in found] == [1_990, 1_990, 5_970, 5_970]
 
 
@@ -166,9 +182,13 @@ def test_a_plan_needs_units_and_a_day_not_in_the_past() -> None:
         check_plan(1, D28, D29)
 
 
-@given(st.integers(0, 20), st.lists(st.tuples(st.integers(1, 20), st.integers(0, 30),
-                                              st.sampled_from(list(BatchStatus))),
-                                    max_size=6))
+@given(
+    st.integers(0, 20),
+    st.lists(
+        st.tuples(st.integers(1, 20), st.integers(0, 30), st.sampled_from(list(BatchStatus))),
+        max_size=6,
+    ),
+)
 def test_every_covered_unit_has_exactly_one_slot(unbatched, specs) -> None:
     batches = [batch(i, q, D28 + timedelta(days=d), s) for i, (q, d, s) in enumerate(specs)]
     layout = layout_of(unbatched + sum(b.in_tier for b in batches), batches)

@@ -21,19 +21,40 @@ LATE, UNSHIPPED = KS.late, KS.unshipped
 paid = st.integers(min_value=0, max_value=10**12)
 
 
-@pytest.mark.parametrize(("paid_fen", "owed"), [
-    (1, 500), (4_999, 500), (5_000, 500), (5_001, 500), (5_005, 501),  # floor up to ¥50
-    (10_000, 1_000), (29_999, 3_000), (30_000, 3_000), (30_001, 3_000),  # cap from ¥300
-    (10**9, 3_000),
-])
+@pytest.mark.parametrize(
+    ("paid_fen", "owed"),
+    [
+        (1, 500),
+        (4_999, 500),
+        (5_000, 500),
+        (5_001, 500),
+        (5_005, 501),  # floor up to ¥50
+        (10_000, 1_000),
+        (29_999, 3_000),
+        (30_000, 3_000),
+        (30_001, 3_000),  # cap from ¥300
+        (10**9, 3_000),
+    ],
+)
 def test_late_shipment_owes_ten_percent_between_five_and_thirty_yuan(paid_fen, owed):
     assert owed_fen(CompensationKind.LATE, paid_fen, KS) == owed
 
 
-@pytest.mark.parametrize(("paid_fen", "owed"), [
-    (1, 500), (1_666, 500), (1_667, 500), (1_668, 500), (1_669, 501),  # floor up to ¥16.67
-    (10_000, 3_000), (66_666, 20_000), (66_667, 20_000), (66_668, 20_000), (10**9, 20_000),
-])
+@pytest.mark.parametrize(
+    ("paid_fen", "owed"),
+    [
+        (1, 500),
+        (1_666, 500),
+        (1_667, 500),
+        (1_668, 500),
+        (1_669, 501),  # floor up to ¥16.67
+        (10_000, 3_000),
+        (66_666, 20_000),
+        (66_667, 20_000),
+        (66_668, 20_000),
+        (10**9, 20_000),
+    ],
+)
 def test_unshipped_owes_thirty_percent_between_five_and_two_hundred_yuan(paid_fen, owed):
     assert owed_fen(CompensationKind.UNSHIPPED, paid_fen, KS) == owed
 
@@ -70,8 +91,12 @@ def test_unshipped_never_owes_less_than_late(p):
     assert owed_fen(CompensationKind.UNSHIPPED, p, KS) >= owed_fen(CompensationKind.LATE, p, KS)
 
 
-@given(st.integers(0, 10**9), st.integers(0, 10_000), st.integers(0, 10**6),
-       st.one_of(st.none(), st.integers(0, 10**7)))
+@given(
+    st.integers(0, 10**9),
+    st.integers(0, 10_000),
+    st.integers(0, 10**6),
+    st.one_of(st.none(), st.integers(0, 10**7)),
+)
 def test_any_rule_clamps_to_its_floor_and_cap(p, rate, floor, cap):
     if cap is not None and cap < floor:
         floor, cap = cap, floor

@@ -36,8 +36,14 @@ H = timedelta(hours=1)
 
 
 def _check(kind, new, reason="force_majeure", consent=False, now=PAID, current=DUE, pack=PACK):
-    return check_delay(DelayRequest(kind, reason, new, consent, "ops"), original=DUE,
-                       current=current, paid_at=PAID, now=now, pack=pack)
+    return check_delay(
+        DelayRequest(kind, reason, new, consent, "ops"),
+        original=DUE,
+        current=current,
+        paid_at=PAID,
+        now=now,
+        pack=pack,
+    )
 
 
 def test_an_unknown_tool_is_refused_and_names_the_three():
@@ -51,11 +57,14 @@ def test_delayed_shipping_needs_an_accepted_reason():
     assert _check(DelayKind.DELAYED, DUE + H, reason="big_promotion").new_ship_by == DUE + H
 
 
-@pytest.mark.parametrize(("kind", "days"), [
-    (DelayKind.DELAYED, PACK.delays.delayed_max_days),
-    (DelayKind.APPOINTMENT, PACK.delays.appointment_max_days),
-    (DelayKind.NEGOTIATED, PACK.delays.negotiated_max_days),
-])
+@pytest.mark.parametrize(
+    ("kind", "days"),
+    [
+        (DelayKind.DELAYED, PACK.delays.delayed_max_days),
+        (DelayKind.APPOINTMENT, PACK.delays.appointment_max_days),
+        (DelayKind.NEGOTIATED, PACK.delays.negotiated_max_days),
+    ],
+)
 def test_each_tool_moves_the_deadline_up_to_its_limit_and_no_further(kind, days):
     limit = DUE + timedelta(days=days)
     assert _check(kind, limit, consent=True).new_ship_by == limit
@@ -78,10 +87,15 @@ def test_a_deadline_only_moves_later_and_only_before_it_passes():
 
 
 def test_an_accepted_delay_records_who_why_and_the_previous_deadline():
-    d = _check(DelayKind.NEGOTIATED, DUE + 5 * H, reason=" buyer said yes ", consent=True,
-               current=DUE + H)
+    d = _check(
+        DelayKind.NEGOTIATED, DUE + 5 * H, reason=" buyer said yes ", consent=True, current=DUE + H
+    )
     assert (d.previous_ship_by, d.reason, d.actor, d.buyer_consent) == (
-        DUE + H, "buyer said yes", "ops", True)
+        DUE + H,
+        "buyer said yes",
+        "ops",
+        True,
+    )
 
 
 def test_a_holiday_pause_extends_the_deadline_by_the_paused_time():
@@ -93,7 +107,8 @@ def test_a_holiday_pause_extends_the_deadline_by_the_paused_time():
     assert holiday_extended(paid, paid + H, (pause,), zone) == paid + H  # due before it
     inside = datetime(2027, 2, 2, 12, 0, tzinfo=zone)  # paid during the pause
     assert holiday_extended(inside, inside + H, (pause,), zone) == datetime(
-        2027, 2, 4, 1, 0, tzinfo=zone)
+        2027, 2, 4, 1, 0, tzinfo=zone
+    )
 
 
 def test_holiday_delay_may_exceed_the_delayed_limit_by_the_pause():
@@ -123,7 +138,11 @@ def test_exposure_shows_the_cost_now_and_at_the_next_step():
     assert (due_soon.urgency, due_soon.now_fen, due_soon.next_fen) == (Urgency.DUE_SOON, 0, 1000)
     late = exposure(10_000, DUE, DUE + H, PACK)
     assert (late.urgency, late.now_fen, late.next_fen, late.next_at) == (
-        Urgency.OVERDUE, 1000, 3000, DUE + grace)
+        Urgency.OVERDUE,
+        1000,
+        3000,
+        DUE + grace,
+    )
     gone = exposure(10_000, DUE, DUE + grace + H, PACK)
     assert (gone.urgency, gone.now_fen, gone.next_fen) == (Urgency.LAPSED, 3000, None)
 

@@ -46,11 +46,13 @@ def _json_hash(cmd: PlaceOrder) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
-@pytest.mark.parametrize("buyer", [None, "buyer-1", "小红", 'quo"te\\back', "tab\tnl\n\x00",
-                                   "emoji 🎉", ""])
+@pytest.mark.parametrize(
+    "buyer", [None, "buyer-1", "小红", 'quo"te\\back', "tab\tnl\n\x00", "emoji 🎉", ""]
+)
 @pytest.mark.parametrize("lines", [((7, 1),), ((7, 2), (3, 1)), ((10**12, 999),)])
 def test_the_request_hash_is_the_sha256_of_the_sorted_json_body(
-        buyer: str | None, lines: tuple[tuple[int, int], ...]) -> None:
+    buyer: str | None, lines: tuple[tuple[int, int], ...]
+) -> None:
     cmd = PlaceOrder(1, "k", tuple(LineRequest(s, q) for s, q in lines), buyer=buyer)
     assert cmd.request_hash() == _json_hash(cmd)
 

@@ -49,8 +49,13 @@ TIERED = SalesFormSpec(SalesForm.TIERED, spot_window_hours=48, presale_days=5)
 PRICE = 9_900  # ¥99: late owes ¥9.90, unshipped ¥29.70
 
 
-NOV27, NOV28, NOV29, NOV30, DEC1 = (date(2026, 11, 27), date(2026, 11, 28),
-                                    date(2026, 11, 29), date(2026, 11, 30), date(2026, 12, 1))
+NOV27, NOV28, NOV29, NOV30, DEC1 = (
+    date(2026, 11, 27),
+    date(2026, 11, 28),
+    date(2026, 11, 29),
+    date(2026, 11, 30),
+    date(2026, 12, 1),
+)
 HANDLING = PACK.capacity.handling_days
 
 
@@ -63,19 +68,32 @@ def flat(buyers: int, minutes: int, *sizes: tuple[int, int], seed: int = 0) -> b
     return burst.curve_arrivals(buyers, weights, sizes or ((1, 1),), seed)
 
 
-def session(spot: int = 10, presale: PresaleStock | None = None,
-            arrivals: burst.Arrivals | None = None, *, share: ShareCount | None = None,
-            slip: int = 0, form: SalesFormSpec = TIERED, price: int = PRICE) -> PlanInput:
+def session(
+    spot: int = 10,
+    presale: PresaleStock | None = None,
+    arrivals: burst.Arrivals | None = None,
+    *,
+    share: ShareCount | None = None,
+    slip: int = 0,
+    form: SalesFormSpec = TIERED,
+    price: int = PRICE,
+) -> PlanInput:
     return PlanInput(
-        START, form, spot, presale if presale is not None else batches((20, NOV29)),
-        arrivals or flat(40, 40), price, share or ShareCount(0, 0), slip)
+        START,
+        form,
+        spot,
+        presale if presale is not None else batches((20, NOV29)),
+        arrivals or flat(40, 40),
+        price,
+        share or ShareCount(0, 0),
+        slip,
+    )
 
 
 # the burst --------------------------------------------------------------------------------
 def test_a_flat_curve_spreads_buyers_evenly_with_remainders_to_the_earliest_minutes() -> None:
     assert burst.apportion(10, [1.0, 1.0, 1.0]) == (4, 3, 3)
-    assert burst.apportion(40, burst.curve_weights(burst.shape_points("flat", 40), 40)) \
-        == (1,) * 40
+    assert burst.apportion(40, burst.curve_weights(burst.shape_points("flat", 40), 40)) == (1,) * 40
 
 
 def test_curve_points_are_joined_by_straight_lines_and_held_flat_beyond_the_ends() -> None:
@@ -83,8 +101,7 @@ def test_curve_points_are_joined_by_straight_lines_and_held_flat_beyond_the_ends
 
 
 def test_a_spike_puts_most_buyers_in_the_first_tenth_of_the_session() -> None:
-    per_minute = burst.apportion(
-        1_000, burst.curve_weights(burst.shape_points("spike", 100), 100))
+    per_minute = burst.apportion(1_000, burst.curve_weights(burst.shape_points("spike", 100), 100))
     assert sum(per_minute) == 1_000
     assert sum(per_minute[:10]) > sum(per_minute[10:])
 
@@ -113,7 +130,9 @@ def test_spot_sells_out_at_the_minute_the_tenth_buyer_arrives_and_ten_are_refuse
     assert (plan.spot_lines, plan.presale_lines, plan.refused_buyers) == (10, 20, 10)
     assert plan.capacity_sold_out_minute == 29
     assert [(p.tier, p.ship_by_date, p.lines) for p in plan.promises] == [
-        (Tier.SPOT, date(2026, 11, 28), 10), (Tier.PRESALE, NOV30, 20)]
+        (Tier.SPOT, date(2026, 11, 28), 10),
+        (Tier.PRESALE, NOV30, 20),
+    ]
     assert plan.refusals == ((RefusalReason.SOLD_OUT, 10),)
 
 
@@ -150,18 +169,29 @@ def test_unbatched_units_sell_first_with_the_window_then_batches_by_ready_day() 
     # batch → 30 Nov 23:59:59; 21–39 refused (the tier is empty: sold_out).
     plan = plan_session(session(presale=batches((4, NOV29), (4, NOV27), unbatched=3)), PACK)
     assert [(p.tier, p.ship_by_date, p.lines) for p in plan.promises] == [
-        (Tier.SPOT, NOV28, 10), (Tier.PRESALE, NOV28, 4), (Tier.PRESALE, NOV30, 4),
-        (Tier.PRESALE, DEC1, 3)]
+        (Tier.SPOT, NOV28, 10),
+        (Tier.PRESALE, NOV28, 4),
+        (Tier.PRESALE, NOV30, 4),
+        (Tier.PRESALE, DEC1, 3),
+    ]
     assert plan.refusals == ((RefusalReason.SOLD_OUT, 19),)
 
 
 def test_a_line_spanning_two_batches_takes_the_promise_of_its_last_unit() -> None:
     # spot 0; 2 units ready 27 Nov, then 5 ready 29 Nov. Buyers 1, 3, 3 (one a minute):
     # units 1 | 2–4 (last unit in the 29 Nov batch → 30 Nov) | 5–7 (→ 30 Nov).
-    plan = plan_session(session(spot=0, presale=batches((2, NOV27), (5, NOV29)),
-                                arrivals=burst.log_arrivals([(0, 1), (1, 3), (2, 3)])), PACK)
+    plan = plan_session(
+        session(
+            spot=0,
+            presale=batches((2, NOV27), (5, NOV29)),
+            arrivals=burst.log_arrivals([(0, 1), (1, 3), (2, 3)]),
+        ),
+        PACK,
+    )
     assert [(p.ship_by_date, p.lines, p.units) for p in plan.promises] == [
-        (NOV28, 1, 1), (NOV30, 2, 6)]
+        (NOV28, 1, 1),
+        (NOV30, 2, 6),
+    ]
     first, second = plan.risks
     assert (first.lines, first.units, second.lines, second.units) == (1, 1, 2, 6)
 
@@ -171,8 +201,10 @@ def test_units_promised_before_the_session_are_not_sold_again() -> None:
     # has 2 promised already. 10 spot, then 6 presale lines: 2 (→ 28 Nov), 4 (→ 30 Nov).
     stock = replace(batches((4, NOV27), (4, NOV29), unbatched=3), sold=5)
     plan = plan_session(session(presale=stock), PACK)
-    assert [(p.ship_by_date, p.lines) for p in plan.promises if p.tier is Tier.PRESALE] \
-        == [(NOV28, 2), (NOV30, 4)]
+    assert [(p.ship_by_date, p.lines) for p in plan.promises if p.tier is Tier.PRESALE] == [
+        (NOV28, 2),
+        (NOV30, 4),
+    ]
     assert [(r.promised_before, r.lines) for r in plan.risks] == [(2, 2), (0, 4)]
 
 
@@ -180,10 +212,15 @@ def test_a_window_crossing_midnight_opens_a_later_batch_to_later_buyers() -> Non
     # A session from 23:58 on 26 Nov (15:58 UTC): the window for minute m ends 1 Dec
     # 23:58 + m. The 30 Nov batch promises 1 Dec 23:59:59: beyond the window for
     # minutes 0–1, inside it from minute 2 (window 2 Dec 00:00). Presale-only, 1 a minute.
-    late_start = replace(session(spot=0, presale=batches((5, NOV30)),
-                                 arrivals=flat(4, 4),
-                                 form=SalesFormSpec(SalesForm.PRESALE, presale_days=5)),
-                         starts_at=datetime(2026, 11, 26, 15, 58, tzinfo=UTC))
+    late_start = replace(
+        session(
+            spot=0,
+            presale=batches((5, NOV30)),
+            arrivals=flat(4, 4),
+            form=SalesFormSpec(SalesForm.PRESALE, presale_days=5),
+        ),
+        starts_at=datetime(2026, 11, 26, 15, 58, tzinfo=UTC),
+    )
     plan = plan_session(late_start, PACK)
     assert (plan.presale_lines, plan.refused_buyers) == (2, 2)
     assert [p.refused for p in plan.series] == [1, 1, 0, 0]
@@ -210,8 +247,12 @@ def test_a_batch_slipping_three_days_puts_exactly_its_own_lines_at_risk() -> Non
     # (Old model: batch 0 had slack to a 1 Dec deadline and risked nothing.)
     plan = plan_session(session(presale=TWO_BATCHES, slip=3), PACK)
     first, second = plan.risks
-    assert (first.lines, first.late_lines, first.unshipped_lines, first.compensation_fen) \
-        == (10, 0, 10, 10 * 2_970)
+    assert (first.lines, first.late_lines, first.unshipped_lines, first.compensation_fen) == (
+        10,
+        0,
+        10,
+        10 * 2_970,
+    )
     assert (second.lines, second.late_lines, second.unshipped_lines) == (10, 0, 10)
     assert second.compensation_fen == 10 * 2_970
     assert plan.compensation_at_risk_fen == 59_400
@@ -266,8 +307,9 @@ def test_a_share_not_yet_judged_passes_and_needs_no_spot() -> None:
 def test_the_same_seed_gives_the_same_plan_and_other_seeds_may_differ() -> None:
     def plan(seed: int) -> object:
         arrivals = flat(300, 30, (1, 5), (2, 3), (3, 2), seed=seed)
-        return plan_session(session(spot=100, presale=batches((200, NOV29)),
-                                    arrivals=arrivals, slip=2), PACK)
+        return plan_session(
+            session(spot=100, presale=batches((200, NOV29)), arrivals=arrivals, slip=2), PACK
+        )
 
     assert plan(7) == plan(7)
     assert any(plan(seed) != plan(7) for seed in range(8, 12))
@@ -294,27 +336,36 @@ def one_by_one(inp: PlanInput) -> Reference:
     ref.sold_out = 0 if Tier.SPOT in tiers and spot == 0 else None
     for minute, arriving in enumerate(inp.arrivals.per_minute):
         paid_at = inp.starts_at + timedelta(minutes=minute)
-        for q in inp.arrivals.quantities[i:i + arriving]:
+        for q in inp.arrivals.quantities[i : i + arriving]:
             tier = choose_tier(q, tiers, {Tier.SPOT: spot, Tier.PRESALE: quantity - sold})
             if tier is Tier.SPOT:
                 spot -= q
                 ref.spot += q
                 ref.sold_out = minute if spot == 0 and ref.sold_out is None else ref.sold_out
-                ref.promises[(tier, ship_by(paid_at, inp.sales_form, tier, SHANGHAI)
-                              .astimezone(SHANGHAI).date())] += 1
+                ref.promises[
+                    (
+                        tier,
+                        ship_by(paid_at, inp.sales_form, tier, SHANGHAI)
+                        .astimezone(SHANGHAI)
+                        .date(),
+                    )
+                ] += 1
                 continue
             if tier is None:
                 ref.refused += 1
                 ref.reasons[RefusalReason.SOLD_OUT] += 1
                 continue
             try:
-                promise = presale_ship_by(layout, sold + q, q, paid_at, inp.sales_form,
-                                          HANDLING, SHANGHAI)
-            except (CapacityExhaustedError, CapacityBeyondWindowError,
-                    PresaleEndedError) as exc:
+                promise = presale_ship_by(
+                    layout, sold + q, q, paid_at, inp.sales_form, HANDLING, SHANGHAI
+                )
+            except (CapacityExhaustedError, CapacityBeyondWindowError, PresaleEndedError) as exc:
                 ref.refused += 1
-                ref.reasons[RefusalReason(exc.code if exc.code != "insufficient_stock"
-                                          else "capacity_exhausted")] += 1
+                ref.reasons[
+                    RefusalReason(
+                        exc.code if exc.code != "insufficient_stock" else "capacity_exhausted"
+                    )
+                ] += 1
                 continue
             sold += q
             ref.presale += q
@@ -331,14 +382,18 @@ def assert_agrees(inp: PlanInput) -> Reference:
     plan = plan_session(inp, PACK, search=False)
     ref = one_by_one(inp)
     assert (plan.spot_units, plan.presale_units, plan.refused_buyers) == (
-        ref.spot, ref.presale, ref.refused)
+        ref.spot,
+        ref.presale,
+        ref.refused,
+    )
     assert plan.spot_sold_out_minute == ref.sold_out
     assert {(p.tier, p.ship_by_date): p.lines for p in plan.promises} == dict(ref.promises)
     assert dict(plan.refusals) == dict(ref.reasons)
     assert [r.units for r in plan.risks] == [
-        ref.taken[b.id] for b in inp.presale.batches if b.status is BatchStatus.CONFIRMED]
+        ref.taken[b.id] for b in inp.presale.batches if b.status is BatchStatus.CONFIRMED
+    ]
     on_hand = inp.spot_quantity if Tier.SPOT in inp.sales_form.tiers else 0
-    assert [p.spot_left for p in plan.series[-1:]] == [on_hand - ref.spot][:len(plan.series)]
+    assert [p.spot_left for p in plan.series[-1:]] == [on_hand - ref.spot][: len(plan.series)]
     return ref
 
 
@@ -364,9 +419,12 @@ def test_the_fast_path_agrees_with_buyer_by_buyer_allocation(seed: int, mix: str
     assert ref.reasons[RefusalReason.BEYOND_WINDOW] > 0
 
 
-FORMS = (TIERED, SalesFormSpec(SalesForm.PRESALE, presale_days=5),
-         SalesFormSpec(SalesForm.SPOT, spot_window_hours=24),
-         SalesFormSpec(SalesForm.PRESALE, presale_ship_by=DEC1))
+FORMS = (
+    TIERED,
+    SalesFormSpec(SalesForm.PRESALE, presale_days=5),
+    SalesFormSpec(SalesForm.SPOT, spot_window_hours=24),
+    SalesFormSpec(SalesForm.PRESALE, presale_ship_by=DEC1),
+)
 
 
 @st.composite
@@ -376,27 +434,54 @@ def stored_presale(draw: st.DrawFn) -> PresaleStock:
     units already sold."""
     made = []
     for n in range(draw(st.integers(0, 4))):
-        status = draw(st.sampled_from([BatchStatus.CONFIRMED] * 3 + [BatchStatus.RECEIVED,
-                                                                     BatchStatus.DECLINED]))
+        status = draw(
+            st.sampled_from(
+                [BatchStatus.CONFIRMED] * 3 + [BatchStatus.RECEIVED, BatchStatus.DECLINED]
+            )
+        )
         quantity = draw(st.integers(1, 40))
         in_tier = quantity if status is BatchStatus.CONFIRMED else 0
         in_tier += draw(st.integers(0, 5))
-        made.append(CapacityBatch(n + 1, 1, 1, 1, quantity,
-                                  NOV27 + timedelta(days=draw(st.integers(-2, 6))), status,
-                                  in_tier, START))
+        made.append(
+            CapacityBatch(
+                n + 1,
+                1,
+                1,
+                1,
+                quantity,
+                NOV27 + timedelta(days=draw(st.integers(-2, 6))),
+                status,
+                in_tier,
+                START,
+            )
+        )
     quantity = max(0, sum(b.in_tier for b in made) + draw(st.integers(-10, 10)))
     return PresaleStock(quantity, draw(st.integers(0, quantity)), tuple(made), stored=True)
 
 
 @settings(max_examples=80, deadline=None)
-@given(form=st.sampled_from(FORMS), spot=st.integers(0, 60), presale=stored_presale(),
-       mix=st.lists(st.tuples(st.integers(1, 6), st.integers(0, 5)), min_size=1, max_size=4)
-       .filter(lambda m: any(w for _, w in m)),
-       buyers=st.integers(0, 120), minutes=st.integers(1, 300), seed=st.integers(0, 99),
-       start_hour=st.integers(0, 23))
+@given(
+    form=st.sampled_from(FORMS),
+    spot=st.integers(0, 60),
+    presale=stored_presale(),
+    mix=st.lists(st.tuples(st.integers(1, 6), st.integers(0, 5)), min_size=1, max_size=4).filter(
+        lambda m: any(w for _, w in m)
+    ),
+    buyers=st.integers(0, 120),
+    minutes=st.integers(1, 300),
+    seed=st.integers(0, 99),
+    start_hour=st.integers(0, 23),
+)
 def test_any_small_session_matches_buyer_by_buyer_allocation(
-        form: SalesFormSpec, spot: int, presale: PresaleStock, mix: list[tuple[int, int]],
-        buyers: int, minutes: int, seed: int, start_hour: int) -> None:
+    form: SalesFormSpec,
+    spot: int,
+    presale: PresaleStock,
+    mix: list[tuple[int, int]],
+    buyers: int,
+    minutes: int,
+    seed: int,
+    start_hour: int,
+) -> None:
     weights = burst.curve_weights(burst.shape_points("spike", minutes), minutes)
     arrivals = burst.curve_arrivals(buyers, weights, mix, seed)
     inp = session(spot=spot, presale=presale, arrivals=arrivals, form=form)

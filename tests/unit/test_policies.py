@@ -77,8 +77,12 @@ def test_parsing_the_pack_file_gives_the_loaded_pack(kuaishou):
 
 @pytest.mark.parametrize(
     ("section", "key"),
-    [("presale", "max_days"), ("spot", "windows_hours"), ("tiered", "presale_min_days"),
-     ("orders", "max_line_quantity")],
+    [
+        ("presale", "max_days"),
+        ("spot", "windows_hours"),
+        ("tiered", "presale_min_days"),
+        ("orders", "max_line_quantity"),
+    ],
 )
 def test_a_pack_missing_a_key_is_refused_naming_the_key(section, key):
     raw = raw_kuaishou()

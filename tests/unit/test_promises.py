@@ -24,6 +24,7 @@ def shanghai(*args: int) -> datetime:
 
 # --- ship_by -----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("hours", [24, 48, 72])
 def test_spot_ships_within_its_window_of_hours_after_payment(hours):
     paid = datetime(2025, 12, 1, 10, 15, tzinfo=UTC)
@@ -90,6 +91,7 @@ def test_a_payment_time_without_a_timezone_is_refused(spec, tier):
 
 # --- buyer_promise -----------------------------------------------------------------------
 
+
 def test_spot_promise_reads_ships_within_48_h_in_both_languages():
     now = datetime(2025, 12, 1, 10, 0, tzinfo=UTC)
     promise = buyer_promise(SPOT_48, Tier.SPOT, now, SHANGHAI)
@@ -100,8 +102,9 @@ def test_spot_promise_reads_ships_within_48_h_in_both_languages():
 
 
 def test_fixed_date_promise_reads_ships_by_5_dec_in_both_languages():
-    promise = buyer_promise(PRESALE_BY_5_DEC, Tier.PRESALE,
-                            datetime(2025, 11, 28, 9, 0, tzinfo=UTC), SHANGHAI)
+    promise = buyer_promise(
+        PRESALE_BY_5_DEC, Tier.PRESALE, datetime(2025, 11, 28, 9, 0, tzinfo=UTC), SHANGHAI
+    )
     assert promise.text_en == "ships by 5 Dec"
     assert promise.text_zh == "12月5日前发货"
     assert promise.tier is Tier.PRESALE
@@ -136,7 +139,6 @@ def test_promise_reads_sold_out_when_no_tier_is_left():
 
 
 def test_promise_reads_sold_out_once_a_fixed_date_presale_has_ended():
-    promise = buyer_promise(PRESALE_BY_5_DEC, Tier.PRESALE, shanghai(2025, 12, 6, 0, 1),
-                            SHANGHAI)
+    promise = buyer_promise(PRESALE_BY_5_DEC, Tier.PRESALE, shanghai(2025, 12, 6, 0, 1), SHANGHAI)
     assert promise.text_en == "sold out"
     assert promise.ship_by is None

@@ -32,6 +32,7 @@ def refusal(spec: SalesFormSpec) -> InvalidSalesFormError:
 
 # --- spot 现货 -------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("hours", [24, 48, 72])
 def test_spot_accepts_each_window_the_pack_allows(hours):
     assert validate(SalesFormSpec(SalesForm.SPOT, spot_window_hours=hours)) == SalesFormSpec(
@@ -49,12 +50,17 @@ def test_spot_refuses_a_window_outside_the_list_and_names_the_allowed_ones(hours
 
 
 def test_spot_drops_presale_fields_it_does_not_use():
-    spec = SalesFormSpec(SalesForm.SPOT, spot_window_hours=48, presale_days=10,
-                         presale_ship_by=TODAY + timedelta(days=10))
+    spec = SalesFormSpec(
+        SalesForm.SPOT,
+        spot_window_hours=48,
+        presale_days=10,
+        presale_ship_by=TODAY + timedelta(days=10),
+    )
     assert validate(spec) == SalesFormSpec(SalesForm.SPOT, spot_window_hours=48)
 
 
 # --- presale 预售, days after payment ----------------------------------------------------
+
 
 @pytest.mark.parametrize("days", [4, 30, 90])
 def test_presale_accepts_days_from_4_to_90(days):
@@ -76,6 +82,7 @@ def test_presale_drops_a_spot_window_it_does_not_use():
 
 
 # --- presale 预售, fixed ship-by date -----------------------------------------------------
+
 
 @pytest.mark.parametrize("ahead", [4, 45, 90])
 def test_presale_accepts_a_fixed_date_4_to_90_days_ahead(ahead):
@@ -102,8 +109,9 @@ def test_presale_fixed_date_window_is_counted_from_the_day_given_as_today():
 
 
 def test_presale_refuses_both_days_and_a_fixed_date():
-    spec = SalesFormSpec(SalesForm.PRESALE, presale_days=10,
-                         presale_ship_by=TODAY + timedelta(days=10))
+    spec = SalesFormSpec(
+        SalesForm.PRESALE, presale_days=10, presale_ship_by=TODAY + timedelta(days=10)
+    )
     assert "exactly one" in refusal(spec).message
 
 
@@ -114,6 +122,7 @@ def test_presale_refuses_neither_days_nor_a_fixed_date():
 
 
 # --- tiered 现货+预售阶梯发货 ---------------------------------------------------------------
+
 
 @pytest.mark.parametrize("hours", [24, 48, 72])
 @pytest.mark.parametrize("days", [3, 4, 5])
@@ -142,6 +151,7 @@ def test_tiered_drops_a_fixed_presale_date_it_does_not_use():
 
 
 # --- tiers per form ----------------------------------------------------------------------
+
 
 def test_tiered_sells_spot_first_then_presale():
     assert TIERS_BY_FORM[SalesForm.TIERED] == (Tier.SPOT, Tier.PRESALE)

@@ -22,9 +22,15 @@ from tierstock.testing import served
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = ROOT / ".venv" / "bin"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 STARTUP_TIMEOUT_S = 30
 
@@ -65,10 +71,16 @@ class Shop:
         product = self.http.post("/products", json={"name": name})
         assert product.status_code == 201, product.text
         pid = product.json()["id"]
-        sku = self.http.post(f"/products/{pid}/skus", json={
-            "code": f"SKU-{uuid.uuid4().hex[:6]}", "price_fen": 19_900,
-            "sales_form": {"form": "tiered", "spot_window_hours": 48, "presale_days": 5},
-            "spot_stock": spot, "presale_stock": presale})
+        sku = self.http.post(
+            f"/products/{pid}/skus",
+            json={
+                "code": f"SKU-{uuid.uuid4().hex[:6]}",
+                "price_fen": 19_900,
+                "sales_form": {"form": "tiered", "spot_window_hours": 48, "presale_days": 5},
+                "spot_stock": spot,
+                "presale_stock": presale,
+            },
+        )
         assert sku.status_code == 201, sku.text
         assert self.http.post(f"/products/{pid}/list").status_code == 200
         body: dict[str, Any] = {**sku.json(), "product_id": pid}
@@ -89,11 +101,14 @@ def shop(web_url: str) -> Iterator[Shop]:
 
 @pytest.fixture()
 def page(browser: Any, web_url: str) -> Iterator[Any]:
-    context = browser.new_context(base_url=web_url, viewport={"width": 1360, "height": 900},
-                                  locale="zh-CN", timezone_id="UTC")
+    context = browser.new_context(
+        base_url=web_url, viewport={"width": 1360, "height": 900}, locale="zh-CN", timezone_id="UTC"
+    )
     # Offline: any request that leaves the server under test fails the page.
-    context.route("**/*", lambda route: route.continue_()
-                  if route.request.url.startswith(web_url) else route.abort())
+    context.route(
+        "**/*",
+        lambda route: route.continue_() if route.request.url.startswith(web_url) else route.abort(),
+    )
     pg = context.new_page()
     pg.set_default_timeout(15_000)
     yield pg

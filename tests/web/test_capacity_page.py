@@ -34,7 +34,8 @@ def _post(page: Any, suffix: str, click: Any) -> int:
 
 
 def test_a_batch_proposed_and_confirmed_for_the_supplier_becomes_presale_capacity(
-        page: Any, shop: Shop, backend: str) -> None:
+    page: Any, shop: Shop, backend: str
+) -> None:
     sku = shop.listed_tiered_sku("羽绒服", spot=0, presale=0)
     made = shop.http.post("/suppliers", json={"name": "杭州织造厂"})
     assert made.status_code == 201, made.text
@@ -46,8 +47,7 @@ def test_a_batch_proposed_and_confirmed_for_the_supplier_becomes_presale_capacit
 
     # Another supplier, added from the page.
     page.get_by_test_id("supplier-name").fill("义乌工厂")
-    assert _post(page, "/capacity/suppliers",
-                 page.get_by_test_id("add-supplier").click) == 201
+    assert _post(page, "/capacity/suppliers", page.get_by_test_id("add-supplier").click) == 201
     expect(page.get_by_test_id("supplier-row")).to_have_count(2)
     expect(page.get_by_test_id("notice")).to_contain_text("义乌工厂")
 
@@ -74,8 +74,11 @@ def test_a_batch_proposed_and_confirmed_for_the_supplier_becomes_presale_capacit
 
     # Buyers take 6 presale units; the supplier then can make only 2.
     for _ in range(2):
-        order = shop.http.post("/orders", json={"lines": [{"sku_id": sku["id"], "quantity": 3}]},
-                               headers={"Idempotency-Key": uuid.uuid4().hex})
+        order = shop.http.post(
+            "/orders",
+            json={"lines": [{"sku_id": sku["id"], "quantity": 3}]},
+            headers={"Idempotency-Key": uuid.uuid4().hex},
+        )
         assert order.status_code in (200, 201), order.text
     page.reload()
     expect(page.get_by_test_id("pace-sold")).to_have_text("6")
@@ -100,8 +103,13 @@ def test_a_batch_proposed_and_confirmed_for_the_supplier_becomes_presale_capacit
     expect(page.get_by_test_id("exposure")).to_contain_text("¥")
 
     # A second batch the supplier cannot make: declined for it, after a confirmation.
-    second = shop.http.post(f"/skus/{sku['id']}/capacity", json={
-        "supplier_id": made.json()["id"], "batches": [{"quantity": 4, "ready_on": _tomorrow()}]})
+    second = shop.http.post(
+        f"/skus/{sku['id']}/capacity",
+        json={
+            "supplier_id": made.json()["id"],
+            "batches": [{"quantity": 4, "ready_on": _tomorrow()}],
+        },
+    )
     assert second.status_code == 201, second.text
     page.reload()
     other = page.locator(f"[data-testid=batch-row][data-batch-id='{second.json()[0]['id']}']")
@@ -118,12 +126,13 @@ def test_a_batch_proposed_and_confirmed_for_the_supplier_becomes_presale_capacit
     screenshot(page, "capacity-en", backend)
 
 
-def test_a_viewer_reads_capacity_and_is_told_why_it_cannot_change_it(
-        page: Any, shop: Shop) -> None:
+def test_a_viewer_reads_capacity_and_is_told_why_it_cannot_change_it(page: Any, shop: Shop) -> None:
     sku = shop.listed_tiered_sku("毛衣", spot=0, presale=0)
     supplier = shop.http.post("/suppliers", json={"name": "绍兴针织"}).json()
-    proposed = shop.http.post(f"/skus/{sku['id']}/capacity", json={
-        "supplier_id": supplier["id"], "batches": [{"quantity": 5, "ready_on": _tomorrow()}]})
+    proposed = shop.http.post(
+        f"/skus/{sku['id']}/capacity",
+        json={"supplier_id": supplier["id"], "batches": [{"quantity": 5, "ready_on": _tomorrow()}]},
+    )
     assert proposed.status_code == 201, proposed.text
     viewer = shop.http.post("/keys", json={"role": "viewer", "label": "看板"})
     assert viewer.status_code == 201, viewer.text
@@ -136,7 +145,10 @@ def test_a_viewer_reads_capacity_and_is_told_why_it_cannot_change_it(
     expect(page.get_by_test_id("supplier-form")).to_have_count(0)
     # A change sent anyway is refused by the server, and nothing changes.
     batch_id = proposed.json()[0]["id"]
-    answer = page.request.post(f"/web/capacity/batches/{batch_id}/confirm",
-                               headers={"HX-Request": "true"}, form={"sku": str(sku["id"])})
+    answer = page.request.post(
+        f"/web/capacity/batches/{batch_id}/confirm",
+        headers={"HX-Request": "true"},
+        form={"sku": str(sku["id"])},
+    )
     assert answer.status == 403
     assert _presale(shop, sku["id"])["quantity"] == 0

@@ -43,12 +43,16 @@ def _upload(page: Any, path: Path, *, keep_good_rows: bool) -> int:
 
 
 def test_a_count_sheet_is_checked_row_by_row_then_approved_into_stock(
-        page: Any, shop: Shop, backend: str, tmp_path: Path) -> None:
+    page: Any, shop: Shop, backend: str, tmp_path: Path
+) -> None:
     coat = shop.listed_tiered_sku("羊绒大衣", spot=10, presale=5)
     cup = shop.listed_tiered_sku("保温杯", spot=20, presale=0)
     scarf = shop.listed_tiered_sku("围巾", spot=6, presale=0)
-    order = shop.http.post("/orders", json={"lines": [{"sku_id": coat["id"], "quantity": 3}]},
-                           headers={"Idempotency-Key": uuid.uuid4().hex})
+    order = shop.http.post(
+        "/orders",
+        json={"lines": [{"sku_id": coat["id"], "quantity": 3}]},
+        headers={"Idempotency-Key": uuid.uuid4().hex},
+    )
     assert order.status_code in (200, 201), order.text
 
     sign_in(page, shop.key)
@@ -62,10 +66,12 @@ def test_a_count_sheet_is_checked_row_by_row_then_approved_into_stock(
     assert count_id
 
     # One unknown SKU: the row is named, and nothing is saved.
-    rows: list[list[object]] = [[coat["code"], 1, "A-01", "小王", 120],
-                                ["NO-SUCH-SKU", 4, "A-02", "小王", 10],
-                                [cup["code"], 23, "B-01", "小李", 15.5],
-                                [scarf["code"], 6, "B-02", "小李", 30]]
+    rows: list[list[object]] = [
+        [coat["code"], 1, "A-01", "小王", 120],
+        ["NO-SUCH-SKU", 4, "A-02", "小王", 10],
+        [cup["code"], 23, "B-01", "小李", 15.5],
+        [scarf["code"], 6, "B-02", "小李", 30],
+    ]
     sheet = _sheet(tmp_path / "盘点表.xlsx", rows)
     assert _upload(page, sheet, keep_good_rows=False) == 422
     result = page.get_by_test_id("import-result")
@@ -89,14 +95,16 @@ def test_a_count_sheet_is_checked_row_by_row_then_approved_into_stock(
     expect(coat_row).to_have_attribute("data-value-fen", "-108000")
     expect(coat_row).to_contain_text("-¥1,080.00")
     expect(variance.locator(f"[data-sku-code='{cup['code']}']")).to_have_attribute(
-        "data-variance", "3")
+        "data-variance", "3"
+    )
     expect(page.get_by_test_id("skus-off")).to_have_text("2")
     expect(page.get_by_test_id("share-off")).to_have_text("66.7%")
     expect(page.get_by_test_id("net-value")).to_have_text("-¥1,033.50")  # -1080 + 46.50
     switch_language(page, "en")
     expect(page.get_by_role("heading", name="Stock counts", exact=True)).to_be_visible()
-    expect(page.get_by_test_id("variance").locator(
-        f"[data-sku-code='{coat['code']}']")).to_contain_text("-CN¥1,080.00")
+    expect(
+        page.get_by_test_id("variance").locator(f"[data-sku-code='{coat['code']}']")
+    ).to_contain_text("-CN¥1,080.00")
     expect(page.get_by_test_id("approve")).to_be_enabled()
     switch_language(page, "zh_CN")
 
@@ -126,7 +134,8 @@ def test_a_count_sheet_is_checked_row_by_row_then_approved_into_stock(
 
 
 def test_an_operator_enters_counts_but_is_told_why_it_cannot_approve(
-        page: Any, shop: Shop, tmp_path: Path) -> None:
+    page: Any, shop: Shop, tmp_path: Path
+) -> None:
     sku = shop.listed_tiered_sku("帆布袋", spot=5, presale=0)
     made = shop.http.post("/keys", json={"role": "operator", "label": "运营"})
     assert made.status_code == 201, made.text
@@ -137,8 +146,14 @@ def test_an_operator_enters_counts_but_is_told_why_it_cannot_approve(
     text.write_text("sku_code,counted\n", encoding="utf-8")
     assert _upload(page, text, keep_good_rows=False) == 422
     expect(page.get_by_test_id("error")).to_have_attribute("data-code", "invalid_value")
-    assert _upload(page, _sheet(tmp_path / "count.xlsx", [[sku["code"], 4, "", "", 8]]),
-                   keep_good_rows=False) == 200
+    assert (
+        _upload(
+            page,
+            _sheet(tmp_path / "count.xlsx", [[sku["code"], 4, "", "", 8]]),
+            keep_good_rows=False,
+        )
+        == 200
+    )
     expect(page.get_by_test_id("variance-row")).to_have_attribute("data-variance", "-1")
     expect(page.get_by_test_id("cannot-approve")).to_contain_text("运营")
     expect(page.get_by_test_id("approve")).to_be_disabled()

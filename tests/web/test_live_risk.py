@@ -37,12 +37,19 @@ def _money(fen: int) -> str:
 # In process: the clock moves -------------------------------------------------------------
 def _spot_sku(runtime: Runtime, price: int = PRICE) -> tuple[int, int]:
     shop = shops.create_shop(shops.CreateShop("live risk"), runtime.uow()).shop
-    product = catalogue.create_product(catalogue.CreateProduct(shop.id, "scarf"),
-                                       runtime.uow())
+    product = catalogue.create_product(catalogue.CreateProduct(shop.id, "scarf"), runtime.uow())
     sku = catalogue.add_sku(
-        catalogue.AddSku(shop.id, product.id, f"SCF-{uuid.uuid4().hex[:6]}", price,
-                         SalesFormSpec(SalesForm.SPOT, 24), spot_stock=20, presale_stock=0),
-        runtime.uow())
+        catalogue.AddSku(
+            shop.id,
+            product.id,
+            f"SCF-{uuid.uuid4().hex[:6]}",
+            price,
+            SalesFormSpec(SalesForm.SPOT, 24),
+            spot_stock=20,
+            presale_stock=0,
+        ),
+        runtime.uow(),
+    )
     catalogue.set_listed(catalogue.SetListed(shop.id, product.id, True), runtime.uow())
     return shop.id, sku.id
 
@@ -63,7 +70,8 @@ def _board_figures(runtime: Runtime, shop_id: int, sku_id: int) -> tuple[int, in
 
 
 def test_lines_due_soon_then_overdue_show_in_the_live_figures(
-        runtime: Runtime, clock: ManualClock) -> None:
+    runtime: Runtime, clock: ManualClock
+) -> None:
     t0 = clock.now
     shop_id, sku_id = _spot_sku(runtime)
     other_shop, other_sku = _spot_sku(runtime)
@@ -76,16 +84,26 @@ def test_lines_due_soon_then_overdue_show_in_the_live_figures(
     tracker = LiveTracker(runtime, shop_id, [sku_id])
     assert tracker.due_soon_hours == 12
     snap = tracker.snapshot(tracker.refresh())
-    assert snap["skus"][0]["risk"] == {"due_soon": 0, "overdue": 0, "exposure_fen": 0,
-                                       "batch_lines": None, "batch_fen": 0}
+    assert snap["skus"][0]["risk"] == {
+        "due_soon": 0,
+        "overdue": 0,
+        "exposure_fen": 0,
+        "batch_lines": None,
+        "batch_fen": 0,
+    }
 
     # 13 h on: the first three are 11 h from their 24 h deadline, the fourth 12 h.
     clock.now = t0 + timedelta(hours=13)
     risk = tracker.snapshot(tracker.refresh())["skus"][0]["risk"]
     due_soon, overdue, fen = _board_figures(runtime, shop_id, sku_id)
     assert (due_soon, overdue) == (4, 0)
-    assert risk == {"due_soon": 4, "overdue": 0, "exposure_fen": fen, "batch_lines": None,
-                    "batch_fen": 0}
+    assert risk == {
+        "due_soon": 4,
+        "overdue": 0,
+        "exposure_fen": fen,
+        "batch_lines": None,
+        "batch_fen": 0,
+    }
     assert fen > 0
 
     # Within the risk interval nothing is read again: no query per tick or per order.
@@ -109,8 +127,11 @@ def _tomorrow() -> str:
 
 
 def _order(shop: Shop, sku_id: int, quantity: int) -> None:
-    r = shop.http.post("/orders", json={"lines": [{"sku_id": sku_id, "quantity": quantity}]},
-                       headers={"Idempotency-Key": uuid.uuid4().hex})
+    r = shop.http.post(
+        "/orders",
+        json={"lines": [{"sku_id": sku_id, "quantity": quantity}]},
+        headers={"Idempotency-Key": uuid.uuid4().hex},
+    )
     assert r.status_code in (200, 201), r.text
 
 
@@ -122,9 +143,16 @@ def _listed_24h(shop: Shop, name: str, form: str = "tiered") -> dict[str, Any]:
     sales_form: dict[str, Any] = {"form": form, "spot_window_hours": 24}
     if form == "tiered":
         sales_form["presale_days"] = 5
-    sku = shop.http.post(f"/products/{pid}/skus", json={
-        "code": f"SKU-{uuid.uuid4().hex[:6]}", "price_fen": 19_900,
-        "sales_form": sales_form, "spot_stock": 2, "presale_stock": 0})
+    sku = shop.http.post(
+        f"/products/{pid}/skus",
+        json={
+            "code": f"SKU-{uuid.uuid4().hex[:6]}",
+            "price_fen": 19_900,
+            "sales_form": sales_form,
+            "spot_stock": 2,
+            "presale_stock": 0,
+        },
+    )
     assert sku.status_code == 201, sku.text
     assert shop.http.post(f"/products/{pid}/list").status_code == 200
     body: dict[str, Any] = sku.json()
@@ -137,20 +165,26 @@ def _due_figures(shop: Shop, sku_id: int) -> tuple[int, int, int]:
     mine = [p for p in r.json()["data"] if p["sku_id"] == sku_id]
     soon = [p for p in mine if p["urgency"] == "due_soon"]
     late = [p for p in mine if p["urgency"] in ("overdue", "lapsed")]
-    fen = (sum(p["compensation_next_fen"] or 0 for p in soon)
-           + sum(p["compensation_now_fen"] for p in late))
+    fen = sum(p["compensation_next_fen"] or 0 for p in soon) + sum(
+        p["compensation_now_fen"] for p in late
+    )
     return len(soon), len(late), fen
 
 
 def test_the_live_view_shows_the_promises_a_revised_batch_puts_at_risk(
-        page: Any, shop: Shop) -> None:
+    page: Any, shop: Shop
+) -> None:
     sku = _listed_24h(shop, "直播 围巾")
     spot_only = _listed_24h(shop, "直播 帽子", form="spot")
     supplier = shop.http.post("/suppliers", json={"name": "绍兴针织"})
     assert supplier.status_code == 201, supplier.text
-    proposed = shop.http.post(f"/skus/{sku['id']}/capacity", json={
-        "supplier_id": supplier.json()["id"],
-        "batches": [{"quantity": 10, "ready_on": _tomorrow()}]})
+    proposed = shop.http.post(
+        f"/skus/{sku['id']}/capacity",
+        json={
+            "supplier_id": supplier.json()["id"],
+            "batches": [{"quantity": 10, "ready_on": _tomorrow()}],
+        },
+    )
     assert proposed.status_code == 201, proposed.text
     batch_id = proposed.json()[0]["id"]
     assert shop.http.post(f"/capacity/{batch_id}/confirm", json={}).status_code == 200
@@ -179,22 +213,25 @@ def test_the_live_view_shows_the_promises_a_revised_batch_puts_at_risk(
     assert len([p for p in every if p["sku_id"] == sku["id"]]) == 4
 
     # The supplier can make only 2: both presale lines' last units are uncovered.
-    revised = shop.http.post(f"/capacity/{batch_id}/revise",
-                             json={"quantity": 2, "ready_on": _tomorrow()})
+    revised = shop.http.post(
+        f"/capacity/{batch_id}/revise", json={"quantity": 2, "ready_on": _tomorrow()}
+    )
     assert revised.status_code == 200, revised.text
     risk = shop.http.get(f"/skus/{sku['id']}/capacity/risk").json()
     assert len(risk["lines"]) == 2 and risk["exposure_fen"] > 0
     expect(row.locator("[data-field=risk-batch-lines]")).to_have_text(
-        str(len(risk["lines"])), timeout=10_000)
+        str(len(risk["lines"])), timeout=10_000
+    )
     expect(row.locator("[data-field=risk-batch-exposure]")).to_have_text(
-        _money(risk["exposure_fen"]))
+        _money(risk["exposure_fen"])
+    )
     expect(page.get_by_test_id("live-table")).to_contain_text("12 小时内到期")
 
     switch_language(page, "en")
     expect(page.get_by_test_id("live-status")).to_have_attribute("data-state", "live")
     expect(page.get_by_test_id("live-table")).to_contain_text("Due within 12 h")
-    expect(page.get_by_test_id("live-table")).to_contain_text(
-        "Presale lines at risk from batches")
+    expect(page.get_by_test_id("live-table")).to_contain_text("Presale lines at risk from batches")
     expect(row.locator("[data-field=risk-batch-lines]")).to_have_text("2")
     expect(row.locator("[data-field=risk-batch-exposure]")).to_have_text(
-        _money(risk["exposure_fen"]))
+        _money(risk["exposure_fen"])
+    )

@@ -10,7 +10,8 @@ from tests.web.conftest import Shop, screenshot, sign_in, switch_language
 
 
 def test_a_plan_shows_when_spot_sells_out_and_draws_its_charts(
-        page: Any, shop: Shop, backend: str) -> None:
+    page: Any, shop: Shop, backend: str
+) -> None:
     sku = shop.listed_tiered_sku("直播爆款卫衣", spot=200, presale=300)
     sign_in(page, shop.key)
     page.get_by_role("link", name="直播规划").click()
@@ -39,15 +40,24 @@ def test_a_plan_shows_when_spot_sells_out_and_draws_its_charts(
     expect(page.get_by_test_id("compensation")).to_contain_text("¥")
 
     # The same plan through the API: the page shows the service's answer.
-    api = shop.http.post("/plans", json={"sku_id": sku["id"], "buyers": 1000,
-                                         "curve": {"shape": "spike", "duration_minutes": 60},
-                                         "slip_days": 3, "seed": 7})
+    api = shop.http.post(
+        "/plans",
+        json={
+            "sku_id": sku["id"],
+            "buyers": 1000,
+            "curve": {"shape": "spike", "duration_minutes": 60},
+            "slip_days": 3,
+            "seed": 7,
+        },
+    )
     assert api.status_code == 200, api.text
     assert api.json()["spot"]["sold_out_minute"] == int(minute)
     assert page.get_by_test_id("refused").get_attribute("data-buyers") == str(
-        api.json()["refused"]["buyers"])
+        api.json()["refused"]["buyers"]
+    )
     assert page.get_by_test_id("compensation").get_attribute("data-fen") == str(
-        api.json()["risk"]["compensation_fen"])
+        api.json()["risk"]["compensation_fen"]
+    )
     screenshot(page, "planner-zh", backend)
 
     switch_language(page, "en")  # the address carries the plan: it is run again

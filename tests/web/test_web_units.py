@@ -18,8 +18,9 @@ from tierstock.web.live import SkuLive
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("typed", "fen"), [("199", 19_900), ("199.9", 19_990),
-                                            ("¥1,199.90", 119_990), ("0.01", 1)])
+@pytest.mark.parametrize(
+    ("typed", "fen"), [("199", 19_900), ("199.9", 19_990), ("¥1,199.90", 119_990), ("0.01", 1)]
+)
 def test_prices_typed_in_yuan_become_whole_fen(typed: str, fen: int) -> None:
     assert forms.yuan_to_fen(typed) == fen
 
@@ -54,8 +55,10 @@ def test_live_figures_fold_each_ledger_entry_once_and_project_spot_run_out() -> 
     live.fold(live.unseen([receipt, *sales[:20]]), orders)
     live.fold(live.unseen(sales[10:]), orders)  # an overlapping re-read
     assert live.sold[Tier.SPOT] == 30 and live.lines == 30
-    live.current = {Tier.SPOT: TierStock(Tier.SPOT, 100, 30),
-                    Tier.PRESALE: TierStock(Tier.PRESALE, 0, 0)}
+    live.current = {
+        Tier.SPOT: TierStock(Tier.SPOT, 100, 30),
+        Tier.PRESALE: TierStock(Tier.PRESALE, 0, 0),
+    }
     now = T0 + timedelta(seconds=30)
     assert live.spot_pace_per_minute(now) == 30
     assert live.spot_runs_out(now) == now + timedelta(minutes=70 / 30)

@@ -15,8 +15,9 @@ def _product(page: Any, name: str) -> Any:
     return page.locator("[data-testid=product]", has=page.get_by_role("heading", name=name))
 
 
-def test_a_wrong_key_is_refused_and_the_shop_key_signs_in(page: Any, shop: Shop,
-                                                          backend: str) -> None:
+def test_a_wrong_key_is_refused_and_the_shop_key_signs_in(
+    page: Any, shop: Shop, backend: str
+) -> None:
     page.goto("/web/products")
     expect(page).to_have_url(re.compile(r"/web/signin$"))
     page.fill("input[name=api_key]", "ts_not-a-key")
@@ -31,7 +32,8 @@ def test_a_wrong_key_is_refused_and_the_shop_key_signs_in(page: Any, shop: Shop,
 
 
 def test_merchant_creates_a_tiered_sku_and_changes_its_form_only_while_delisted(
-        page: Any, shop: Shop, backend: str) -> None:
+    page: Any, shop: Shop, backend: str
+) -> None:
     sign_in(page, shop.key)
     page.goto("/web/products")
     expect(page.get_by_role("heading", name="商品", exact=True)).to_be_visible()
@@ -105,7 +107,8 @@ def test_merchant_creates_a_tiered_sku_and_changes_its_form_only_while_delisted(
 
 
 def test_a_simulated_burst_drives_the_live_view_to_the_sold_totals(
-        page: Any, shop: Shop, backend: str) -> None:
+    page: Any, shop: Shop, backend: str
+) -> None:
     sku = shop.listed_tiered_sku("直播爆款 羽绒服", spot=60, presale=120)
     sign_in(page, shop.key)
     page.goto("/web/live")
@@ -119,8 +122,9 @@ def test_a_simulated_burst_drives_the_live_view_to_the_sold_totals(
     page.get_by_test_id("burst-buyers").fill("200")
     page.get_by_test_id("burst-rate").fill("100")
     page.get_by_test_id("burst-start").click()
-    expect(page.get_by_test_id("burst-status")).to_have_attribute("data-done", "true",
-                                                                   timeout=60_000)
+    expect(page.get_by_test_id("burst-status")).to_have_attribute(
+        "data-done", "true", timeout=60_000
+    )
     sold = shop.sold(sku["id"])
     assert sold == {"spot": 60, "presale": 120}  # 200 buyers, 180 units: 20 refused
     expect(row.locator("[data-field=spot-sold]")).to_have_text("60", timeout=10_000)
@@ -178,8 +182,9 @@ def test_a_page_never_shows_another_shops_data(page: Any, shop: Shop, web_url: s
     with httpx.Client(base_url=web_url, cookies=cookies) as client:
         stream = client.get(f"/web/live/stream?sku={theirs['id']}")
         assert stream.status_code == 404
-        delist = client.post(f"/web/products/{theirs['product_id']}/delist",
-                             headers={"HX-Request": "true"})
+        delist = client.post(
+            f"/web/products/{theirs['product_id']}/delist", headers={"HX-Request": "true"}
+        )
         assert delist.status_code == 404
         # A change must come from the workbench page (htmx), not a plain cross-site form.
         mine = shop.listed_tiered_sku("我的商品", spot=1, presale=1)
@@ -191,7 +196,8 @@ def test_a_page_never_shows_another_shops_data(page: Any, shop: Shop, web_url: s
 
 
 def test_a_viewer_key_reads_but_cannot_change_and_a_revoked_key_signs_out(
-        page: Any, shop: Shop) -> None:
+    page: Any, shop: Shop
+) -> None:
     sku = shop.listed_tiered_sku("只读商品", spot=3, presale=3)
     made = shop.http.post("/keys", json={"role": "viewer", "label": "看板"})
     assert made.status_code == 201, made.text

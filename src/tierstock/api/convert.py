@@ -23,24 +23,34 @@ def local(dt: datetime, zone: ZoneInfo) -> datetime:
 
 
 def shop(x: Shop, zone: ZoneInfo) -> s.ShopPublic:
-    return s.ShopPublic(id=x.id, name=x.name, policy=x.policy,
-                        created_at=local(x.created_at, zone))
+    return s.ShopPublic(id=x.id, name=x.name, policy=x.policy, created_at=local(x.created_at, zone))
 
 
 def product(x: Product, zone: ZoneInfo) -> s.ProductPublic:
-    return s.ProductPublic(id=x.id, name=x.name, listed=x.listed,
-                           service_promises=list(x.service_promises),
-                           created_at=local(x.created_at, zone))
+    return s.ProductPublic(
+        id=x.id,
+        name=x.name,
+        listed=x.listed,
+        service_promises=list(x.service_promises),
+        created_at=local(x.created_at, zone),
+    )
 
 
 def sku_fields(x: Sku) -> dict[str, object]:
     f = x.sales_form
     return {
-        "id": x.id, "product_id": x.product_id, "code": x.code, "specs": x.specs,
-        "price_fen": x.price_fen, "price_yuan": yuan(x.price_fen),
-        "sales_form": s.SalesFormPublic(form=f.form, spot_window_hours=f.spot_window_hours,
-                                        presale_days=f.presale_days,
-                                        presale_ship_by=f.presale_ship_by),
+        "id": x.id,
+        "product_id": x.product_id,
+        "code": x.code,
+        "specs": x.specs,
+        "price_fen": x.price_fen,
+        "price_yuan": yuan(x.price_fen),
+        "sales_form": s.SalesFormPublic(
+            form=f.form,
+            spot_window_hours=f.spot_window_hours,
+            presale_days=f.presale_days,
+            presale_ship_by=f.presale_ship_by,
+        ),
     }
 
 
@@ -49,26 +59,40 @@ def sku(x: Sku) -> s.SkuPublic:
 
 
 def tier(t: TierStock) -> s.TierStockPublic:
-    return s.TierStockPublic(tier=t.tier, quantity=t.quantity, sold=t.sold,
-                             available=t.available)
+    return s.TierStockPublic(tier=t.tier, quantity=t.quantity, sold=t.sold, available=t.available)
 
 
 def ledger_entry(e: LedgerEntry, zone: ZoneInfo) -> s.LedgerEntryPublic:
     return s.LedgerEntryPublic(
-        tier=e.tier, kind=e.kind.value, quantity_delta=e.quantity_delta,
-        sold_delta=e.sold_delta, order_id=e.order_id, line_no=e.line_no, actor=e.actor,
-        reason=e.reason, created_at=local(e.created_at, zone),
+        tier=e.tier,
+        kind=e.kind.value,
+        quantity_delta=e.quantity_delta,
+        sold_delta=e.sold_delta,
+        order_id=e.order_id,
+        line_no=e.line_no,
+        actor=e.actor,
+        reason=e.reason,
+        created_at=local(e.created_at, zone),
     )
 
 
 def order(x: Order, zone: ZoneInfo) -> s.OrderPublic:
     return s.OrderPublic(
-        id=x.id, buyer=x.buyer, paid_at=local(x.paid_at, zone), total_fen=x.total_fen,
+        id=x.id,
+        buyer=x.buyer,
+        paid_at=local(x.paid_at, zone),
+        total_fen=x.total_fen,
         lines=[
-            s.OrderLinePublic(line_no=ln.line_no, sku_id=ln.sku_id, quantity=ln.quantity,
-                              tier=ln.tier, unit_price_fen=ln.unit_price_fen,
-                              paid_fen=ln.paid_fen, ship_by=local(ln.ship_by, zone),
-                              status=ln.status.value)
+            s.OrderLinePublic(
+                line_no=ln.line_no,
+                sku_id=ln.sku_id,
+                quantity=ln.quantity,
+                tier=ln.tier,
+                unit_price_fen=ln.unit_price_fen,
+                paid_fen=ln.paid_fen,
+                ship_by=local(ln.ship_by, zone),
+                status=ln.status.value,
+            )
             for ln in x.lines
         ],
     )
@@ -78,13 +102,21 @@ def card(c: ProductCard, zone: ZoneInfo) -> s.ProductCardPublic:
     skus = []
     for sc in c.skus:
         p = sc.next_unit
-        skus.append(s.SkuCardPublic.model_validate({
-            **sku_fields(sc.sku),
-            "tiers": [tier(t) for t in sc.tiers],
-            "available": sc.available,
-            "next_unit_promise": s.PromisePublic(
-                tier=p.tier, ship_by=local(p.ship_by, zone) if p.ship_by else None,
-                text_en=p.text_en, text_zh=p.text_zh),
-        }))
-    return s.ProductCardPublic(product=product(c.product, zone), skus=skus,
-                               as_of=local(c.as_of, zone))
+        skus.append(
+            s.SkuCardPublic.model_validate(
+                {
+                    **sku_fields(sc.sku),
+                    "tiers": [tier(t) for t in sc.tiers],
+                    "available": sc.available,
+                    "next_unit_promise": s.PromisePublic(
+                        tier=p.tier,
+                        ship_by=local(p.ship_by, zone) if p.ship_by else None,
+                        text_en=p.text_en,
+                        text_zh=p.text_zh,
+                    ),
+                }
+            )
+        )
+    return s.ProductCardPublic(
+        product=product(c.product, zone), skus=skus, as_of=local(c.as_of, zone)
+    )

@@ -73,12 +73,14 @@ async def get_caller(request: Request, x_api_key: ApiKeyHeader = None) -> Caller
     work grows with every nested ``Depends``, and this runs on every request."""
     runtime: Runtime = request.app.state.runtime
     if not x_api_key:
-        raise UnauthorizedError("send the shop's API key in the X-API-Key header",
-                                field="X-API-Key")
+        raise UnauthorizedError(
+            "send the shop's API key in the X-API-Key header", field="X-API-Key"
+        )
     owner = shops.cached_owner(runtime.engine, x_api_key)
     if owner is None:  # a database read: off the event loop
-        owner = await anyio.to_thread.run_sync(shops.authenticate, x_api_key,
-                                               runtime.uow(readonly=True))
+        owner = await anyio.to_thread.run_sync(
+            shops.authenticate, x_api_key, runtime.uow(readonly=True)
+        )
     zone = ZoneInfo(load_pack(owner.policy).display_timezone)
     return Caller(owner.shop_id, owner.role, owner.key_id, zone, owner.supplier_id)
 
@@ -86,8 +88,9 @@ async def get_caller(request: Request, x_api_key: ApiKeyHeader = None) -> Caller
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-def _allowed(permission: Permission
-             ) -> Callable[[Request, str | None], Coroutine[Any, Any, Caller]]:
+def _allowed(
+    permission: Permission,
+) -> Callable[[Request, str | None], Coroutine[Any, Any, Caller]]:
     async def check(request: Request, x_api_key: ApiKeyHeader = None) -> Caller:
         caller = await get_caller(request, x_api_key)
         ensure_allowed(caller.role, permission)
@@ -129,16 +132,20 @@ class Writes:
 
 
 async def get_writes(
-    request: Request, runtime: RuntimeDep, caller: CallerDep,
-    idempotency_key: Annotated[str | None, Header(
-        description="optional; a retry with the same key and body returns the first answer")
+    request: Request,
+    runtime: RuntimeDep,
+    caller: CallerDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(description="optional; a retry with the same key and body returns the first answer"),
     ] = None,
 ) -> Writes:
     if idempotency_key is None:
         return Writes(runtime, None)
     if not idempotency_key.strip() or len(idempotency_key) > MAX_KEY_LENGTH:
-        raise InvalidValueError(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters",
-                                field="Idempotency-Key")
+        raise InvalidValueError(
+            f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters", field="Idempotency-Key"
+        )
     digest = request_hash(request.method, request.url.path, _canonical(await request.body()))
     claim = IdempotencyClaim(caller.shop_id, idempotency_key, digest)
     request.state.idempotency_claim = claim  # the middleware stores the answer

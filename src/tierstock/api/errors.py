@@ -19,7 +19,11 @@ from tierstock.domain.idempotency import Replay
 log = logging.getLogger("tierstock.api")
 
 STATUS_BY_KIND = {
-    "invalid": 422, "not_found": 404, "conflict": 409, "unauthorized": 401, "forbidden": 403,
+    "invalid": 422,
+    "not_found": 404,
+    "conflict": 409,
+    "unauthorized": 401,
+    "forbidden": 403,
     "too_large": 413,
 }
 
@@ -48,8 +52,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Replay)
     async def _replay(request: Request, exc: Replay) -> Response:
         request.state.idempotency_claim = None  # already stored
-        return Response(exc.body, status_code=exc.status_code, media_type="application/json",
-                        headers={"Idempotent-Replayed": "true"})
+        return Response(
+            exc.body,
+            status_code=exc.status_code,
+            media_type="application/json",
+            headers={"Idempotent-Replayed": "true"},
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -69,5 +77,6 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error", exc_info=exc)
-        return error_response(500, "internal_error", None,
-                              "an unexpected error occurred; nothing was changed")
+        return error_response(
+            500, "internal_error", None, "an unexpected error occurred; nothing was changed"
+        )

@@ -42,8 +42,21 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.runtime = runtime
     errors.install(app)
     middleware.install(app)
-    for module in (shops, products, skus, orders, shipments, promises, eligibility, counts,
-                   events, capacity, plans, keys, audit):
+    for module in (
+        shops,
+        products,
+        skus,
+        orders,
+        shipments,
+        promises,
+        eligibility,
+        counts,
+        events,
+        capacity,
+        plans,
+        keys,
+        audit,
+    ):
         app.include_router(module.router)
 
     mount_workbench(app, runtime)  # /web/: the merchant workbench (Jinja2 + htmx)

@@ -21,9 +21,14 @@ MAX_UPLOAD_BYTES = 20 << 20  # the workbench's count-sheet uploads (its own limi
 def _json_error(status: int, code: str, field: str | None, message: str) -> list[Message]:
     body = json.dumps({"error": code, "field": field, "message": message}).encode()
     return [
-        {"type": "http.response.start", "status": status,
-         "headers": [(b"content-type", b"application/json"),
-                     (b"content-length", str(len(body)).encode())]},
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        },
         {"type": "http.response.body", "body": body},
     ]
 
@@ -42,8 +47,9 @@ class BodySizeLimit:
         limit = MAX_UPLOAD_BYTES if scope["path"].startswith("/web/") else MAX_BODY_BYTES
         length = dict(scope.get("headers", [])).get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
-            for message in _json_error(413, "body_too_large", "body",
-                                       f"request bodies are limited to {limit} bytes"):
+            for message in _json_error(
+                413, "body_too_large", "body", f"request bodies are limited to {limit} bytes"
+            ):
                 await send(message)
             return
         seen = 0
@@ -59,8 +65,9 @@ class BodySizeLimit:
         try:
             await self.app(scope, limited, send)
         except _TooLarge:
-            for message in _json_error(413, "body_too_large", "body",
-                                       f"request bodies are limited to {limit} bytes"):
+            for message in _json_error(
+                413, "body_too_large", "body", f"request bodies are limited to {limit} bytes"
+            ):
                 await send(message)
 
 
@@ -97,8 +104,9 @@ class StoreIdempotentAnswers:
         await self.app(scope, receive, hold_if_claimed)
 
     @staticmethod
-    async def _store_then_send(scope: Scope, claim: IdempotencyClaim, held: list[Message],
-                               send: Send) -> None:
+    async def _store_then_send(
+        scope: Scope, claim: IdempotencyClaim, held: list[Message], send: Send
+    ) -> None:
         status = next(m["status"] for m in held if m["type"] == "http.response.start")
         if 200 <= status < 300:
             body = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")

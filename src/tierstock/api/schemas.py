@@ -16,10 +16,12 @@ from tierstock.domain.sales_forms import SalesForm, Tier
 
 # Text fields refuse NUL: PostgreSQL cannot store it, and no merchant means it.
 NO_NUL = r"^[^\x00]*$"
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200,
-                                        pattern=NO_NUL)]
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64,
-                                        pattern=NO_NUL)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NO_NUL)
+]
+Code = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=NO_NUL)
+]
 SpecText = Annotated[str, StringConstraints(max_length=100, pattern=NO_NUL)]
 SpecName = Annotated[str, StringConstraints(max_length=50, pattern=NO_NUL)]
 Reason = Annotated[str, StringConstraints(max_length=500, pattern=NO_NUL)]
@@ -42,8 +44,7 @@ class ErrorBody(BaseModel):
 
 class ShopCreate(Strict):
     name: Name
-    policy: str = Field("kuaishou", max_length=40, pattern=NO_NUL,
-                        description="policy pack name")
+    policy: str = Field("kuaishou", max_length=40, pattern=NO_NUL, description="policy pack name")
 
 
 class ShopPublic(BaseModel):

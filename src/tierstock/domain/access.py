@@ -32,8 +32,15 @@ class Permission(StrEnum):
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OWNER: frozenset(Permission),
-    Role.OPERATOR: frozenset({Permission.READ, Permission.CATALOGUE, Permission.STOCK,
-                              Permission.ORDERS, Permission.DELAYS}),
+    Role.OPERATOR: frozenset(
+        {
+            Permission.READ,
+            Permission.CATALOGUE,
+            Permission.STOCK,
+            Permission.ORDERS,
+            Permission.DELAYS,
+        }
+    ),
     Role.WAREHOUSE: frozenset({Permission.READ, Permission.STOCK, Permission.SHIPPING}),
     Role.SUPPLIER: frozenset({Permission.CAPACITY}),
     Role.VIEWER: frozenset({Permission.READ}),
@@ -54,5 +61,6 @@ def ensure_allowed(role: str, permission: Permission) -> None:
     except ValueError:
         granted = frozenset()
     if permission not in granted:
-        raise ForbiddenError(f"a key with role {role!r} may not do this ({permission.value})",
-                             field="X-API-Key")
+        raise ForbiddenError(
+            f"a key with role {role!r} may not do this ({permission.value})", field="X-API-Key"
+        )

@@ -27,9 +27,7 @@ class TierStock:
         return self.quantity - self.sold
 
 
-def choose_tier(
-    quantity: int, tiers: Iterable[Tier], available: Mapping[Tier, int]
-) -> Tier | None:
+def choose_tier(quantity: int, tiers: Iterable[Tier], available: Mapping[Tier, int]) -> Tier | None:
     """The first of ``tiers`` (in the form's order) whose availability holds ``quantity``."""
     for tier in tiers:
         if available.get(tier, 0) >= quantity:

@@ -28,7 +28,6 @@ class Arrivals:
     quantities: tuple[int, ...]
 
 
-
 def shape_points(name: str, duration: int) -> tuple[tuple[int, float], ...]:
     """A named curve as (minute, weight) points: ``flat``; ``spike`` (the link goes up
     at once, most buyers in the first tenth, then a tail); ``ramp`` (rising)."""
@@ -39,8 +38,9 @@ def shape_points(name: str, duration: int) -> tuple[tuple[int, float], ...]:
         "ramp": ((0, 1.0), (last, 10.0)),
     }
     if name not in shapes:
-        raise InvalidValueError(f"curve shape must be one of {', '.join(CURVE_SHAPES)}",
-                                field="curve.shape")
+        raise InvalidValueError(
+            f"curve shape must be one of {', '.join(CURVE_SHAPES)}", field="curve.shape"
+        )
     return shapes[name]
 
 
@@ -48,8 +48,7 @@ def curve_weights(points: Sequence[tuple[int, float]], duration: int) -> list[fl
     """Each minute's weight, linear between points and flat beyond the first and last."""
     pts = sorted(points)
     if not pts or duration < 1:
-        raise InvalidValueError("a curve needs at least one point and one minute",
-                                field="curve")
+        raise InvalidValueError("a curve needs at least one point and one minute", field="curve")
     if any(w < 0 for _, w in pts) or not any(w > 0 for _, w in pts):
         raise InvalidValueError("curve weights must be ≥ 0 and not all 0", field="curve")
     out = []
@@ -59,8 +58,7 @@ def curve_weights(points: Sequence[tuple[int, float]], duration: int) -> list[fl
         elif m >= pts[-1][0]:
             out.append(pts[-1][1])
         else:
-            (m0, w0), (m1, w1) = next((a, b) for a, b in pairwise(pts)
-                                      if a[0] <= m <= b[0])
+            (m0, w0), (m1, w1) = next((a, b) for a, b in pairwise(pts) if a[0] <= m <= b[0])
             out.append(w0 if m1 == m0 else w0 + (w1 - w0) * (m - m0) / (m1 - m0))
     return out
 
@@ -79,14 +77,19 @@ def apportion(total: int, weights: Sequence[float]) -> tuple[int, ...]:
     return tuple(counts)
 
 
-def curve_arrivals(buyers: int, weights: Sequence[float],
-                   quantities: Sequence[tuple[int, int]], seed: int) -> Arrivals:
+def curve_arrivals(
+    buyers: int, weights: Sequence[float], quantities: Sequence[tuple[int, int]], seed: int
+) -> Arrivals:
     """Buyers spread over the curve; each buyer's quantity drawn from (quantity, weight)
     pairs with ``random.Random(seed)`` — same seed, same burst."""
-    if not quantities or any(q < 1 or w < 0 for q, w in quantities) \
-            or not any(w > 0 for _, w in quantities):
-        raise InvalidValueError("quantities need a positive quantity with a weight > 0",
-                                field="quantities")
+    if (
+        not quantities
+        or any(q < 1 or w < 0 for q, w in quantities)
+        or not any(w > 0 for _, w in quantities)
+    ):
+        raise InvalidValueError(
+            "quantities need a positive quantity with a weight > 0", field="quantities"
+        )
     values = [q for q, _ in quantities]
     drawn = random.Random(seed).choices(values, weights=[w for _, w in quantities], k=buyers)
     return Arrivals(apportion(buyers, weights), tuple(drawn))
@@ -97,5 +100,6 @@ def log_arrivals(orders: Sequence[tuple[int, int]]) -> Arrivals:
     ordered = sorted(orders, key=lambda o: o[0])  # stable: payment order within a minute
     per_minute = Counter(m for m, _ in ordered)
     length = (ordered[-1][0] + 1) if ordered else 1
-    return Arrivals(tuple(per_minute.get(m, 0) for m in range(length)),
-                    tuple(q for _, q in ordered))
+    return Arrivals(
+        tuple(per_minute.get(m, 0) for m in range(length)), tuple(q for _, q in ordered)
+    )

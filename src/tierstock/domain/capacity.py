@@ -130,11 +130,9 @@ class CapacityBatch:
 
 def check_plan(quantity: int, ready_on: date, today: date) -> None:
     if not 1 <= quantity <= MAX_BATCH_QUANTITY:
-        raise InvalidValueError(f"a batch holds 1 to {MAX_BATCH_QUANTITY} units",
-                                field="quantity")
+        raise InvalidValueError(f"a batch holds 1 to {MAX_BATCH_QUANTITY} units", field="quantity")
     if ready_on < today:
-        raise InvalidValueError(f"ready_on {ready_on.isoformat()} is in the past",
-                                field="ready_on")
+        raise InvalidValueError(f"ready_on {ready_on.isoformat()} is in the past", field="ready_on")
 
 
 @dataclass(frozen=True)
@@ -191,16 +189,25 @@ def end_of_day(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(23, 59, 59), tzinfo=zone).astimezone(UTC)
 
 
-def batch_promise(ready_on: date, paid_at: datetime, handling_days: int,
-                  zone: ZoneInfo) -> datetime:
+def batch_promise(
+    ready_on: date, paid_at: datetime, handling_days: int, zone: ZoneInfo
+) -> datetime:
     """Ship-by from a batch: max(payment + handling, end of the ready day + handling)."""
     handling = timedelta(days=handling_days)
     return max(paid_at + handling, end_of_day(ready_on, zone) + handling).astimezone(UTC)
 
 
-def presale_ship_by(layout: CapacityLayout, last_unit: int, quantity: int, paid_at: datetime,
-                    spec: SalesFormSpec, handling_days: int, zone: ZoneInfo, *,
-                    field: str = "quantity") -> datetime:
+def presale_ship_by(
+    layout: CapacityLayout,
+    last_unit: int,
+    quantity: int,
+    paid_at: datetime,
+    spec: SalesFormSpec,
+    handling_days: int,
+    zone: ZoneInfo,
+    *,
+    field: str = "quantity",
+) -> datetime:
     """The ship-by of a presale line whose last unit is ``last_unit`` (see module).
 
     Raises :class:`CapacityExhaustedError` past all confirmed capacity and
@@ -210,8 +217,8 @@ def presale_ship_by(layout: CapacityLayout, last_unit: int, quantity: int, paid_
     slot = layout.covering(last_unit)
     if slot is None:
         raise CapacityExhaustedError(
-            f"fewer than {quantity} units of confirmed supplier capacity are left",
-            field=field)
+            f"fewer than {quantity} units of confirmed supplier capacity are left", field=field
+        )
     if slot.batch is None:
         return window
     promise = batch_promise(slot.batch.ready_on, paid_at, handling_days, zone)
@@ -220,7 +227,9 @@ def presale_ship_by(layout: CapacityLayout, last_unit: int, quantity: int, paid_
             f"the supplier batch that would cover these units is ready on "
             f"{slot.batch.ready_on.isoformat()}; shipping by "
             f"{promise.astimezone(zone):%Y-%m-%d %H:%M} is beyond the presale window "
-            f"({window.astimezone(zone):%Y-%m-%d %H:%M})", field=field)
+            f"({window.astimezone(zone):%Y-%m-%d %H:%M})",
+            field=field,
+        )
     return promise
 
 
@@ -251,8 +260,9 @@ class AtRiskLine:
     exposure_fen: int
 
 
-def expected_ship(batch: CapacityBatch, now: datetime, handling_days: int,
-                  zone: ZoneInfo) -> datetime:
+def expected_ship(
+    batch: CapacityBatch, now: datetime, handling_days: int, zone: ZoneInfo
+) -> datetime:
     """When the batch's units can ship at the earliest: a late batch (ready day passed,
     not received) can arrive at best now."""
     eta = max(end_of_day(batch.ready_on, zone), now)
@@ -263,17 +273,29 @@ def is_late(batch: CapacityBatch, now: datetime, zone: ZoneInfo) -> bool:
     return batch.status is BatchStatus.CONFIRMED and end_of_day(batch.ready_on, zone) < now
 
 
-def at_risk(lines: Iterable[PaidLine], layout: CapacityLayout, now: datetime,
-            handling_days: int, zone: ZoneInfo,
-            rules: CompensationRules) -> list[AtRiskLine]:
+def at_risk(
+    lines: Iterable[PaidLine],
+    layout: CapacityLayout,
+    now: datetime,
+    handling_days: int,
+    zone: ZoneInfo,
+    rules: CompensationRules,
+) -> list[AtRiskLine]:
     """Paid presale lines whose promise the capacity can no longer keep, with what each
     would owe: *unshipped* compensation when nothing covers it, *late* otherwise."""
     found = []
     for line in lines:
         slot = layout.covering(line.tier_sold_after)
         if slot is None:
-            found.append(AtRiskLine(line, None, RiskReason.UNCOVERED, None,
-                                    owed_fen(CompensationKind.UNSHIPPED, line.paid_fen, rules)))
+            found.append(
+                AtRiskLine(
+                    line,
+                    None,
+                    RiskReason.UNCOVERED,
+                    None,
+                    owed_fen(CompensationKind.UNSHIPPED, line.paid_fen, rules),
+                )
+            )
             continue
         batch = slot.batch
         if batch is None or batch.status is BatchStatus.RECEIVED:
@@ -281,8 +303,15 @@ def at_risk(lines: Iterable[PaidLine], layout: CapacityLayout, now: datetime,
         expected = expected_ship(batch, now, handling_days, zone)
         if expected > line.ship_by:
             reason = RiskReason.LATE_BATCH if is_late(batch, now, zone) else RiskReason.LATER_BATCH
-            found.append(AtRiskLine(line, batch.id, reason, expected,
-                                    owed_fen(CompensationKind.LATE, line.paid_fen, rules)))
+            found.append(
+                AtRiskLine(
+                    line,
+                    batch.id,
+                    reason,
+                    expected,
+                    owed_fen(CompensationKind.LATE, line.paid_fen, rules),
+                )
+            )
     return found
 
 

@@ -51,8 +51,9 @@ class Sku:
 def check_price(price_fen: int) -> None:
     """Money is integer fen; a SKU cannot be sold for nothing or less."""
     if price_fen <= 0:
-        raise InvalidValueError("price_fen must be a positive whole number of fen",
-                                field="price_fen")
+        raise InvalidValueError(
+            "price_fen must be a positive whole number of fen", field="price_fen"
+        )
 
 
 def ensure_form_change_allowed(product: Product) -> None:

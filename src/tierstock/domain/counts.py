@@ -53,8 +53,10 @@ class CountRowsError(DomainError):
     def __init__(self, rows: tuple[RowError, ...], *, field: str | None = None) -> None:
         shown = "; ".join(r.describe() for r in rows[:20])
         more = f" (and {len(rows) - 20} more)" if len(rows) > 20 else ""
-        super().__init__(f"{len(rows)} row(s) refused, nothing saved: {shown}{more}",
-                         field=field or (rows[0].field if rows else None))
+        super().__init__(
+            f"{len(rows)} row(s) refused, nothing saved: {shown}{more}",
+            field=field or (rows[0].field if rows else None),
+        )
         self.rows = rows
 
 
@@ -72,8 +74,10 @@ class RowError:
 
 def ensure_may_approve(role: str) -> None:
     if role not in {r.value for r in APPROVER_ROLES}:
-        raise ForbiddenError(f"a key with role {role!r} may not approve a stock count "
-                             "(owner or warehouse only)", field="X-API-Key")
+        raise ForbiddenError(
+            f"a key with role {role!r} may not approve a stock count (owner or warehouse only)",
+            field="X-API-Key",
+        )
 
 
 @dataclass(frozen=True)
@@ -186,10 +190,17 @@ def sku_variances(lines: Iterable[CountLine]) -> tuple[SkuVariance, ...]:
         group = sorted(by_sku[sku_id], key=lambda ln: (ln.counted_at, ln.location))
         latest = group[-1]
         costs = [ln.unit_cost_fen for ln in group if ln.unit_cost_fen is not None]
-        out.append(SkuVariance(
-            sku_id, latest.sku_code, sum(ln.counted for ln in group), latest.system_on_hand,
-            latest.counted_at, tuple(ln.location for ln in group),
-            costs[-1] if costs else None))
+        out.append(
+            SkuVariance(
+                sku_id,
+                latest.sku_code,
+                sum(ln.counted for ln in group),
+                latest.system_on_hand,
+                latest.counted_at,
+                tuple(ln.location for ln in group),
+                costs[-1] if costs else None,
+            )
+        )
     return tuple(out)
 
 

@@ -74,31 +74,39 @@ def parse_kind(value: str) -> DelayKind:
         allowed = ", ".join(k.value for k in DelayKind)
         raise DelayNotAllowedError(
             f"a deadline moves only through the delay tools ({allowed}); got {value!r}",
-            field="kind") from None
+            field="kind",
+        ) from None
 
 
 def _max_days(kind: DelayKind, rules: DelayRules) -> int:
-    return {DelayKind.DELAYED: rules.delayed_max_days,
-            DelayKind.APPOINTMENT: rules.appointment_max_days,
-            DelayKind.NEGOTIATED: rules.negotiated_max_days}[kind]
+    return {
+        DelayKind.DELAYED: rules.delayed_max_days,
+        DelayKind.APPOINTMENT: rules.appointment_max_days,
+        DelayKind.NEGOTIATED: rules.negotiated_max_days,
+    }[kind]
 
 
 def _needs_consent(kind: DelayKind, rules: DelayRules) -> bool:
-    return {DelayKind.DELAYED: rules.delayed_needs_consent,
-            DelayKind.APPOINTMENT: rules.appointment_needs_consent,
-            DelayKind.NEGOTIATED: rules.negotiated_needs_consent}[kind]
+    return {
+        DelayKind.DELAYED: rules.delayed_needs_consent,
+        DelayKind.APPOINTMENT: rules.appointment_needs_consent,
+        DelayKind.NEGOTIATED: rules.negotiated_needs_consent,
+    }[kind]
 
 
 def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0, 0), tzinfo=zone).astimezone(UTC)
 
 
-def holiday_extended(paid_at: datetime, deadline: datetime,
-                     pauses: tuple[HolidayPause, ...], zone: ZoneInfo) -> datetime:
+def holiday_extended(
+    paid_at: datetime, deadline: datetime, pauses: tuple[HolidayPause, ...], zone: ZoneInfo
+) -> datetime:
     """The deadline if the promise clock stops during logistics pauses (whole local
     days): the time left when a pause starts runs on from the pause's end."""
-    windows = sorted((_local_midnight(p.start, zone),
-                      _local_midnight(p.end + timedelta(days=1), zone)) for p in pauses)
+    windows = sorted(
+        (_local_midnight(p.start, zone), _local_midnight(p.end + timedelta(days=1), zone))
+        for p in pauses
+    )
     clock, remaining = paid_at, deadline - paid_at
     for start, end in windows:
         if end <= clock:
@@ -110,8 +118,9 @@ def holiday_extended(paid_at: datetime, deadline: datetime,
     return clock + remaining
 
 
-def latest_allowed(req: DelayRequest, original: datetime, paid_at: datetime,
-                   pack: PolicyPack) -> datetime:
+def latest_allowed(
+    req: DelayRequest, original: datetime, paid_at: datetime, pack: PolicyPack
+) -> datetime:
     """The latest new deadline this tool may set for a line first due at ``original``."""
     limit = original + timedelta(days=_max_days(req.kind, pack.delays))
     if req.kind is DelayKind.DELAYED and req.reason == HOLIDAY_REASON:
@@ -120,8 +129,15 @@ def latest_allowed(req: DelayRequest, original: datetime, paid_at: datetime,
     return limit
 
 
-def check_delay(req: DelayRequest, *, original: datetime, current: datetime,
-                paid_at: datetime, now: datetime, pack: PolicyPack) -> Delay:
+def check_delay(
+    req: DelayRequest,
+    *,
+    original: datetime,
+    current: datetime,
+    paid_at: datetime,
+    now: datetime,
+    pack: PolicyPack,
+) -> Delay:
     """Accept ``req`` for a line first due at ``original`` and now due at ``current``,
     or raise naming the rule it breaks."""
     rules = pack.delays
@@ -130,26 +146,43 @@ def check_delay(req: DelayRequest, *, original: datetime, current: datetime,
     if req.kind is DelayKind.DELAYED and req.reason not in rules.delayed_reasons:
         raise DelayNotAllowedError(
             f"delayed shipping is accepted only for: {', '.join(rules.delayed_reasons)}",
-            field="reason")
-    if (req.kind is DelayKind.DELAYED and req.reason == HOLIDAY_REASON
-            and not pack.holidays.suspends_deadlines):
-        raise DelayNotAllowedError("this pack does not let holidays suspend deadlines",
-                                   field="reason")
+            field="reason",
+        )
+    if (
+        req.kind is DelayKind.DELAYED
+        and req.reason == HOLIDAY_REASON
+        and not pack.holidays.suspends_deadlines
+    ):
+        raise DelayNotAllowedError(
+            "this pack does not let holidays suspend deadlines", field="reason"
+        )
     if _needs_consent(req.kind, rules) and not req.buyer_consent:
-        raise DelayNotAllowedError(f"{req.kind.value} shipping needs the buyer's consent",
-                                   field="buyer_consent")
+        raise DelayNotAllowedError(
+            f"{req.kind.value} shipping needs the buyer's consent", field="buyer_consent"
+        )
     if now > current:
         raise DelayTooLateError(
             f"the deadline {current.isoformat()} has passed; it can no longer be moved",
-            field="new_ship_by")
+            field="new_ship_by",
+        )
     if req.new_ship_by <= current:
         raise DelayNotAllowedError(
             f"the new deadline must be later than the current one ({current.isoformat()})",
-            field="new_ship_by")
+            field="new_ship_by",
+        )
     limit = latest_allowed(req, original, paid_at, pack)
     if req.new_ship_by > limit:
         raise DelayNotAllowedError(
             f"{req.kind.value} shipping may move this deadline to {limit.isoformat()} "
-            "at the latest", field="new_ship_by")
-    return Delay(req.kind, req.reason.strip(), req.actor, req.buyer_consent, current,
-                 req.new_ship_by.astimezone(UTC), now)
+            "at the latest",
+            field="new_ship_by",
+        )
+    return Delay(
+        req.kind,
+        req.reason.strip(),
+        req.actor,
+        req.buyer_consent,
+        current,
+        req.new_ship_by.astimezone(UTC),
+        now,
+    )

@@ -61,29 +61,37 @@ def judge(latest_score: int | None, share: ShareCount, rules: EligibilityRules) 
     """Both figures against the thresholds; ``reasons`` says what fails, for people."""
     reasons: list[str] = []
     if latest_score is not None and latest_score < rules.min_store_score_centi:
-        reasons.append(f"store score {score(latest_score)} is below "
-                       f"{score(rules.min_store_score_centi)}")
+        reasons.append(
+            f"store score {score(latest_score)} is below {score(rules.min_store_score_centi)}"
+        )
     judged = share.paid_lines >= rules.min_paid_lines
     if judged and (share.share_bp or 0) < rules.min_spot_share_bp:
-        reasons.append(f"spot-order share {percent(share.share_bp)} over {rules.window_days} "
-                       f"days is below {percent(rules.min_spot_share_bp)}")
-    figures = (f"store score {score(latest_score)} (minimum "
-               f"{score(rules.min_store_score_centi)}), spot-order share "
-               f"{percent(share.share_bp)} of {share.paid_lines} paid lines over "
-               f"{rules.window_days} days (minimum {percent(rules.min_spot_share_bp)}, "
-               f"judged from {rules.min_paid_lines} lines)")
+        reasons.append(
+            f"spot-order share {percent(share.share_bp)} over {rules.window_days} "
+            f"days is below {percent(rules.min_spot_share_bp)}"
+        )
+    figures = (
+        f"store score {score(latest_score)} (minimum "
+        f"{score(rules.min_store_score_centi)}), spot-order share "
+        f"{percent(share.share_bp)} of {share.paid_lines} paid lines over "
+        f"{rules.window_days} days (minimum {percent(rules.min_spot_share_bp)}, "
+        f"judged from {rules.min_paid_lines} lines)"
+    )
     return Verdict(not reasons, latest_score, share.share_bp, tuple(reasons), figures)
 
 
 def refusal(verdict: Verdict) -> TieredNotEligibleError:
     return TieredNotEligibleError(
         "this shop may not use tiered spot + presale shipping now: "
-        + "; ".join(verdict.reasons) + f". Figures: {verdict.figures}", field="sales_form")
+        + "; ".join(verdict.reasons)
+        + f". Figures: {verdict.figures}",
+        field="sales_form",
+    )
 
 
 def check_score(score_centi: int, rules: EligibilityRules) -> None:
     """A store score lies on the pack's scale (0 to ``max_store_score_centi``)."""
     if not 0 <= score_centi <= rules.max_store_score_centi:
         raise InvalidValueError(
-            f"store score must be between 0 and {score(rules.max_store_score_centi)}",
-            field="score")
+            f"store score must be between 0 and {score(rules.max_store_score_centi)}", field="score"
+        )

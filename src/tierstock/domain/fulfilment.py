@@ -34,8 +34,9 @@ def grace_end(deadline: datetime, rules: FulfilmentRules) -> datetime:
     return deadline + timedelta(hours=rules.grace_hours)
 
 
-def shipment_outcome(shipped_at: datetime, deadline: datetime,
-                     rules: FulfilmentRules) -> CompensationKind | None:
+def shipment_outcome(
+    shipped_at: datetime, deadline: datetime, rules: FulfilmentRules
+) -> CompensationKind | None:
     """``None`` when on time, else the compensation kind the shipment incurs."""
     if shipped_at <= deadline:
         return None

@@ -55,8 +55,10 @@ def what_if(batches: Sequence[tuple[int, date]], unbatched: int = 0) -> PresaleS
     """Presale as given in a plan request: confirmed batches (quantity, ready day) with
     nothing promised yet, after ``unbatched`` units of the merchant's own. A batch's id
     is its index, so equal ready days keep the request's order."""
-    made = tuple(CapacityBatch(i, 0, 0, 0, q, day, BatchStatus.CONFIRMED, q,
-                               _WHAT_IF_CREATED) for i, (q, day) in enumerate(batches))
+    made = tuple(
+        CapacityBatch(i, 0, 0, 0, q, day, BatchStatus.CONFIRMED, q, _WHAT_IF_CREATED)
+        for i, (q, day) in enumerate(batches)
+    )
     return PresaleStock(unbatched + sum(q for q, _ in batches), 0, made)
 
 

@@ -91,8 +91,7 @@ class _Prepared:
     prefix: list[int]
     positions: list[tuple[int, list[int]]]  # each quantity, ascending: its buyers' indexes
     layout: CapacityLayout
-    cache: dict[int, tuple[datetime | None, tuple[Verdict, ...]]] = field(
-        default_factory=dict)
+    cache: dict[int, tuple[datetime | None, tuple[Verdict, ...]]] = field(default_factory=dict)
 
     def minute(self, m: int) -> tuple[datetime | None, tuple[Verdict, ...]]:
         if m not in self.cache:
@@ -101,14 +100,16 @@ class _Prepared:
 
     def _judge(self, paid_at: datetime) -> tuple[datetime | None, tuple[Verdict, ...]]:
         spec = self.inp.sales_form
-        spot = ship_by(paid_at, spec, Tier.SPOT, self.zone) if Tier.SPOT in spec.tiers \
-            else None
+        spot = ship_by(paid_at, spec, Tier.SPOT, self.zone) if Tier.SPOT in spec.tiers else None
         verdicts: list[Verdict] = []
         if Tier.PRESALE in spec.tiers:
             for slot in self.layout.slots:
                 try:
-                    verdicts.append(presale_ship_by(self.layout, slot.end, 1, paid_at, spec,
-                                                    self.handling_days, self.zone))
+                    verdicts.append(
+                        presale_ship_by(
+                            self.layout, slot.end, 1, paid_at, spec, self.handling_days, self.zone
+                        )
+                    )
                 except CapacityBeyondWindowError:
                     verdicts.append(RefusalReason.BEYOND_WINDOW)
                 except PresaleEndedError:
@@ -121,9 +122,14 @@ def _prepare(inp: PlanInput, pack: PolicyPack) -> _Prepared:
     positions: dict[int, list[int]] = {}
     for index, q in enumerate(qs):
         positions.setdefault(q, []).append(index)
-    return _Prepared(inp, ZoneInfo(pack.display_timezone), pack.capacity.handling_days,
-                     list(accumulate(qs, initial=0)), sorted(positions.items()),
-                     inp.presale.layout)
+    return _Prepared(
+        inp,
+        ZoneInfo(pack.display_timezone),
+        pack.capacity.handling_days,
+        list(accumulate(qs, initial=0)),
+        sorted(positions.items()),
+        inp.presale.layout,
+    )
 
 
 class _Session:
@@ -139,8 +145,9 @@ class _Session:
     it against buyer-by-buyer placement.
     """
 
-    def __init__(self, inp: PlanInput, prep: _Prepared, spot_quantity: int, *,
-                 detail: bool) -> None:
+    def __init__(
+        self, inp: PlanInput, prep: _Prepared, spot_quantity: int, *, detail: bool
+    ) -> None:
         self.inp, self.prep, self.prefix, self.detail = inp, prep, prep.prefix, detail
         self.zone = prep.zone
         self.tiers, self.qs = inp.sales_form.tiers, inp.arrivals.quantities
@@ -152,7 +159,8 @@ class _Session:
         self.spot_left = spot_quantity if Tier.SPOT in self.tiers else 0
         self.run = _Run(
             spot_sold_out=0 if Tier.SPOT in self.tiers and self.spot_left == 0 else None,
-            capacity_sold_out=0 if self.has_presale and self._presale_left() == 0 else None)
+            capacity_sold_out=0 if self.has_presale and self._presale_left() == 0 else None,
+        )
         self.promised: Counter[tuple[Tier, date, int]] = Counter()
         self.covered: Counter[tuple[int, int, int]] = Counter()  # (slot, minute, q)
         self.reasons: Counter[RefusalReason] = Counter()
@@ -175,10 +183,18 @@ class _Session:
                 self._step(minute, end)
             if self.detail:
                 refused = r.refused_buyers - before[2]
-                self.series.append(MinutePoint(
-                    minute, arriving, arriving - refused, r.spot_units - before[0],
-                    r.presale_units - before[1], refused, self.spot_left,
-                    self._presale_left()))
+                self.series.append(
+                    MinutePoint(
+                        minute,
+                        arriving,
+                        arriving - refused,
+                        r.spot_units - before[0],
+                        r.presale_units - before[1],
+                        refused,
+                        self.spot_left,
+                        self._presale_left(),
+                    )
+                )
         return self
 
     # the presale tier this minute ---------------------------------------------------
@@ -245,8 +261,7 @@ class _Session:
         if tier is Tier.SPOT:
             self._sell_spot(minute, self.i, self.i + 1)
             return
-        verdict = self._verdict(self.sold + q) if tier is Tier.PRESALE \
-            else RefusalReason.SOLD_OUT
+        verdict = self._verdict(self.sold + q) if tier is Tier.PRESALE else RefusalReason.SOLD_OUT
         if isinstance(verdict, RefusalReason):
             self._refuse(self.i, self.i + 1)
         else:
@@ -282,10 +297,10 @@ class _Session:
         self.i = stop
         if self.detail:
             for q, n in Counter(self.qs[start:stop]).items():
-                verdict = self._verdict(self.sold + q) if q > self.spot_left \
-                    else RefusalReason.SOLD_OUT
-                reason = verdict if isinstance(verdict, RefusalReason) \
-                    else RefusalReason.SOLD_OUT
+                verdict = (
+                    self._verdict(self.sold + q) if q > self.spot_left else RefusalReason.SOLD_OUT
+                )
+                reason = verdict if isinstance(verdict, RefusalReason) else RefusalReason.SOLD_OUT
                 self.reasons[reason] += n
 
     def _sell_spot(self, minute: int, start: int, stop: int) -> None:
@@ -326,8 +341,9 @@ class _Session:
             r.capacity_sold_out = minute
 
 
-def _risks(inp: PlanInput, pack: PolicyPack, prep: _Prepared,
-           covered: Counter[tuple[int, int, int]]) -> tuple[BatchRisk, ...]:
+def _risks(
+    inp: PlanInput, pack: PolicyPack, prep: _Prepared, covered: Counter[tuple[int, int, int]]
+) -> tuple[BatchRisk, ...]:
     """Each confirmed batch slipped alone by ``slip_days``: the session's lines it
     covers whose promise the slipped batch misses (``capacity.expected_ship``), and what
     they would owe under the pack's late / unshipped rules (SPEC §7)."""
@@ -355,8 +371,7 @@ def _risks(inp: PlanInput, pack: PolicyPack, prep: _Prepared,
         kind = CompensationKind.LATE if late else CompensationKind.UNSHIPPED
         acc[2 if late else 3] += n
         acc[4] += n * owed_fen(kind, q * inp.price_fen, pack.compensation)
-    by_batch = {slot.batch.id: k for k, slot in enumerate(layout.slots)
-                if slot.batch is not None}
+    by_batch = {slot.batch.id: k for k, slot in enumerate(layout.slots) if slot.batch is not None}
     found = []
     for index, b in enumerate(inp.presale.batches):
         if b.status is not BatchStatus.CONFIRMED:
@@ -364,24 +379,26 @@ def _risks(inp: PlanInput, pack: PolicyPack, prep: _Prepared,
         slot = by_batch.get(b.id)
         acc = sums[slot] if slot is not None else [0, 0, 0, 0, 0]
         before = layout.promised_in(b.id, inp.presale.sold)
-        found.append(BatchRisk(index, b.id if inp.presale.stored else None,
-                               b.ready_on, b.quantity, before, *acc))
+        found.append(
+            BatchRisk(
+                index, b.id if inp.presale.stored else None, b.ready_on, b.quantity, before, *acc
+            )
+        )
     return tuple(found)
 
 
 def _share_after(before: ShareCount, run: _Run) -> ShareCount:
-    return ShareCount(before.spot_lines + run.spot_lines,
-                      before.paid_lines + run.spot_lines + run.presale_lines)
+    return ShareCount(
+        before.spot_lines + run.spot_lines, before.paid_lines + run.spot_lines + run.presale_lines
+    )
 
 
-def _eligible(inp: PlanInput, pack: PolicyPack, spot_quantity: int,
-              prep: _Prepared) -> bool:
+def _eligible(inp: PlanInput, pack: PolicyPack, spot_quantity: int, prep: _Prepared) -> bool:
     run = _Session(inp, prep, spot_quantity, detail=False).play().run
     return judge(None, _share_after(inp.share_before, run), pack.eligibility).eligible
 
 
-def spot_needed(inp: PlanInput, pack: PolicyPack, prep: _Prepared | None = None
-                ) -> int | None:
+def spot_needed(inp: PlanInput, pack: PolicyPack, prep: _Prepared | None = None) -> int | None:
     """The least spot quantity whose session leaves the spot-order share eligible, the
     burst and the capacity unchanged: bisection between 0 and the burst's whole demand.
     With one-unit buyers the share only rises with spot, so the answer is exact; with
@@ -411,8 +428,9 @@ def check_input(inp: PlanInput) -> None:
     if any(b.quantity < 0 for b in presale.batches):
         raise InvalidValueError("a batch quantity must not be negative", field="batches")
     if not 0 <= presale.sold <= presale.quantity:
-        raise InvalidValueError("presale sold units must be 0 to the tier's quantity",
-                                field="presale")
+        raise InvalidValueError(
+            "presale sold units must be 0 to the tier's quantity", field="presale"
+        )
     if inp.price_fen <= 0:
         raise InvalidValueError("price_fen must be positive", field="price_fen")
     if inp.slip_days < 0:
@@ -429,25 +447,39 @@ def plan_session(inp: PlanInput, pack: PolicyPack, *, search: bool = True) -> Pl
     check_input(inp)
     prep = _prepare(inp, pack)
     session = _Session(inp, prep, inp.spot_quantity, detail=True).play()
-    run, promised, covered, series = (session.run, session.promised, session.covered,
-                                      session.series)
+    run, promised, covered, series = (
+        session.run,
+        session.promised,
+        session.covered,
+        session.series,
+    )
     totals: Counter[tuple[Tier, date]] = Counter()
     units: Counter[tuple[Tier, date]] = Counter()
     for (tier, day, q), n in promised.items():
         totals[(tier, day)] += n
         units[(tier, day)] += n * q
-    promises = tuple(PromiseCount(t, d, totals[(t, d)], units[(t, d)])
-                     for t, d in sorted(totals, key=lambda k: (k[0] != Tier.SPOT, k[1])))
+    promises = tuple(
+        PromiseCount(t, d, totals[(t, d)], units[(t, d)])
+        for t, d in sorted(totals, key=lambda k: (k[0] != Tier.SPOT, k[1]))
+    )
     after = _share_after(inp.share_before, run)
     return Plan(
-        buyers=len(inp.arrivals.quantities), spot_lines=run.spot_lines,
-        spot_units=run.spot_units, presale_lines=run.presale_lines,
-        presale_units=run.presale_units, refused_buyers=run.refused_buyers,
-        refused_units=run.refused_units, spot_sold_out_minute=run.spot_sold_out,
-        capacity_sold_out_minute=run.capacity_sold_out, promises=promises,
-        series=tuple(series), share_before=inp.share_before, share_after=after,
+        buyers=len(inp.arrivals.quantities),
+        spot_lines=run.spot_lines,
+        spot_units=run.spot_units,
+        presale_lines=run.presale_lines,
+        presale_units=run.presale_units,
+        refused_buyers=run.refused_buyers,
+        refused_units=run.refused_units,
+        spot_sold_out_minute=run.spot_sold_out,
+        capacity_sold_out_minute=run.capacity_sold_out,
+        promises=promises,
+        series=tuple(series),
+        share_before=inp.share_before,
+        share_after=after,
         eligible_after=judge(None, after, pack.eligibility).eligible,
-        slip_days=inp.slip_days, risks=_risks(inp, pack, prep, covered),
+        slip_days=inp.slip_days,
+        risks=_risks(inp, pack, prep, covered),
         spot_needed=spot_needed(inp, pack, prep) if search else None,
         refusals=tuple(sorted(session.reasons.items())),
     )

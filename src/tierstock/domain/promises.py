@@ -56,7 +56,10 @@ MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct
 
 
 def buyer_promise(
-    spec: SalesFormSpec, tier: Tier | None, now: datetime, zone: ZoneInfo,
+    spec: SalesFormSpec,
+    tier: Tier | None,
+    now: datetime,
+    zone: ZoneInfo,
     deadline: datetime | None = None,
 ) -> BuyerPromise:
     """The promise for a unit bought ``now`` from ``tier`` (``None``: nothing left).

@@ -73,9 +73,7 @@ def _check_days(days: int | None, low: int, high: int, what: str) -> None:
         )
 
 
-def validate_sales_form(
-    spec: SalesFormSpec, policy: PolicyPack, *, today: date
-) -> SalesFormSpec:
+def validate_sales_form(spec: SalesFormSpec, policy: PolicyPack, *, today: date) -> SalesFormSpec:
     """Check ``spec`` against the pack; return it with irrelevant fields cleared.
 
     ``today`` is the merchant's local date, needed to judge a fixed presale date.

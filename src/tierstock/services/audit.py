@@ -15,15 +15,30 @@ from tierstock.domain.audit import AuditEntry
 from tierstock.store.uow import UnitOfWork
 
 
-def record(uow: UnitOfWork, shop_id: int, actor: str, action: str, object_type: str,
-           object_id: int, detail: dict[str, Any], reason: str = "") -> None:
+def record(
+    uow: UnitOfWork,
+    shop_id: int,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: int,
+    detail: dict[str, Any],
+    reason: str = "",
+) -> None:
     """Write one audit row inside the caller's transaction."""
-    uow.audit.record(AuditEntry(shop_id, actor, action, object_type, object_id, detail,
-                                reason, uow.now()))
+    uow.audit.record(
+        AuditEntry(shop_id, actor, action, object_type, object_id, detail, reason, uow.now())
+    )
 
 
-def audit_trail(shop_id: int, uow: UnitOfWork, *, since: datetime | None = None,
-                limit: int = 1000, include_stock: bool = True) -> list[AuditEntry]:
+def audit_trail(
+    shop_id: int,
+    uow: UnitOfWork,
+    *,
+    since: datetime | None = None,
+    limit: int = 1000,
+    include_stock: bool = True,
+) -> list[AuditEntry]:
     with uow:
         entries = uow.audit.changes(shop_id, since, limit)
         entries += uow.audit.promise_changes(shop_id, since, limit)

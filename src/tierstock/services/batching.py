@@ -127,11 +127,13 @@ class OrderBatcher:
         if not batch:
             return
         try:
-            outcome = allocate_batch([p.cmd for p in batch], [p.paid_at for p in batch],
-                                     self.runtime.uow())
+            outcome = allocate_batch(
+                [p.cmd for p in batch], [p.paid_at for p in batch], self.runtime.uow()
+            )
         except Exception:
-            log.warning("batch of %d failed; placing its orders one by one", len(batch),
-                        exc_info=True)
+            log.warning(
+                "batch of %d failed; placing its orders one by one", len(batch), exc_info=True
+            )
             outcome = _Outcome(later=list(range(len(batch))))
         sales, refused = outcome.sales, outcome.refused
         for i, payment in enumerate(batch):
@@ -149,12 +151,12 @@ class OrderBatcher:
 def outcome_order(payment: _Payment, allocated: Sale) -> OrderPlaced:
     order_id = allocated.entry.order_id
     assert order_id is not None
-    return OrderPlaced(placed(order_id, payment.cmd, payment.paid_at, [allocated.line]),
-                       replayed=False)
+    return OrderPlaced(
+        placed(order_id, payment.cmd, payment.paid_at, [allocated.line]), replayed=False
+    )
 
 
-def allocate_batch(cmds: list[PlaceOrder], paid_at: list[datetime],
-                   uow: UnitOfWork) -> _Outcome:
+def allocate_batch(cmds: list[PlaceOrder], paid_at: list[datetime], uow: UnitOfWork) -> _Outcome:
     """Allocate single-line orders in payment order in one transaction (see module)."""
     outcome = _Outcome()
     keys = [(c.shop_id, c.idempotency_key.strip()) for c in cmds]
@@ -167,8 +169,9 @@ def allocate_batch(cmds: list[PlaceOrder], paid_at: list[datetime],
     return outcome
 
 
-def _fresh(cmds: list[PlaceOrder], keys: list[tuple[int, str]], uow: UnitOfWork,
-           outcome: _Outcome) -> list[int]:
+def _fresh(
+    cmds: list[PlaceOrder], keys: list[tuple[int, str]], uow: UnitOfWork, outcome: _Outcome
+) -> list[int]:
     """The payments whose key is new; a retry or a repeat replays after commit, a key
     reused for a different order is refused."""
     known = uow.orders.find_keys(keys)
@@ -179,7 +182,8 @@ def _fresh(cmds: list[PlaceOrder], keys: list[tuple[int, str]], uow: UnitOfWork,
             if known[key].request_hash != cmds[i].request_hash():
                 outcome.refused[i] = IdempotencyKeyReusedError(
                     "this Idempotency-Key was already used for a different order",
-                    field="Idempotency-Key")
+                    field="Idempotency-Key",
+                )
             else:
                 outcome.later.append(i)  # a retry: replayed after commit
         elif key in seen:
@@ -215,8 +219,13 @@ class _Stock:
         self.sold[sku.id][tier] += quantity
 
 
-def _allocate(cmds: list[PlaceOrder], paid_at: list[datetime], fresh: list[int],
-              uow: UnitOfWork, outcome: _Outcome) -> list[_Taken]:
+def _allocate(
+    cmds: list[PlaceOrder],
+    paid_at: list[datetime],
+    fresh: list[int],
+    uow: UnitOfWork,
+    outcome: _Outcome,
+) -> list[_Taken]:
     """Decide each fresh order's tier, in payment order, under the tier-row locks."""
     by_shop: dict[int, set[int]] = defaultdict(set)
     for i in fresh:
@@ -237,8 +246,9 @@ def _allocate(cmds: list[PlaceOrder], paid_at: list[datetime], fresh: list[int],
             if tier is None:
                 raise short_of(sku, req, 0)
             sold_after = stock.sold[sku.id][tier] + req.quantity
-            deadline = deadline_of(uow, sku, tier, req.quantity, sold_after, paid_at[i],
-                                   policy, "lines[0].quantity")
+            deadline = deadline_of(
+                uow, sku, tier, req.quantity, sold_after, paid_at[i], policy, "lines[0].quantity"
+            )
         except DomainError as exc:
             outcome.refused[i] = exc
             continue
@@ -247,8 +257,14 @@ def _allocate(cmds: list[PlaceOrder], paid_at: list[datetime], fresh: list[int],
     return taken
 
 
-def _write(cmds: list[PlaceOrder], keys: list[tuple[int, str]], paid_at: list[datetime],
-           taken: list[_Taken], uow: UnitOfWork, outcome: _Outcome) -> None:
+def _write(
+    cmds: list[PlaceOrder],
+    keys: list[tuple[int, str]],
+    paid_at: list[datetime],
+    taken: list[_Taken],
+    uow: UnitOfWork,
+    outcome: _Outcome,
+) -> None:
     """One conditional UPDATE per tier touched, then every row in one statement each."""
     totals: dict[tuple[int, Tier], int] = defaultdict(int)
     for t in taken:
@@ -256,15 +272,26 @@ def _write(cmds: list[PlaceOrder], keys: list[tuple[int, str]], paid_at: list[da
     for (sku_id, tier), total in sorted(totals.items()):
         if uow.stock.take(sku_id, tier, total) is None:
             raise RuntimeError(f"batch allocation disagrees with tier {tier} of SKU {sku_id}")
-    order_ids = uow.orders.add_orders([
-        (*keys[i], cmds[i].request_hash(), cmds[i].buyer, paid_at[i])
-        for i in (t.position for t in taken)
-    ])
+    order_ids = uow.orders.add_orders(
+        [
+            (*keys[i], cmds[i].request_hash(), cmds[i].buyer, paid_at[i])
+            for i in (t.position for t in taken)
+        ]
+    )
     lines = []
     for t, order_id in zip(taken, order_ids, strict=True):
         cmd = cmds[t.position]
-        allocated = sale(cmd, order_id, 1, t.sku, t.tier, cmd.lines[0].quantity,
-                         t.sold_after, paid_at[t.position], t.deadline)
+        allocated = sale(
+            cmd,
+            order_id,
+            1,
+            t.sku,
+            t.tier,
+            cmd.lines[0].quantity,
+            t.sold_after,
+            paid_at[t.position],
+            t.deadline,
+        )
         outcome.sales[t.position] = allocated
         lines.append((cmd.shop_id, order_id, allocated.line))
     uow.orders.insert_lines_of(lines)

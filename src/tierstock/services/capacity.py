@@ -44,9 +44,16 @@ DEFAULT_PACE_HOURS = 6
 
 
 # the order hot path -----------------------------------------------------------------------
-def presale_promise(uow: UnitOfWork, sku: Sku, tier: Tier, quantity: int, sold_after: int,
-                    paid_at: datetime, policy: PolicyPack,
-                    field: str = "quantity") -> datetime | None:
+def presale_promise(
+    uow: UnitOfWork,
+    sku: Sku,
+    tier: Tier,
+    quantity: int,
+    sold_after: int,
+    paid_at: datetime,
+    policy: PolicyPack,
+    field: str = "quantity",
+) -> datetime | None:
     """The ship-by a presale line gets from the batch covering its last unit, or ``None``
     (spot lines, SKUs without confirmed batches: the caller keeps its own rule). One
     query per SKU and transaction, only for presale lines."""
@@ -55,9 +62,16 @@ def presale_promise(uow: UnitOfWork, sku: Sku, tier: Tier, quantity: int, sold_a
     layout = uow.capacity.layout(sku.id)
     if layout is None:
         return None
-    return presale_ship_by(layout, sold_after, quantity, paid_at, sku.sales_form,
-                           policy.capacity.handling_days, ZoneInfo(policy.display_timezone),
-                           field=field)
+    return presale_ship_by(
+        layout,
+        sold_after,
+        quantity,
+        paid_at,
+        sku.sales_form,
+        policy.capacity.handling_days,
+        ZoneInfo(policy.display_timezone),
+        field=field,
+    )
 
 
 # suppliers --------------------------------------------------------------------------------
@@ -68,8 +82,9 @@ def create_supplier(shop_id: int, name: str, actor: str, uow: UnitOfWork) -> Sup
     with uow:
         shop_policy(uow, shop_id)
         supplier = uow.capacity.add_supplier(shop_id, name, uow.now())
-        audit.record(uow, shop_id, actor, "supplier.created", "supplier", supplier.id,
-                     {"name": name})
+        audit.record(
+            uow, shop_id, actor, "supplier.created", "supplier", supplier.id, {"name": name}
+        )
         uow.commit()
     return supplier
 
@@ -103,12 +118,20 @@ def _views(uow: UnitOfWork, batches: list[CapacityBatch], zone: ZoneInfo) -> lis
     layouts: dict[int, tuple[CapacityLayout, int]] = {}
     for sku_id in {b.sku_id for b in batches}:
         presale = tiers[sku_id][Tier.PRESALE]
-        layouts[sku_id] = (layout_of(presale.quantity, uow.capacity.batches_of_sku(sku_id)),
-                           presale.sold)
+        layouts[sku_id] = (
+            layout_of(presale.quantity, uow.capacity.batches_of_sku(sku_id)),
+            presale.sold,
+        )
     now = uow.now()
-    return [BatchView(b, layouts[b.sku_id][0].promised_in(b.id, layouts[b.sku_id][1]),
-                      is_late(b, now, zone), tuple(history.get(b.id, ())))
-            for b in batches]
+    return [
+        BatchView(
+            b,
+            layouts[b.sku_id][0].promised_in(b.id, layouts[b.sku_id][1]),
+            is_late(b, now, zone),
+            tuple(history.get(b.id, ())),
+        )
+        for b in batches
+    ]
 
 
 def sku_capacity(shop_id: int, sku_id: int, uow: UnitOfWork) -> SkuCapacity:
@@ -129,8 +152,10 @@ def supplier_batches(shop_id: int, supplier_id: int | None, uow: UnitOfWork) -> 
     with uow:
         zone = ZoneInfo(shop_policy(uow, shop_id).display_timezone)
         views = _views(uow, uow.capacity.batches_of_supplier(shop_id, supplier_id), zone)
-        paces = {sku_id: _pace(uow, sku_id, DEFAULT_PACE_HOURS)
-                 for sku_id in {v.batch.sku_id for v in views}}
+        paces = {
+            sku_id: _pace(uow, sku_id, DEFAULT_PACE_HOURS)
+            for sku_id in {v.batch.sku_id for v in views}
+        }
         return [replace(v, pace=paces[v.batch.sku_id]) for v in views]
 
 
@@ -139,9 +164,14 @@ def risk_lines(uow: UnitOfWork, sku_id: int, policy: PolicyPack) -> list[AtRiskL
     layout = uow.capacity.layout(sku_id)
     if layout is None:
         return []
-    return at_risk(uow.capacity.paid_presale_lines(sku_id), layout, uow.now(),
-                   policy.capacity.handling_days, ZoneInfo(policy.display_timezone),
-                   policy.compensation)
+    return at_risk(
+        uow.capacity.paid_presale_lines(sku_id),
+        layout,
+        uow.now(),
+        policy.capacity.handling_days,
+        ZoneInfo(policy.display_timezone),
+        policy.compensation,
+    )
 
 
 @dataclass(frozen=True)
@@ -158,9 +188,11 @@ class CapacityRisk:
 
 
 def _revised_down(history: list[Revision]) -> bool:
-    return any(cur.action is BatchAction.REVISED
-               and (cur.quantity < prev.quantity or cur.ready_on > prev.ready_on)
-               for prev, cur in pairwise(history))
+    return any(
+        cur.action is BatchAction.REVISED
+        and (cur.quantity < prev.quantity or cur.ready_on > prev.ready_on)
+        for prev, cur in pairwise(history)
+    )
 
 
 def _pace(uow: UnitOfWork, sku_id: int, hours: int) -> Pace:
@@ -173,8 +205,9 @@ def _pace(uow: UnitOfWork, sku_id: int, hours: int) -> Pace:
     return pace(sold, hours, layout.covered - presale.sold, now)
 
 
-def capacity_risk(shop_id: int, sku_id: int, uow: UnitOfWork,
-                  hours: int = DEFAULT_PACE_HOURS) -> CapacityRisk:
+def capacity_risk(
+    shop_id: int, sku_id: int, uow: UnitOfWork, hours: int = DEFAULT_PACE_HOURS
+) -> CapacityRisk:
     """SPEC §5: promises a late or shrunk batch can no longer keep (with compensation
     exposure), and when confirmed capacity runs out at the last ``hours``' pace."""
     if not 1 <= hours <= 24 * 90:
@@ -189,8 +222,11 @@ def capacity_risk(shop_id: int, sku_id: int, uow: UnitOfWork,
         return CapacityRisk(
             sku_id,
             tuple(b.id for b in batches if is_late(b, now, zone)),
-            tuple(b.id for b in batches if b.status is BatchStatus.CONFIRMED
-                  and _revised_down(history.get(b.id, []))),
+            tuple(
+                b.id
+                for b in batches
+                if b.status is BatchStatus.CONFIRMED and _revised_down(history.get(b.id, []))
+            ),
             tuple(risk_lines(uow, sku_id, policy)),
             _pace(uow, sku_id, hours),
         )

@@ -55,32 +55,51 @@ def propose(cmd: ProposeCapacity, uow: UnitOfWork) -> list[CapacityBatch]:
     with uow:
         sku = require_sku(uow, cmd.shop_id, cmd.sku_id)
         if Tier.PRESALE not in sku.sales_form.tiers:
-            raise InvalidValueError(f"SKU {sku.code} sells spot only; capacity plans are for "
-                                    "presale and tiered SKUs", field="sku_id")
+            raise InvalidValueError(
+                f"SKU {sku.code} sells spot only; capacity plans are for presale and tiered SKUs",
+                field="sku_id",
+            )
         if uow.capacity.get_supplier(cmd.shop_id, cmd.supplier_id) is None:
-            raise NotFoundError(f"no supplier {cmd.supplier_id} in this shop",
-                                field="supplier_id")
+            raise NotFoundError(f"no supplier {cmd.supplier_id} in this shop", field="supplier_id")
         today = _today(uow, shop_policy(uow, cmd.shop_id))
         for quantity, ready_on in cmd.plans:
             check_plan(quantity, ready_on, today)
         now = uow.now()
-        made = [uow.capacity.add_batch(cmd.shop_id, sku.id, cmd.supplier_id, q, day, now)
-                for q, day in cmd.plans]
+        made = [
+            uow.capacity.add_batch(cmd.shop_id, sku.id, cmd.supplier_id, q, day, now)
+            for q, day in cmd.plans
+        ]
         for batch in made:
             _history(uow, batch, BatchAction.PROPOSED, cmd.actor, cmd.note)
         uow.commit()
     return made
 
 
-def _history(uow: UnitOfWork, batch: CapacityBatch, action: BatchAction, actor: str,
-             note: str) -> None:
+def _history(
+    uow: UnitOfWork, batch: CapacityBatch, action: BatchAction, actor: str, note: str
+) -> None:
     """The revision row and the audit row every action writes."""
-    uow.capacity.add_revision(batch.shop_id, Revision(
-        batch.id, action, batch.quantity, batch.ready_on, actor, note, uow.now()))
-    audit.record(uow, batch.shop_id, actor, f"capacity.{action.value}", "capacity_batch",
-                 batch.id, {"sku_id": batch.sku_id, "supplier_id": batch.supplier_id,
-                            "quantity": batch.quantity, "ready_on": batch.ready_on.isoformat(),
-                            "status": batch.status.value, "in_tier": batch.in_tier}, note)
+    uow.capacity.add_revision(
+        batch.shop_id,
+        Revision(batch.id, action, batch.quantity, batch.ready_on, actor, note, uow.now()),
+    )
+    audit.record(
+        uow,
+        batch.shop_id,
+        actor,
+        f"capacity.{action.value}",
+        "capacity_batch",
+        batch.id,
+        {
+            "sku_id": batch.sku_id,
+            "supplier_id": batch.supplier_id,
+            "quantity": batch.quantity,
+            "ready_on": batch.ready_on.isoformat(),
+            "status": batch.status.value,
+            "in_tier": batch.in_tier,
+        },
+        note,
+    )
 
 
 # confirming, revising, declining, receiving -----------------------------------------------
@@ -126,8 +145,10 @@ def act(cmd: BatchCommand, uow: UnitOfWork) -> BatchChanged:
         batch = uow.capacity.get_batch(cmd.shop_id, cmd.batch_id)
         assert batch is not None
         if batch.status not in ALLOWED_FROM[cmd.action]:
-            raise BatchStateError(f"batch {batch.id} is {batch.status.value}; it cannot be "
-                                  f"{cmd.action.value}", field="batch_id")
+            raise BatchStateError(
+                f"batch {batch.id} is {batch.status.value}; it cannot be {cmd.action.value}",
+                field="batch_id",
+            )
         after = _apply(cmd, batch, tier, uow, policy)
         moved = _settle(uow, batch, after, tier, cmd.actor, cmd.note)
         settled = uow.capacity.get_batch(cmd.shop_id, batch.id)
@@ -138,8 +159,9 @@ def act(cmd: BatchCommand, uow: UnitOfWork) -> BatchChanged:
     return BatchChanged(settled, moved, tuple(risk))
 
 
-def _apply(cmd: BatchCommand, batch: CapacityBatch, tier: TierStock, uow: UnitOfWork,
-           policy: PolicyPack) -> CapacityBatch:
+def _apply(
+    cmd: BatchCommand, batch: CapacityBatch, tier: TierStock, uow: UnitOfWork, policy: PolicyPack
+) -> CapacityBatch:
     """The batch as the action leaves it, before the tier follows."""
     if cmd.action is BatchAction.CONFIRMED:
         return replace(batch, status=BatchStatus.CONFIRMED)
@@ -153,8 +175,14 @@ def _apply(cmd: BatchCommand, batch: CapacityBatch, tier: TierStock, uow: UnitOf
     return replace(batch, quantity=quantity, ready_on=ready_on, status=BatchStatus.CONFIRMED)
 
 
-def _settle(uow: UnitOfWork, before: CapacityBatch, after: CapacityBatch, tier: TierStock,
-            actor: str, note: str) -> int:
+def _settle(
+    uow: UnitOfWork,
+    before: CapacityBatch,
+    after: CapacityBatch,
+    tier: TierStock,
+    actor: str,
+    note: str,
+) -> int:
     """Bring the presale tier in line with the batch; returns units moved to spot.
 
     The tier gains or loses ``target − in_tier`` units, but never drops below ``sold``:
@@ -170,16 +198,35 @@ def _settle(uow: UnitOfWork, before: CapacityBatch, after: CapacityBatch, tier: 
     entries = []
     if delta:
         uow.capacity.move_quantity(after.sku_id, Tier.PRESALE, delta)
-        entries.append(LedgerEntry(after.shop_id, after.sku_id, Tier.PRESALE,
-                                   LedgerKind.CAPACITY, delta, 0, actor,
-                                   _why(after, delta, note), now))
+        entries.append(
+            LedgerEntry(
+                after.shop_id,
+                after.sku_id,
+                Tier.PRESALE,
+                LedgerKind.CAPACITY,
+                delta,
+                0,
+                actor,
+                _why(after, delta, note),
+                now,
+            )
+        )
     moved = -delta if after.status is BatchStatus.RECEIVED else 0
     if moved > 0:
         uow.capacity.move_quantity(after.sku_id, Tier.SPOT, moved)
-        entries.append(LedgerEntry(after.shop_id, after.sku_id, Tier.SPOT,
-                                   LedgerKind.CAPACITY, moved, 0, actor,
-                                   f"batch {after.id} received: unpromised units on hand",
-                                   now))
+        entries.append(
+            LedgerEntry(
+                after.shop_id,
+                after.sku_id,
+                Tier.SPOT,
+                LedgerKind.CAPACITY,
+                moved,
+                0,
+                actor,
+                f"batch {after.id} received: unpromised units on hand",
+                now,
+            )
+        )
     uow.stock.record(entries)
     uow.capacity.save_batch(replace(after, in_tier=before.in_tier + delta))
     return moved
@@ -189,5 +236,3 @@ def _why(batch: CapacityBatch, delta: int, note: str) -> str:
     what = f"batch {batch.id} {batch.status.value} ({batch.quantity} by "
     what += f"{batch.ready_on.isoformat()}): presale capacity {delta:+d}"
     return f"{what}; {note}"[:500] if note else what
-
-

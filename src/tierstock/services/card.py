@@ -50,8 +50,14 @@ def product_card(shop_id: int, product_id: int, uow: UnitOfWork) -> ProductCard:
     return ProductCard(product, tuple(cards), now)
 
 
-def _sku_card(uow: UnitOfWork, sku: Sku, held: dict[Tier, TierStock], now: datetime,
-              policy: PolicyPack, zone: ZoneInfo) -> SkuCard:
+def _sku_card(
+    uow: UnitOfWork,
+    sku: Sku,
+    held: dict[Tier, TierStock],
+    now: datetime,
+    policy: PolicyPack,
+    zone: ZoneInfo,
+) -> SkuCard:
     """The next unit's promise: its tier and the deadline a buyer paying now would get —
     the same rule the order paths apply (:func:`~tierstock.services.orders.deadline_of`)."""
     tiers = tuple(held[t] for t in sku.sales_form.tiers if t in held)
@@ -59,8 +65,9 @@ def _sku_card(uow: UnitOfWork, sku: Sku, held: dict[Tier, TierStock], now: datet
     deadline = None
     if next_tier is not None:
         try:
-            deadline = deadline_of(uow, sku, next_tier, 1, held[next_tier].sold + 1, now,
-                                   policy, "quantity")
+            deadline = deadline_of(
+                uow, sku, next_tier, 1, held[next_tier].sold + 1, now, policy, "quantity"
+            )
         except DomainError:  # no batch can ship in the window, or the presale has ended
             next_tier = None
     return SkuCard(sku, tiers, buyer_promise(sku.sales_form, next_tier, now, zone, deadline))

@@ -44,8 +44,9 @@ def _validated(spec: SalesFormSpec, policy: PolicyPack, now: datetime) -> SalesF
     return validate_sales_form(spec, policy, today=today)
 
 
-def _allowed_form(uow: UnitOfWork, shop_id: int, spec: SalesFormSpec,
-                  now: datetime) -> SalesFormSpec:
+def _allowed_form(
+    uow: UnitOfWork, shop_id: int, spec: SalesFormSpec, now: datetime
+) -> SalesFormSpec:
     """The validated form; tiered only while the shop is eligible (SPEC §6, 409)."""
     policy = shop_policy(uow, shop_id)
     checked = _validated(spec, policy, now)
@@ -54,8 +55,9 @@ def _allowed_form(uow: UnitOfWork, shop_id: int, spec: SalesFormSpec,
     return checked
 
 
-def require_product(uow: UnitOfWork, shop_id: int, product_id: int, *,
-                    lock: bool = False) -> Product:
+def require_product(
+    uow: UnitOfWork, shop_id: int, product_id: int, *, lock: bool = False
+) -> Product:
     product = uow.catalogue.get_product(shop_id, product_id, lock=lock)
     if product is None:
         raise NotFoundError(f"no product {product_id} in this shop", field="product_id")
@@ -86,9 +88,15 @@ def create_product(cmd: CreateProduct, uow: UnitOfWork) -> Product:
         product = uow.catalogue.add_product(
             cmd.shop_id, cmd.name.strip(), dict.fromkeys(cmd.service_promises), uow.now()
         )
-        audit.record(uow, cmd.shop_id, cmd.actor, "product.created", "product", product.id,
-                     {"name": product.name,
-                      "service_promises": [p.value for p in product.service_promises]})
+        audit.record(
+            uow,
+            cmd.shop_id,
+            cmd.actor,
+            "product.created",
+            "product",
+            product.id,
+            {"name": product.name, "service_promises": [p.value for p in product.service_promises]},
+        )
         uow.commit()
     return product
 
@@ -121,18 +129,37 @@ def add_sku(cmd: AddSku, uow: UnitOfWork) -> Sku:
         except InvalidSalesFormError as exc:  # name the field as the request spells it
             raise InvalidSalesFormError(exc.message, field=f"sales_form.{exc.field}") from exc
         product = require_product(uow, cmd.shop_id, cmd.product_id)
-        sku = uow.catalogue.add_sku(product, cmd.code.strip(), dict(cmd.specs),
-                                    cmd.price_fen, spec, now)
+        sku = uow.catalogue.add_sku(
+            product, cmd.code.strip(), dict(cmd.specs), cmd.price_fen, spec, now
+        )
         opening = [(Tier.SPOT, cmd.spot_stock), (Tier.PRESALE, cmd.presale_stock)]
         entries = []
         for tier, qty in opening:
             if qty:
                 uow.stock.add_quantity(sku.id, tier, qty)
-                entries.append(LedgerEntry(cmd.shop_id, sku.id, tier, LedgerKind.RECEIPT,
-                                           qty, 0, cmd.actor, "opening stock", now))
+                entries.append(
+                    LedgerEntry(
+                        cmd.shop_id,
+                        sku.id,
+                        tier,
+                        LedgerKind.RECEIPT,
+                        qty,
+                        0,
+                        cmd.actor,
+                        "opening stock",
+                        now,
+                    )
+                )
         uow.stock.record(entries)
-        audit.record(uow, cmd.shop_id, cmd.actor, "sku.created", "sku", sku.id,
-                     {"code": sku.code, "price_fen": sku.price_fen, **_form_detail(spec)})
+        audit.record(
+            uow,
+            cmd.shop_id,
+            cmd.actor,
+            "sku.created",
+            "sku",
+            sku.id,
+            {"code": sku.code, "price_fen": sku.price_fen, **_form_detail(spec)},
+        )
         uow.commit()
     return sku
 
@@ -154,9 +181,16 @@ def change_sales_form(cmd: ChangeSalesForm, uow: UnitOfWork) -> Sku:
         sku = require_sku(uow, cmd.shop_id, cmd.sku_id)
         ensure_form_change_allowed(require_product(uow, cmd.shop_id, sku.product_id, lock=True))
         uow.catalogue.set_sales_form(sku.id, spec)
-        audit.record(uow, cmd.shop_id, cmd.actor, "sku.sales_form_changed", "sku", sku.id,
-                     {"before": _form_detail(sku.sales_form), "after": _form_detail(spec)},
-                     cmd.reason)
+        audit.record(
+            uow,
+            cmd.shop_id,
+            cmd.actor,
+            "sku.sales_form_changed",
+            "sku",
+            sku.id,
+            {"before": _form_detail(sku.sales_form), "after": _form_detail(spec)},
+            cmd.reason,
+        )
         uow.commit()
     return Sku(sku.id, sku.shop_id, sku.product_id, sku.code, sku.specs, sku.price_fen, spec)
 
@@ -176,19 +210,26 @@ def set_listed(cmd: SetListed, uow: UnitOfWork) -> Product:
     with uow:
         product = require_product(uow, cmd.shop_id, cmd.product_id, lock=True)
         if cmd.listed and not uow.catalogue.skus_of_product(product.id):
-            raise InvalidValueError("add at least one SKU before listing the product",
-                                    field="listed")
+            raise InvalidValueError(
+                "add at least one SKU before listing the product", field="listed"
+            )
         uow.catalogue.set_listed(product.id, cmd.listed)
         if product.listed != cmd.listed:
             action = "product.listed" if cmd.listed else "product.delisted"
-            audit.record(uow, cmd.shop_id, cmd.actor, action, "product", product.id, {},
-                         cmd.reason)
+            audit.record(uow, cmd.shop_id, cmd.actor, action, "product", product.id, {}, cmd.reason)
         uow.commit()
-    return Product(product.id, product.shop_id, product.name, cmd.listed,
-                   product.service_promises, product.created_at)
+    return Product(
+        product.id,
+        product.shop_id,
+        product.name,
+        cmd.listed,
+        product.service_promises,
+        product.created_at,
+    )
 
 
-def list_products(shop_id: int, uow: UnitOfWork, *, offset: int = 0,
-                  limit: int = 50) -> list[Product]:
+def list_products(
+    shop_id: int, uow: UnitOfWork, *, offset: int = 0, limit: int = 50
+) -> list[Product]:
     with uow:
         return uow.catalogue.list_products(shop_id, offset=offset, limit=limit)

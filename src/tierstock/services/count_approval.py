@@ -92,53 +92,116 @@ def approve_count(cmd: ApproveCount, uow: UnitOfWork) -> CountApproved:
             after, _ = uow.counts.adjust_spot(v.sku_id, v.variance)
             assert after == spot.quantity_after, "the spot tier moved under its lock"
             if spot.delta:
-                uow.stock.record([LedgerEntry(
-                    cmd.shop_id, v.sku_id, Tier.SPOT, LedgerKind.ADJUSTMENT, spot.delta, 0,
-                    cmd.actor, f"count #{count.id}: counted {v.counted}, system "
-                    f"{v.system_on_hand} at {v.counted_at.isoformat()}; {reason}", now)])
-            affected = (tuple(uow.counts.promised_spot_lines(cmd.shop_id, v.sku_id))
-                        if spot.shortfall else ())
-            applied.append(AppliedAdjustment(v.sku_id, v.sku_code, v.counted,
-                                             v.system_on_hand, v.counted_at, spot, affected))
+                uow.stock.record(
+                    [
+                        LedgerEntry(
+                            cmd.shop_id,
+                            v.sku_id,
+                            Tier.SPOT,
+                            LedgerKind.ADJUSTMENT,
+                            spot.delta,
+                            0,
+                            cmd.actor,
+                            f"count #{count.id}: counted {v.counted}, system "
+                            f"{v.system_on_hand} at {v.counted_at.isoformat()}; {reason}",
+                            now,
+                        )
+                    ]
+                )
+            affected = (
+                tuple(uow.counts.promised_spot_lines(cmd.shop_id, v.sku_id))
+                if spot.shortfall
+                else ()
+            )
+            applied.append(
+                AppliedAdjustment(
+                    v.sku_id, v.sku_code, v.counted, v.system_on_hand, v.counted_at, spot, affected
+                )
+            )
         if not uow.counts.approve(count.id, cmd.actor, now):
-            raise CountClosedError(f"stock count {count.id} was approved meanwhile",
-                                   field="count_id")
+            raise CountClosedError(
+                f"stock count {count.id} was approved meanwhile", field="count_id"
+            )
         events = _events(count, applied, cmd.actor, now)
         uow.counts.publish(cmd.shop_id, events, now)
-        audit.record(uow, cmd.shop_id, cmd.actor, "count.approve", "stock_count", count.id,
-                     {"adjusted": len(applied), "flagged": sum(1 for a in applied
-                                                               if a.spot.shortfall)}, reason)
+        audit.record(
+            uow,
+            cmd.shop_id,
+            cmd.actor,
+            "count.approve",
+            "stock_count",
+            count.id,
+            {"adjusted": len(applied), "flagged": sum(1 for a in applied if a.spot.shortfall)},
+            reason,
+        )
         approved = require_count(uow, cmd.shop_id, count.id)
         uow.commit()
     return CountApproved(approved, tuple(applied), len(events))
 
 
 def _line_payload(p: PromisedLine) -> dict[str, Any]:
-    return {"order_id": p.order_id, "line_no": p.line_no, "quantity": p.quantity,
-            "paid_at": p.paid_at.isoformat(), "ship_by": p.ship_by.isoformat()}
+    return {
+        "order_id": p.order_id,
+        "line_no": p.line_no,
+        "quantity": p.quantity,
+        "paid_at": p.paid_at.isoformat(),
+        "ship_by": p.ship_by.isoformat(),
+    }
 
 
-def _events(count: StockCount, applied: Sequence[AppliedAdjustment], actor: str,
-            now: datetime) -> list[tuple[str, dict[str, Any]]]:
+def _events(
+    count: StockCount, applied: Sequence[AppliedAdjustment], actor: str, now: datetime
+) -> list[tuple[str, dict[str, Any]]]:
     """The outbox rows of an approval: one per changed SKU, one per SKU short of its
     promises, and one for the count itself."""
     events: list[tuple[str, dict[str, Any]]] = []
     for a in applied:
-        base = {"count_id": count.id, "sku_id": a.sku_id, "sku_code": a.sku_code,
-                "tier": Tier.SPOT.value}
-        events.append(("stock.adjusted", {
-            **base, "counted": a.counted, "system_on_hand": a.system_on_hand,
-            "counted_at": a.counted_at.isoformat(), "variance": a.variance,
-            "quantity_delta": a.spot.delta, "quantity": a.spot.quantity_after,
-            "sold": a.spot.sold, "available": a.spot.quantity_after - a.spot.sold,
-            "shortfall": a.spot.shortfall}))
+        base = {
+            "count_id": count.id,
+            "sku_id": a.sku_id,
+            "sku_code": a.sku_code,
+            "tier": Tier.SPOT.value,
+        }
+        events.append(
+            (
+                "stock.adjusted",
+                {
+                    **base,
+                    "counted": a.counted,
+                    "system_on_hand": a.system_on_hand,
+                    "counted_at": a.counted_at.isoformat(),
+                    "variance": a.variance,
+                    "quantity_delta": a.spot.delta,
+                    "quantity": a.spot.quantity_after,
+                    "sold": a.spot.sold,
+                    "available": a.spot.quantity_after - a.spot.sold,
+                    "shortfall": a.spot.shortfall,
+                },
+            )
+        )
         if a.spot.shortfall:
-            events.append(("stock.short_of_promises", {
-                **base, "shortfall": a.spot.shortfall,
-                "affected_lines": [_line_payload(p) for p in a.affected],
-                "affected_orders": sorted({p.order_id for p in a.affected})}))
-    events.append(("count.approved", {
-        "count_id": count.id, "warehouse": count.warehouse, "approved_by": actor,
-        "approved_at": now.isoformat(), "skus_adjusted": len(applied),
-        "skus_short": sum(1 for a in applied if a.spot.shortfall)}))
+            events.append(
+                (
+                    "stock.short_of_promises",
+                    {
+                        **base,
+                        "shortfall": a.spot.shortfall,
+                        "affected_lines": [_line_payload(p) for p in a.affected],
+                        "affected_orders": sorted({p.order_id for p in a.affected}),
+                    },
+                )
+            )
+    events.append(
+        (
+            "count.approved",
+            {
+                "count_id": count.id,
+                "warehouse": count.warehouse,
+                "approved_by": actor,
+                "approved_at": now.isoformat(),
+                "skus_adjusted": len(applied),
+                "skus_short": sum(1 for a in applied if a.spot.shortfall),
+            },
+        )
+    )
     return events

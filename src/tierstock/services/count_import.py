@@ -25,10 +25,30 @@ from tierstock.domain.errors import InvalidValueError
 from tierstock.services.csv_rows import csv_rows
 
 HEADERS: dict[str, tuple[str, ...]] = {
-    "sku_code": ("sku_code", "sku", "code", "skucode", "商品编码", "sku编码", "规格编码",
-                 "商家编码", "货号", "编码"),
-    "counted": ("counted", "counted_quantity", "quantity", "qty", "count", "盘点数量",
-                "实盘数量", "实盘数", "盘点数", "数量"),
+    "sku_code": (
+        "sku_code",
+        "sku",
+        "code",
+        "skucode",
+        "商品编码",
+        "sku编码",
+        "规格编码",
+        "商家编码",
+        "货号",
+        "编码",
+    ),
+    "counted": (
+        "counted",
+        "counted_quantity",
+        "quantity",
+        "qty",
+        "count",
+        "盘点数量",
+        "实盘数量",
+        "实盘数",
+        "盘点数",
+        "数量",
+    ),
     "location": ("location", "bin", "库位", "货位", "储位"),
     "counter": ("counter", "counted_by", "盘点人", "盘点员"),
     "counted_at": ("counted_at", "count_time", "盘点时间"),
@@ -77,8 +97,9 @@ def _csv_text(raw: bytes) -> str:
     try:
         return raw.decode("gb18030")
     except UnicodeDecodeError:
-        raise InvalidValueError("the CSV file is neither UTF-8 nor GB18030 text",
-                                field="file") from None
+        raise InvalidValueError(
+            "the CSV file is neither UTF-8 nor GB18030 text", field="file"
+        ) from None
 
 
 def read_sheet(path: Path, on_row: Progress | None = None) -> Sheet:
@@ -86,8 +107,9 @@ def read_sheet(path: Path, on_row: Progress | None = None) -> Sheet:
     suffix = path.suffix.lower()
     if suffix == ".csv":
         text = _csv_text(path.read_bytes())
-        numbered = [(i, tuple[object, ...](r))
-                    for i, r in enumerate(csv_rows(text, "file"), start=1)]
+        numbered = [
+            (i, tuple[object, ...](r)) for i, r in enumerate(csv_rows(text, "file"), start=1)
+        ]
         if on_row:
             on_row(len(numbered))
         return _sheet(numbered)
@@ -96,8 +118,9 @@ def read_sheet(path: Path, on_row: Progress | None = None) -> Sheet:
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise InvalidValueError(f"not a readable XLSX file ({type(exc).__name__})",
-                                field="file") from None
+        raise InvalidValueError(
+            f"not a readable XLSX file ({type(exc).__name__})", field="file"
+        ) from None
     try:
         ws = book.worksheets[0]
         numbered = []
@@ -134,9 +157,11 @@ def columns(header: Sequence[str]) -> dict[str, int]:
     missing = [f for f in REQUIRED if f not in found]
     if missing:
         names = " / ".join(HEADERS[missing[0]][:1] + HEADERS[missing[0]][4:6])
-        raise InvalidValueError(f"no column for {missing[0]} (e.g. {names}); headers found: "
-                                f"{', '.join(h for h in header if h) or 'none'}",
-                                field="header")
+        raise InvalidValueError(
+            f"no column for {missing[0]} (e.g. {names}); headers found: "
+            f"{', '.join(h for h in header if h) or 'none'}",
+            field="header",
+        )
     return found
 
 
@@ -229,9 +254,16 @@ def parse_sheet(sheet: Sheet, zone: ZoneInfo, on_row: Progress | None = None) ->
 
 # --- the variance workbook --------------------------------------------------------------
 
-VARIANCE_COLUMNS = ("商品编码 SKU", "库位 locations", "实盘 counted", "系统 system",
-                    "盘点时间 counted at", "差异 variance", "单位成本 unit cost (元)",
-                    "差异金额 value (元)")
+VARIANCE_COLUMNS = (
+    "商品编码 SKU",
+    "库位 locations",
+    "实盘 counted",
+    "系统 system",
+    "盘点时间 counted at",
+    "差异 variance",
+    "单位成本 unit cost (元)",
+    "差异金额 value (元)",
+)
 
 
 def _yuan(fen: int | None) -> float | None:
@@ -248,9 +280,18 @@ def variance_xlsx(report: VarianceReport, zone: ZoneInfo) -> bytes:
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for v in report.skus:
-        ws.append([v.sku_code, ", ".join(loc for loc in v.locations if loc), v.counted,
-                   v.system_on_hand, v.counted_at.astimezone(zone).replace(tzinfo=None),
-                   v.variance, _yuan(v.unit_cost_fen), _yuan(v.value_fen)])
+        ws.append(
+            [
+                v.sku_code,
+                ", ".join(loc for loc in v.locations if loc),
+                v.counted,
+                v.system_on_hand,
+                v.counted_at.astimezone(zone).replace(tzinfo=None),
+                v.variance,
+                _yuan(v.unit_cost_fen),
+                _yuan(v.value_fen),
+            ]
+        )
     ws.append([])
     for label, value in (
         ("SKUs counted 已盘SKU", len(report.skus)),

@@ -54,8 +54,9 @@ def open_count(cmd: OpenCount, uow: UnitOfWork) -> StockCount:
     """Open a count of a warehouse over all SKUs or a chosen set (refused while another
     count of that warehouse is open: two counts would adjust the same stock twice)."""
     if cmd.warehouse not in WAREHOUSES:
-        raise InvalidValueError(f"a shop has one warehouse for now, {DEFAULT_WAREHOUSE!r}",
-                                field="warehouse")
+        raise InvalidValueError(
+            f"a shop has one warehouse for now, {DEFAULT_WAREHOUSE!r}", field="warehouse"
+        )
     if cmd.sku_ids is not None and not cmd.sku_ids:
         raise InvalidValueError("choose at least one SKU, or none for all", field="sku_ids")
     with uow:
@@ -71,19 +72,30 @@ def open_count(cmd: OpenCount, uow: UnitOfWork) -> StockCount:
             missing = [i for i in chosen if i not in known]
             if missing:
                 raise NotFoundError(f"no SKU {missing[0]} in this shop", field="sku_ids")
-        count = uow.counts.open(cmd.shop_id, cmd.warehouse, chosen, cmd.note.strip()[:500],
-                                cmd.actor, uow.now())
+        count = uow.counts.open(
+            cmd.shop_id, cmd.warehouse, chosen, cmd.note.strip()[:500], cmd.actor, uow.now()
+        )
         if count is None:
-            raise CountOpenError(f"warehouse {cmd.warehouse!r} already has an open count; "
-                                 "approve it first", field="warehouse")
-        audit.record(uow, cmd.shop_id, cmd.actor, "count.open", "stock_count", count.id,
-                     {"warehouse": count.warehouse, "sku_ids": list(chosen or [])})
+            raise CountOpenError(
+                f"warehouse {cmd.warehouse!r} already has an open count; approve it first",
+                field="warehouse",
+            )
+        audit.record(
+            uow,
+            cmd.shop_id,
+            cmd.actor,
+            "count.open",
+            "stock_count",
+            count.id,
+            {"warehouse": count.warehouse, "sku_ids": list(chosen or [])},
+        )
         uow.commit()
     return count
 
 
-def require_count(uow: UnitOfWork, shop_id: int, count_id: int, *,
-                  lock: bool = False) -> StockCount:
+def require_count(
+    uow: UnitOfWork, shop_id: int, count_id: int, *, lock: bool = False
+) -> StockCount:
     count = uow.counts.get(shop_id, count_id, lock=lock)
     if count is None:
         raise NotFoundError(f"no stock count {count_id} in this shop", field="count_id")
@@ -92,12 +104,10 @@ def require_count(uow: UnitOfWork, shop_id: int, count_id: int, *,
 
 def ensure_open(count: StockCount) -> None:
     if count.status is not CountStatus.OPEN:
-        raise CountClosedError(f"stock count {count.id} is {count.status.value}",
-                               field="count_id")
+        raise CountClosedError(f"stock count {count.id} is {count.status.value}", field="count_id")
 
 
-def _row_errors(entry: CountEntry, row: int, now: datetime,
-                count: StockCount) -> list[RowError]:
+def _row_errors(entry: CountEntry, row: int, now: datetime, count: StockCount) -> list[RowError]:
     errors = []
     if entry.counted < 0:
         errors.append(RowError(row, "counted", f"counted quantity {entry.counted} is negative"))
@@ -108,13 +118,19 @@ def _row_errors(entry: CountEntry, row: int, now: datetime,
             errors.append(RowError(row, name, f"{name} is longer than {MAX_TEXT[name]}"))
     at = entry.counted_at
     if at is not None and (at.tzinfo is None or not count.opened_at <= at <= now):
-        errors.append(RowError(row, "counted_at", "counted_at must be between the count's "
-                               "opening and now, with its time zone"))
+        errors.append(
+            RowError(
+                row,
+                "counted_at",
+                "counted_at must be between the count's opening and now, with its time zone",
+            )
+        )
     return errors
 
 
-def check_entries(uow: UnitOfWork, count: StockCount, entries: Sequence[tuple[int, CountEntry]]
-                  ) -> tuple[list[CountLine], list[RowError]]:
+def check_entries(
+    uow: UnitOfWork, count: StockCount, entries: Sequence[tuple[int, CountEntry]]
+) -> tuple[list[CountLine], list[RowError]]:
     """Every entry as a line (with on-hand at its moment) or as the reasons it is
     refused: unknown SKU, SKU outside the count, negative, duplicate (SKU, location)."""
     now = uow.now()
@@ -128,23 +144,40 @@ def check_entries(uow: UnitOfWork, count: StockCount, entries: Sequence[tuple[in
         if sku_id is None:
             row_errors.append(RowError(row, "sku_code", f"unknown SKU {entry.sku_code!r}"))
         elif not count.covers(sku_id):
-            row_errors.append(RowError(row, "sku_code",
-                                       f"SKU {entry.sku_code!r} is not in this count"))
+            row_errors.append(
+                RowError(row, "sku_code", f"SKU {entry.sku_code!r} is not in this count")
+            )
         if row in dupes:
             where = f" at {entry.location!r}" if entry.location else ""
             others = ", ".join(str(r) for r in dupes[row])
-            row_errors.append(RowError(row, "sku_code", f"SKU {entry.sku_code!r}{where} "
-                                       f"appears more than once (rows {others})"))
+            row_errors.append(
+                RowError(
+                    row,
+                    "sku_code",
+                    f"SKU {entry.sku_code!r}{where} appears more than once (rows {others})",
+                )
+            )
         errors.extend(row_errors)
         if not row_errors:
             good.append((row, entry, entry.counted_at or now))
     on_hand: dict[datetime, dict[int, int]] = {}
     for at in {at for _, _, at in good}:
         on_hand[at] = uow.counts.on_hand_at(
-            count.shop_id, (ids[e.sku_code] for _, e, t in good if t == at), at)
-    lines = [CountLine(ids[e.sku_code], e.sku_code, e.location, e.counted,
-                       on_hand[at][ids[e.sku_code]], at, e.counter, e.unit_cost_fen)
-             for _, e, at in good]
+            count.shop_id, (ids[e.sku_code] for _, e, t in good if t == at), at
+        )
+    lines = [
+        CountLine(
+            ids[e.sku_code],
+            e.sku_code,
+            e.location,
+            e.counted,
+            on_hand[at][ids[e.sku_code]],
+            at,
+            e.counter,
+            e.unit_cost_fen,
+        )
+        for _, e, at in good
+    ]
     return lines, errors
 
 
@@ -178,8 +211,10 @@ def record_counts(cmd: RecordCounts, uow: UnitOfWork) -> RecordedCounts:
     result = import_counts(cmd, uow)
     if not result.committed:
         first = result.refused[0]
-        raise CountRowsError(result.refused, field=f"entries[{first.row - 1}].{first.field}"
-                             if cmd.rows is None else first.field)
+        raise CountRowsError(
+            result.refused,
+            field=f"entries[{first.row - 1}].{first.field}" if cmd.rows is None else first.field,
+        )
     return result
 
 
@@ -210,8 +245,7 @@ def current_lines(uow: UnitOfWork, count: StockCount) -> list[CountLine]:
     moments: dict[datetime, set[int]] = {}
     for ln in lines:
         moments.setdefault(ln.counted_at, set()).add(ln.sku_id)
-    on_hand = {at: uow.counts.on_hand_at(count.shop_id, ids, at)
-               for at, ids in moments.items()}
+    on_hand = {at: uow.counts.on_hand_at(count.shop_id, ids, at) for at, ids in moments.items()}
     return [replace(ln, system_on_hand=on_hand[ln.counted_at][ln.sku_id]) for ln in lines]
 
 
@@ -231,14 +265,16 @@ def get_count(shop_id: int, count_id: int, uow: UnitOfWork) -> StockCount:
         return require_count(uow, shop_id, count_id)
 
 
-def list_counts(shop_id: int, uow: UnitOfWork, *, offset: int = 0,
-                limit: int = 50) -> list[StockCount]:
+def list_counts(
+    shop_id: int, uow: UnitOfWork, *, offset: int = 0, limit: int = 50
+) -> list[StockCount]:
     with uow:
         return uow.counts.of_shop(shop_id, offset=offset, limit=limit)
 
 
-def read_events(shop_id: int, uow: UnitOfWork, *, after: int = 0, limit: int = 100,
-                topic: str | None = None) -> list[Event]:
+def read_events(
+    shop_id: int, uow: UnitOfWork, *, after: int = 0, limit: int = 100, topic: str | None = None
+) -> list[Event]:
     """Published changes of the shop after event ``after``, oldest first."""
     with uow:
         return uow.counts.events(shop_id, after=after, limit=limit, topic=topic)

@@ -39,8 +39,12 @@ def request_delay(cmd: RequestDelay, uow: UnitOfWork) -> Delay:
         current = uow.promises.effective_deadline(line.id, line.ship_by)
         delay = check_delay(
             DelayRequest(kind, cmd.reason, cmd.new_ship_by, cmd.buyer_consent, cmd.actor),
-            original=line.ship_by, current=current, paid_at=line.paid_at, now=uow.now(),
-            pack=pack)
+            original=line.ship_by,
+            current=current,
+            paid_at=line.paid_at,
+            now=uow.now(),
+            pack=pack,
+        )
         uow.promises.add_delay(cmd.shop_id, line.id, delay)
         uow.commit()
     return delay

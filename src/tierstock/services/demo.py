@@ -57,26 +57,42 @@ def seed_tiered_sku(runtime: Runtime, plan: BurstPlan) -> tuple[int, int]:
     """A shop with one listed tiered SKU; returns (shop id, SKU id)."""
     shop = shops.create_shop(shops.CreateShop("直播间 demo shop"), runtime.uow()).shop
     product = catalogue.create_product(
-        catalogue.CreateProduct(shop.id, "加厚羽绒服 down jacket",
-                                (ServicePromise.SEVEN_DAY_RETURN,)), runtime.uow())
+        catalogue.CreateProduct(
+            shop.id, "加厚羽绒服 down jacket", (ServicePromise.SEVEN_DAY_RETURN,)
+        ),
+        runtime.uow(),
+    )
     form = SalesFormSpec(SalesForm.TIERED, plan.spot_window_hours, plan.presale_days)
-    sku = catalogue.add_sku(catalogue.AddSku(
-        shop.id, product.id, "JACKET-BLACK-L", 29_900, form, {"颜色": "黑", "尺码": "L"},
-        plan.spot, plan.presale, "demo"), runtime.uow())
+    sku = catalogue.add_sku(
+        catalogue.AddSku(
+            shop.id,
+            product.id,
+            "JACKET-BLACK-L",
+            29_900,
+            form,
+            {"颜色": "黑", "尺码": "L"},
+            plan.spot,
+            plan.presale,
+            "demo",
+        ),
+        runtime.uow(),
+    )
     catalogue.set_listed(catalogue.SetListed(shop.id, product.id, True), runtime.uow())
     return shop.id, sku.id
 
 
-def run_burst(runtime: Runtime, plan: BurstPlan,
-              on_paid: Callable[[], None] | None = None) -> BurstReport:
+def run_burst(
+    runtime: Runtime, plan: BurstPlan, on_paid: Callable[[], None] | None = None
+) -> BurstReport:
 
     shop_id, sku_id = seed_tiered_sku(runtime, plan)
     rng = random.Random(plan.seed)
     wants = [rng.randint(1, plan.max_quantity) for _ in range(plan.buyers)]
 
     def buy(i: int) -> bool:
-        cmd = PlaceOrder(shop_id, f"demo-{i}", (LineRequest(sku_id, wants[i]),),
-                         f"buyer-{i}", "demo")
+        cmd = PlaceOrder(
+            shop_id, f"demo-{i}", (LineRequest(sku_id, wants[i]),), f"buyer-{i}", "demo"
+        )
         try:
             runtime.place_order(cmd)
             return True
@@ -98,8 +114,9 @@ def run_burst(runtime: Runtime, plan: BurstPlan,
     return _report(runtime, plan, shop_id, sku_id, paid.count(False), seconds)
 
 
-def _report(runtime: Runtime, plan: BurstPlan, shop_id: int, sku_id: int, refused: int,
-            seconds: float) -> BurstReport:
+def _report(
+    runtime: Runtime, plan: BurstPlan, shop_id: int, sku_id: int, refused: int, seconds: float
+) -> BurstReport:
     with runtime.uow(readonly=True) as uow:
         tiers = uow.stock.tiers([sku_id])[sku_id]
         lines = uow.orders.lines_of_sku(sku_id)
@@ -114,7 +131,9 @@ def _report(runtime: Runtime, plan: BurstPlan, shop_id: int, sku_id: int, refuse
             promises[t] = (min(dates), max(dates))
     _, mismatches = verify_ledger(runtime.uow(readonly=True), shop_id)
     return BurstReport(
-        shop_id=shop_id, sku_id=sku_id, plan=plan,
+        shop_id=shop_id,
+        sku_id=sku_id,
+        plan=plan,
         units_sold={t: tiers[t].sold for t in Tier},
         lines_by_tier=dict(Counter(Tier(ln.tier) for ln in lines)),
         buyers_refused=refused,

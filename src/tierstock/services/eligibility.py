@@ -46,8 +46,7 @@ def _verdict(uow: UnitOfWork, shop_id: int, pack: PolicyPack, now: datetime) -> 
     return judge(latest[-1].score_centi if latest else None, share, rules)
 
 
-def ensure_tiered_allowed(uow: UnitOfWork, shop_id: int, pack: PolicyPack,
-                          now: datetime) -> None:
+def ensure_tiered_allowed(uow: UnitOfWork, shop_id: int, pack: PolicyPack, now: datetime) -> None:
     """Raise ``TieredNotEligibleError`` (409, with the figures) if the shop may not
     create or switch a SKU to the tiered form now. Call inside ``with uow:``."""
     verdict = _verdict(uow, shop_id, pack, now)
@@ -105,17 +104,24 @@ def eligibility_report(shop_id: int, uow: UnitOfWork) -> EligibilityReport:
         scores = uow.eligibility.scores(shop_id, _today(now, pack), rules.trend_points)
         verdict = judge(scores[-1].score_centi if scores else None, share, rules)
         trend = tuple(_trend(uow, shop_id, now, window, rules, pack))
-        pulling = uow.eligibility.pulling_products(shop_id, now - window, now,
-                                                   rules.pulling_products)
+        pulling = uow.eligibility.pulling_products(
+            shop_id, now - window, now, rules.pulling_products
+        )
         tiered = () if verdict.eligible else tuple(uow.eligibility.tiered_skus(shop_id))
-    return EligibilityReport(shop_id, now, verdict, rules, share, tuple(scores), trend,
-                             tuple(pulling), tiered)
+    return EligibilityReport(
+        shop_id, now, verdict, rules, share, tuple(scores), trend, tuple(pulling), tiered
+    )
 
 
-def _trend(uow: UnitOfWork, shop_id: int, now: datetime, window: timedelta,
-           rules: EligibilityRules, pack: PolicyPack) -> Iterable[SharePoint]:
+def _trend(
+    uow: UnitOfWork,
+    shop_id: int,
+    now: datetime,
+    window: timedelta,
+    rules: EligibilityRules,
+    pack: PolicyPack,
+) -> Iterable[SharePoint]:
     """The share over the window ending at each of the last trend points, oldest first."""
     for back in reversed(range(rules.trend_points)):
         until = now - timedelta(days=back * rules.trend_step_days)
-        yield SharePoint(_today(until, pack),
-                         uow.eligibility.share(shop_id, until - window, until))
+        yield SharePoint(_today(until, pack), uow.eligibility.share(shop_id, until - window, until))

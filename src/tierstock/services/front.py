@@ -91,17 +91,23 @@ class _Listing:
 class ReservationFront:
     """Thread-safe; one per process (``Runtime.front``)."""
 
-    def __init__(self, runtime: Runtime, client: redis.Redis, namespace: str,
-                 lease_units: int) -> None:
+    def __init__(
+        self, runtime: Runtime, client: redis.Redis, namespace: str, lease_units: int
+    ) -> None:
         _require_postgresql(runtime)
         if lease_units < 1:
-            raise InvalidValueError("TIERSTOCK_FRONT_LEASE_UNITS must be at least 1",
-                                    field="TIERSTOCK_FRONT_LEASE_UNITS")
+            raise InvalidValueError(
+                "TIERSTOCK_FRONT_LEASE_UNITS must be at least 1",
+                field="TIERSTOCK_FRONT_LEASE_UNITS",
+            )
         self.runtime = runtime
         self.redis = client
         # the folder reads thousands of stream fields a second: hiredis decodes them in C
-        self.text_redis = redis.Redis(connection_pool=redis.ConnectionPool(
-            **{**client.connection_pool.connection_kwargs, "decode_responses": True}))
+        self.text_redis = redis.Redis(
+            connection_pool=redis.ConnectionPool(
+                **{**client.connection_pool.connection_kwargs, "decode_responses": True}
+            )
+        )
         self.prefix = f"tsf:{{{namespace}}}:"
         self.lease_units = lease_units
         self._reserve = client.register_script(front_lua.RESERVE)
@@ -115,8 +121,9 @@ class ReservationFront:
         self.supplies = FrontSupply(self)
 
     @classmethod
-    def connect(cls, runtime: Runtime, redis_url: str, lease_units: int,
-                namespace: str | None = None) -> ReservationFront:
+    def connect(
+        cls, runtime: Runtime, redis_url: str, lease_units: int, namespace: str | None = None
+    ) -> ReservationFront:
         """The front on the Redis at ``redis_url``; its keys are named after the
         database (``namespace`` by default), so two databases never share a front."""
         _require_postgresql(runtime)
@@ -127,7 +134,8 @@ class ReservationFront:
             where = client.connection_pool.connection_kwargs  # never echo a password
             raise InvalidValueError(
                 f"cannot reach Redis at {where.get('host')}:{where.get('port')}: {exc}",
-                field="TIERSTOCK_REDIS_URL") from None
+                field="TIERSTOCK_REDIS_URL",
+            ) from None
         if namespace is None:
             namespace = _namespace_of(runtime)
         return cls(runtime, client, namespace, lease_units)
@@ -145,8 +153,12 @@ class ReservationFront:
     def tier_keys(self, sku_id: int, tier: Tier) -> tuple[str, str, str, str]:
         """(current run, its leases, queued leases, dry flag) of one SKU tier
         (services/front_lua.py)."""
-        return (self.key(f"t:{sku_id}:{tier}"), self.key(f"s:{sku_id}:{tier}"),
-                self.key(f"q:{sku_id}:{tier}"), self.key(f"dry:{sku_id}:{tier}"))
+        return (
+            self.key(f"t:{sku_id}:{tier}"),
+            self.key(f"s:{sku_id}:{tier}"),
+            self.key(f"q:{sku_id}:{tier}"),
+            self.key(f"dry:{sku_id}:{tier}"),
+        )
 
     # switching ----------------------------------------------------------------------
     def is_on(self) -> bool:
@@ -185,18 +197,32 @@ class ReservationFront:
         key = checked_key(cmd)
         req = cmd.lines[0]
         listing = self._listing(cmd.shop_id, req.sku_id)
-        sku = sellable({req.sku_id: (listing.sku, listing.listed)} if listing.sku else {},
-                       req, 0)
+        sku = sellable({req.sku_id: (listing.sku, listing.listed)} if listing.sku else {}, req, 0)
         check_lines([req], listing.policy.orders)
         if not listing.by_front:
             return None
         paid_at = self.runtime.clock()
         tiers, ended = self._open_tiers(sku, paid_at, listing.zone)
-        keys = [self.key("off"), self.key("ids"), self.key(f"k:{cmd.shop_id}:{key}"),
-                self.key("stream"), self.key("stranded")]
-        args: list[Any] = [req.quantity, cmd.request_hash(), KEY_TTL_SECONDS, cmd.shop_id, key,
-                           cmd.buyer or "", 1 if cmd.buyer is not None else 0, cmd.actor,
-                           sku.id, sku.price_fen, micros(paid_at)]
+        keys = [
+            self.key("off"),
+            self.key("ids"),
+            self.key(f"k:{cmd.shop_id}:{key}"),
+            self.key("stream"),
+            self.key("stranded"),
+        ]
+        args: list[Any] = [
+            req.quantity,
+            cmd.request_hash(),
+            KEY_TTL_SECONDS,
+            cmd.shop_id,
+            key,
+            cmd.buyer or "",
+            1 if cmd.buyer is not None else 0,
+            cmd.actor,
+            sku.id,
+            sku.price_fen,
+            micros(paid_at),
+        ]
         for tier, deadline in tiers:
             keys.extend(self.tier_keys(sku.id, tier))
             args.extend((tier.value, micros(deadline)))
@@ -217,10 +243,12 @@ class ReservationFront:
             index = int(answer[2]) - 1
             tier, deadline = res.tiers[index]
             then = res.tiers[index + 1][0] if index + 1 < len(res.tiers) else None
-            self.supplies.restock_soon(cmd.shop_id, sku.id, tier, then, int(answer[4]),
-                                       int(answer[5]), int(answer[6]))
-            line = OrderLine(1, sku.id, req.quantity, tier, sku.price_fen, deadline,
-                             LineStatus.PAID)
+            self.supplies.restock_soon(
+                cmd.shop_id, sku.id, tier, then, int(answer[4]), int(answer[5]), int(answer[6])
+            )
+            line = OrderLine(
+                1, sku.id, req.quantity, tier, sku.price_fen, deadline, LineStatus.PAID
+            )
             order = Order(int(answer[1]), cmd.shop_id, cmd.buyer, res.paid_at, (line,))
             return OrderPlaced(order, replayed=False)
         if kind == "replay":
@@ -251,8 +279,11 @@ class ReservationFront:
 
     @staticmethod
     def gave_up(res: Reservation) -> None:
-        log.warning("order %r found no leased units after %d leases; database path",
-                    res.cmd.idempotency_key, MAX_ROUNDS)
+        log.warning(
+            "order %r found no leased units after %d leases; database path",
+            res.cmd.idempotency_key,
+            MAX_ROUNDS,
+        )
 
     def _send(self, batch: list[_Call]) -> None:
         """Run the batch's reservation scripts in one pipeline (not a transaction: each
@@ -277,8 +308,9 @@ class ReservationFront:
         answers: list[Any] = pipe.execute(raise_on_error=False)
         return answers
 
-    def _open_tiers(self, sku: Sku, paid_at: datetime, zone: ZoneInfo
-                    ) -> tuple[list[tuple[Tier, datetime]], DomainError | None]:
+    def _open_tiers(
+        self, sku: Sku, paid_at: datetime, zone: ZoneInfo
+    ) -> tuple[list[tuple[Tier, datetime]], DomainError | None]:
         """The form's tiers with the ship-by a line in each would get; a presale that
         ended is left out (and is the refusal if nothing else holds the line)."""
         tiers, ended = [], None
@@ -316,16 +348,23 @@ class ReservationFront:
             found = uow.catalogue.skus_for_sale(shop_id, [sku_id]).get(sku_id)
             by_front = found is not None and uow.capacity.layout(sku_id) is None
         sku, listed = found if found is not None else (None, False)
-        listing = _Listing(sku, listed, policy, ZoneInfo(policy.display_timezone), by_front,
-                           now + SKU_CACHE_SECONDS)
+        listing = _Listing(
+            sku,
+            listed,
+            policy,
+            ZoneInfo(policy.display_timezone),
+            by_front,
+            now + SKU_CACHE_SECONDS,
+        )
         if len(self._listings) > 10_000:
             self._listings.clear()
         self._listings[(shop_id, sku_id)] = listing
         return listing
 
     # supplies: order ids and leases (services/front_supply.py) ------------------------
-    def lease(self, shop_id: int, sku_id: int, tier: Tier, at_least: int = 1,
-              then: Tier | None = None) -> int:
+    def lease(
+        self, shop_id: int, sku_id: int, tier: Tier, at_least: int = 1, then: Tier | None = None
+    ) -> int:
         return self.supplies.lease(shop_id, sku_id, tier, at_least, then)
 
     def wait_for_background(self) -> None:
@@ -354,8 +393,9 @@ class Need:
 
 def _require_postgresql(runtime: Runtime) -> None:
     if runtime.engine.dialect.name != "postgresql":
-        raise InvalidValueError("the Redis front needs PostgreSQL (TIERSTOCK_DATABASE_URL)",
-                                field="TIERSTOCK_REDIS_URL")
+        raise InvalidValueError(
+            "the Redis front needs PostgreSQL (TIERSTOCK_DATABASE_URL)", field="TIERSTOCK_REDIS_URL"
+        )
 
 
 def _namespace_of(runtime: Runtime) -> str:
@@ -364,7 +404,8 @@ def _namespace_of(runtime: Runtime) -> str:
     (answers, order ids, leases) left in Redis."""
     with runtime.engine.connect() as conn:
         oid = conn.exec_driver_sql(
-            "SELECT oid FROM pg_database WHERE datname = current_database()").scalar_one()
+            "SELECT oid FROM pg_database WHERE datname = current_database()"
+        ).scalar_one()
     url = runtime.engine.url.render_as_string(hide_password=True)
     return hashlib.sha256(f"{url}#{oid}".encode()).hexdigest()[:12]
 
@@ -381,14 +422,31 @@ class _Call(Waiter):
 
 def _replayed(record: str, cmd: PlaceOrder) -> OrderPlaced:
     """The first answer for this key, rebuilt from what the script stored."""
-    (order_id, request_hash, tier, _after, ship_us, paid_us, price, sku_id, qty, has_buyer,
-     buyer) = record.split("|", 10)
+    (
+        order_id,
+        request_hash,
+        tier,
+        _after,
+        ship_us,
+        paid_us,
+        price,
+        sku_id,
+        qty,
+        has_buyer,
+        buyer,
+    ) = record.split("|", 10)
     if request_hash != cmd.request_hash():
         raise IdempotencyKeyReusedError(
-            "this Idempotency-Key was already used for a different order",
-            field="Idempotency-Key")
-    line = OrderLine(1, int(sku_id), int(qty), Tier(tier), int(price), from_micros(ship_us),
-                     LineStatus.PAID)
-    order = Order(int(order_id), cmd.shop_id, buyer if has_buyer == "1" else None,
-                  from_micros(paid_us), (line,))
+            "this Idempotency-Key was already used for a different order", field="Idempotency-Key"
+        )
+    line = OrderLine(
+        1, int(sku_id), int(qty), Tier(tier), int(price), from_micros(ship_us), LineStatus.PAID
+    )
+    order = Order(
+        int(order_id),
+        cmd.shop_id,
+        buyer if has_buyer == "1" else None,
+        from_micros(paid_us),
+        (line,),
+    )
     return OrderPlaced(order, replayed=True)

@@ -43,8 +43,12 @@ class LeaseMismatch:
 def status(front: ReservationFront) -> FrontStatus:
     with front.runtime.uow(readonly=True) as uow:
         leases = uow.front.open_leases()
-    return FrontStatus(front.is_on(), len(leases), sum(x.outstanding for x in leases),
-                       int(front.redis.xlen(front.key("stream"))))
+    return FrontStatus(
+        front.is_on(),
+        len(leases),
+        sum(x.outstanding for x in leases),
+        int(front.redis.xlen(front.key("stream"))),
+    )
 
 
 def _tier_keys(front: ReservationFront, leases: list[Lease]) -> list[str]:
@@ -65,8 +69,16 @@ def drain(front: ReservationFront, wait_seconds: float = DRAIN_WAIT_SECONDS) -> 
     front.wait_for_background()
     with front.runtime.uow(readonly=True) as uow:
         leases = uow.front.open_leases()
-    put_back = int(front.drain_script(keys=[front.key("off"), front.key("stranded"),
-                                            front.key("stream"), *_tier_keys(front, leases)]))
+    put_back = int(
+        front.drain_script(
+            keys=[
+                front.key("off"),
+                front.key("stranded"),
+                front.key("stream"),
+                *_tier_keys(front, leases),
+            ]
+        )
+    )
     folder = Folder(front, name="drain")
     folded, void = 0, list[int]()
     deadline = time.monotonic() + wait_seconds
@@ -96,15 +108,19 @@ def reconcile(front: ReservationFront, attempts: int = 3) -> list[LeaseMismatch]
         with front.runtime.uow(readonly=True) as uow:
             before = uow.front.open_leases()
         held: dict[int, int] = defaultdict(int)
-        for raw in front.snapshot_script(keys=[front.key("stranded"), front.key("stream"),
-                                               *_tier_keys(front, before)]):
+        for raw in front.snapshot_script(
+            keys=[front.key("stranded"), front.key("stream"), *_tier_keys(front, before)]
+        ):
             for lease_id, n in per_lease(raw.decode()).items():
                 held[lease_id] += n
         with front.runtime.uow(readonly=True) as uow:
             known = {x.id: x for x in uow.front.open_leases()}
             known.update(uow.front.leases(set(held) - set(known)))
-        mismatches = [LeaseMismatch(x.id, x.sku_id, x.tier, x.outstanding, held.get(x.id, 0))
-                      for x in known.values() if x.outstanding != held.get(x.id, 0)]
+        mismatches = [
+            LeaseMismatch(x.id, x.sku_id, x.tier, x.outstanding, held.get(x.id, 0))
+            for x in known.values()
+            if x.outstanding != held.get(x.id, 0)
+        ]
         if not mismatches:
             return []
     return mismatches

@@ -34,8 +34,11 @@ class AsyncFront:
 
     def __init__(self, front: ReservationFront) -> None:
         self.front = front
-        self.client = redis.asyncio.Redis(connection_pool=redis.asyncio.ConnectionPool(
-            **front.redis.connection_pool.connection_kwargs))
+        self.client = redis.asyncio.Redis(
+            connection_pool=redis.asyncio.ConnectionPool(
+                **front.redis.connection_pool.connection_kwargs
+            )
+        )
         self._reserve = self.client.register_script(front_lua.RESERVE)
         self._group: AsyncGroup[Call, Any] = AsyncGroup(self._send, MAX_PIPELINE)
         self._supplying: dict[tuple[object, ...], asyncio.Future[object]] = {}
@@ -45,8 +48,9 @@ class AsyncFront:
         front = self.front
         if not front.listing_cached(cmd):
             line = cmd.lines[0]
-            await self._once(("listing", cmd.shop_id, line.sku_id), front.load_listing,
-                             cmd.shop_id, line.sku_id)
+            await self._once(
+                ("listing", cmd.shop_id, line.sku_id), front.load_listing, cmd.shop_id, line.sku_id
+            )
         res = front.prepare(cmd)  # the listing is cached now: no I/O on the loop
         if res is None:
             return None
@@ -65,8 +69,9 @@ class AsyncFront:
         key = ("ids",) if need.tier is None else ("lease", res.sku.id, need.tier)
         await self._once(key, self.front.supply, res, need)
 
-    async def _once(self, key: tuple[object, ...], fn: Callable[..., object],
-                    *args: object) -> None:
+    async def _once(
+        self, key: tuple[object, ...], fn: Callable[..., object], *args: object
+    ) -> None:
         """Run ``fn`` in a worker thread once however many buyers of this loop need it
         at the same moment (a lease, an id block, a listing): the others await it."""
         task = self._supplying.get(key)
@@ -83,8 +88,7 @@ class AsyncFront:
         lost = front_lua.refused_for_lost_script(answers)
         if lost:
             await self.client.script_load(front_lua.RESERVE)
-            for i, answer in zip(lost, await self._evalsha([calls[i] for i in lost]),
-                                 strict=True):
+            for i, answer in zip(lost, await self._evalsha([calls[i] for i in lost]), strict=True):
                 answers[i] = answer
         return answers
 

@@ -64,9 +64,19 @@ def release(uow: UnitOfWork, key: str, units_by_lease: dict[int, int]) -> int:
     for lease_id, units in sorted(units_by_lease.items()):
         lease = uow.front.give_back(lease_id, units)
         uow.stock.give_back(lease.sku_id, lease.tier, units)
-        ledger.append(LedgerEntry(lease.shop_id, lease.sku_id, lease.tier, LedgerKind.LEASE,
-                                  0, -units, "front", f"lease {lease_id} given back",
-                                  uow.now()))
+        ledger.append(
+            LedgerEntry(
+                lease.shop_id,
+                lease.sku_id,
+                lease.tier,
+                LedgerKind.LEASE,
+                0,
+                -units,
+                "front",
+                f"lease {lease_id} given back",
+                uow.now(),
+            )
+        )
     uow.stock.record(ledger)
     return sum(units_by_lease.values())
 
@@ -84,11 +94,19 @@ def release_outstanding(uow: UnitOfWork, lease_id: int) -> int:
 
 def _sale(f: dict[str, str]) -> FoldedSale:
     return FoldedSale(
-        order_id=int(f["o"]), shop_id=int(f["s"]), idempotency_key=f["k"],
-        request_hash=f["h"], buyer=f["b"] if f["hb"] == "1" else None,
-        paid_at=from_micros(f["t"]), sku_id=int(f["u"]), tier=Tier(f["r"]),
-        quantity=int(f["q"]), unit_price_fen=int(f["c"]), ship_by=from_micros(f["y"]),
-        tier_sold_after=int(f["p"]))
+        order_id=int(f["o"]),
+        shop_id=int(f["s"]),
+        idempotency_key=f["k"],
+        request_hash=f["h"],
+        buyer=f["b"] if f["hb"] == "1" else None,
+        paid_at=from_micros(f["t"]),
+        sku_id=int(f["u"]),
+        tier=Tier(f["r"]),
+        quantity=int(f["q"]),
+        unit_price_fen=int(f["c"]),
+        ship_by=from_micros(f["y"]),
+        tier_sold_after=int(f["p"]),
+    )
 
 
 def fold(entries: list[tuple[str, dict[str, str]]], uow: UnitOfWork) -> Folded:
@@ -104,25 +122,65 @@ def fold(entries: list[tuple[str, dict[str, str]]], uow: UnitOfWork) -> Folded:
             if s.order_id in existing:
                 out.skipped += 1  # folded before this re-delivery
             else:  # the buyer was answered, but the key had an order already
-                log.error("front order %d voided: shop %d already has an order for key %r",
-                          s.order_id, s.shop_id, s.idempotency_key)
+                log.error(
+                    "front order %d voided: shop %d already has an order for key %r",
+                    s.order_id,
+                    s.shop_id,
+                    s.idempotency_key,
+                )
                 out.void.append(s.order_id)
-        uow.orders.insert_lines_of([
-            (s.shop_id, s.order_id, NewLine(1, s.sku_id, s.quantity, s.tier, s.unit_price_fen,
-                                            s.ship_by, s.tier_sold_after))
-            for s, _ in fresh])
+        uow.orders.insert_lines_of(
+            [
+                (
+                    s.shop_id,
+                    s.order_id,
+                    NewLine(
+                        1,
+                        s.sku_id,
+                        s.quantity,
+                        s.tier,
+                        s.unit_price_fen,
+                        s.ship_by,
+                        s.tier_sold_after,
+                    ),
+                )
+                for s, _ in fresh
+            ]
+        )
         sold: dict[int, int] = defaultdict(int)
         ledger = []
         for s, f in fresh:
             for lease_id, n in per_lease(f["L"]).items():
                 sold[lease_id] += n
-            ledger.append(LedgerEntry(s.shop_id, s.sku_id, s.tier, LedgerKind.SALE, 0,
-                                      s.quantity, f["a"], "order paid", s.paid_at,
-                                      s.order_id, 1))
+            ledger.append(
+                LedgerEntry(
+                    s.shop_id,
+                    s.sku_id,
+                    s.tier,
+                    LedgerKind.SALE,
+                    0,
+                    s.quantity,
+                    f["a"],
+                    "order paid",
+                    s.paid_at,
+                    s.order_id,
+                    1,
+                )
+            )
         for lease_id, lease in sorted(uow.front.leases(sold).items()):
-            ledger.append(LedgerEntry(lease.shop_id, lease.sku_id, lease.tier,
-                                      LedgerKind.LEASE, 0, -sold[lease_id], "front",
-                                      f"lease {lease_id}: units sold", uow.now()))
+            ledger.append(
+                LedgerEntry(
+                    lease.shop_id,
+                    lease.sku_id,
+                    lease.tier,
+                    LedgerKind.LEASE,
+                    0,
+                    -sold[lease_id],
+                    "front",
+                    f"lease {lease_id}: units sold",
+                    uow.now(),
+                )
+            )
         uow.stock.record(ledger)
         uow.front.add_sold(sold)  # one statement, leases in id order
         for entry_id, f in entries:
@@ -153,8 +211,9 @@ class Folder:
             if "BUSYGROUP" not in str(exc):
                 raise
 
-    def fold_once(self, block_ms: int | None = BLOCK_MS, claim_idle_ms: int = CLAIM_IDLE_MS
-                  ) -> Folded:
+    def fold_once(
+        self, block_ms: int | None = BLOCK_MS, claim_idle_ms: int = CLAIM_IDLE_MS
+    ) -> Folded:
         """Fold one batch: this consumer's own unacknowledged entries first, then
         entries dead consumers left for ``claim_idle_ms``, then new ones."""
         batch = self._read(block_ms, claim_idle_ms)

@@ -47,6 +47,7 @@ def refused_for_lost_script(answers: Sequence[Any]) -> list[int]:
     nowhere, so sending them again once the script is loaded does nothing twice."""
     return [i for i, a in enumerate(answers) if isinstance(a, redis.exceptions.NoScriptError)]
 
+
 # Shared by the scripts: the units of the current run ``nxt .. upto`` per lease, as
 # "lease:units" pairs, dropping the leases used up when ``consume`` is true.
 _RUN = """
@@ -68,7 +69,9 @@ end
 #       paid_us, then (tier, ship_by_us) per tier.
 # Returns {'off'} | {'replay', record} | {'ids'} | {'lease', i} | {'out'}
 #       | {'ok', order_id, i, sold_after, units left in the run, leases queued, ids left}
-RESERVE = _RUN + """
+RESERVE = (
+    _RUN
+    + """
 local qty = tonumber(ARGV[1])
 if redis.call('EXISTS', KEYS[1]) == 1 then return {'off'} end
 local prior = redis.call('GET', KEYS[3])
@@ -119,6 +122,7 @@ for i = 1, ntiers do
 end
 return {'out'}
 """
+)
 
 # KEYS: off, q.  ARGV: "<lease>:<first>:<last>".  1 = queued, 0 = the front is off.
 ADD_LEASE = """
@@ -129,7 +133,9 @@ return 1
 
 # Shared by DRAIN and SNAPSHOT: unsold units per lease, "lease:units" pairs, from the
 # (t, s, q) keys of each SKU tier and the stranded hash.
-_HELD = _RUN + """
+_HELD = (
+    _RUN
+    + """
 local function held(first_key, stranded)
   local out = {}
   for j = first_key, #KEYS, 3 do
@@ -150,10 +156,13 @@ local function held(first_key, stranded)
   return out
 end
 """
+)
 
 # KEYS: off, stranded, stream, then (t, s, q) per SKU tier.  Switches the front off and
 # puts every unsold leased unit on the stream as one release.  Returns the units.
-DRAIN = _HELD + """
+DRAIN = (
+    _HELD
+    + """
 redis.call('SET', KEYS[1], '1')
 local pairs_ = held(4, KEYS[2])
 local units = 0
@@ -165,10 +174,13 @@ for j = 4, #KEYS do redis.call('DEL', KEYS[j]) end
 redis.call('DEL', KEYS[2])
 return units
 """
+)
 
 # KEYS: stranded, stream, then (t, s, q) per SKU tier.  What the front holds per lease,
 # in one consistent read: unsold, stranded, and on the stream ("lease:units" pairs).
-SNAPSHOT = _HELD + """
+SNAPSHOT = (
+    _HELD
+    + """
 local out = held(3, KEYS[1])
 for _, entry in ipairs(redis.call('XRANGE', KEYS[2], '-', '+')) do
   local f = entry[2]
@@ -178,3 +190,4 @@ for _, entry in ipairs(redis.call('XRANGE', KEYS[2], '-', '+')) do
 end
 return out
 """
+)

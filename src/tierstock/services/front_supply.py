@@ -50,8 +50,16 @@ class FrontSupply:
                 uow.commit()
             self.front.redis.rpush(self.front.key("ids"), *ids)
 
-    def restock_soon(self, shop_id: int, sku_id: int, tier: Tier, then: Tier | None,
-                      left: int, queued: int, ids: int) -> None:
+    def restock_soon(
+        self,
+        shop_id: int,
+        sku_id: int,
+        tier: Tier,
+        then: Tier | None,
+        left: int,
+        queued: int,
+        ids: int,
+    ) -> None:
         """Lease the next run (and reserve order ids) in the background before they run
         out, so buyers rarely wait for a lease's transaction; when the tier has nothing
         left to lease, lease the next tier of the form (``then``) instead."""
@@ -69,8 +77,9 @@ class FrontSupply:
         except Exception:  # a buyer will lease on its own path and see the error there
             log.warning("leasing ahead failed", exc_info=True)
 
-    def lease(self, shop_id: int, sku_id: int, tier: Tier, at_least: int = 1,
-              then: Tier | None = None) -> int:
+    def lease(
+        self, shop_id: int, sku_id: int, tier: Tier, at_least: int = 1, then: Tier | None = None
+    ) -> int:
         """Lease ``lease_units`` of the tier to the front (``at_least`` for a larger
         line), or what is left; 0 marks the tier dry for ``DRY_SECONDS``. If the tier
         is (now) dry, lease ``then`` — the form's next tier — too.
@@ -82,14 +91,22 @@ class FrontSupply:
         enough = max(at_least, self.front.lease_units // 2)
         if self._stocked(run, queued, enough):
             return 0  # leased meanwhile: no need to queue on the locks
-        with self._lease_lock(sku_id, tier), \
-                self.front.redis.lock(self.front.key(f"lease-lock:{sku_id}:{tier}"),
-                                timeout=LEASE_LOCK_SECONDS, sleep=0.002,
-                                blocking_timeout=LEASE_LOCK_SECONDS):
+        with (
+            self._lease_lock(sku_id, tier),
+            self.front.redis.lock(
+                self.front.key(f"lease-lock:{sku_id}:{tier}"),
+                timeout=LEASE_LOCK_SECONDS,
+                sleep=0.002,
+                blocking_timeout=LEASE_LOCK_SECONDS,
+            ),
+        ):
             if self._stocked(run, queued, enough):
                 return 0  # another thread or process leased while we waited
-            units = 0 if self.front.redis.exists(dry) else \
-                self._lease_now(shop_id, sku_id, tier, at_least, queued, dry)
+            units = (
+                0
+                if self.front.redis.exists(dry)
+                else self._lease_now(shop_id, sku_id, tier, at_least, queued, dry)
+            )
         if then is not None and self.front.redis.exists(dry):
             self.lease(shop_id, sku_id, then, at_least)
         return units
@@ -102,8 +119,9 @@ class FrontSupply:
         waiting, (nxt, last) = pipe.execute()
         return bool(waiting) or (nxt is not None and int(last) - int(nxt) + 1 >= enough)
 
-    def _lease_now(self, shop_id: int, sku_id: int, tier: Tier, at_least: int, queued: str,
-                   dry: str) -> int:
+    def _lease_now(
+        self, shop_id: int, sku_id: int, tier: Tier, at_least: int, queued: str, dry: str
+    ) -> int:
         with self.front.runtime.uow() as uow:
             held = uow.stock.tiers([sku_id]).get(sku_id, {}).get(tier)
             units = min(max(self.front.lease_units, at_least), held.available if held else 0)
@@ -115,12 +133,25 @@ class FrontSupply:
             now = uow.now()
             first = sold_after - units + 1
             lease_id = uow.front.add_lease(shop_id, sku_id, tier, first, units, now)
-            uow.stock.record([LedgerEntry(shop_id, sku_id, tier, LedgerKind.LEASE, 0, units,
-                                          "front", f"leased to the Redis front ({lease_id})",
-                                          now)])
+            uow.stock.record(
+                [
+                    LedgerEntry(
+                        shop_id,
+                        sku_id,
+                        tier,
+                        LedgerKind.LEASE,
+                        0,
+                        units,
+                        "front",
+                        f"leased to the Redis front ({lease_id})",
+                        now,
+                    )
+                ]
+            )
             uow.commit()
-        if not self._add_lease(keys=[self.front.key("off"), queued],
-                               args=[f"{lease_id}:{first}:{sold_after}"]):
+        if not self._add_lease(
+            keys=[self.front.key("off"), queued], args=[f"{lease_id}:{first}:{sold_after}"]
+        ):
             self.give_back_lease(lease_id)  # switched off meanwhile
         elif held is not None and units == held.available:
             self.front.redis.set(dry, "1", px=int(DRY_SECONDS * 1000))

@@ -39,25 +39,34 @@ class KeyCreated:
 
 def create_key(cmd: CreateKey, uow: UnitOfWork) -> KeyCreated:
     if cmd.role not in {r.value for r in Role}:
-        raise InvalidValueError(f"role must be one of: {', '.join(r.value for r in Role)}",
-                                field="role")
+        raise InvalidValueError(
+            f"role must be one of: {', '.join(r.value for r in Role)}", field="role"
+        )
     if len(cmd.label) > 100:
         raise InvalidValueError("label must be at most 100 characters", field="label")
     if cmd.supplier_id is not None and cmd.role != Role.SUPPLIER.value:
-        raise InvalidValueError("supplier_id is for keys with role supplier",
-                                field="supplier_id")
+        raise InvalidValueError("supplier_id is for keys with role supplier", field="supplier_id")
     key = new_key()
     with uow:
         get_shop_in(uow, cmd.shop_id)
-        if (cmd.supplier_id is not None
-                and uow.capacity.get_supplier(cmd.shop_id, cmd.supplier_id) is None):
-            raise NotFoundError(f"no supplier {cmd.supplier_id} in this shop",
-                                field="supplier_id")
+        if (
+            cmd.supplier_id is not None
+            and uow.capacity.get_supplier(cmd.shop_id, cmd.supplier_id) is None
+        ):
+            raise NotFoundError(f"no supplier {cmd.supplier_id} in this shop", field="supplier_id")
         now = uow.now()
-        key_id = uow.catalogue.add_api_key(cmd.shop_id, hash_key(key), cmd.role, cmd.label, now,
-                                           cmd.supplier_id)
-        audit.record(uow, cmd.shop_id, cmd.actor, "key.created", "api_key", key_id,
-                     {"role": cmd.role, "label": cmd.label, "supplier_id": cmd.supplier_id})
+        key_id = uow.catalogue.add_api_key(
+            cmd.shop_id, hash_key(key), cmd.role, cmd.label, now, cmd.supplier_id
+        )
+        audit.record(
+            uow,
+            cmd.shop_id,
+            cmd.actor,
+            "key.created",
+            "api_key",
+            key_id,
+            {"role": cmd.role, "label": cmd.label, "supplier_id": cmd.supplier_id},
+        )
         uow.commit()
     return KeyCreated(ApiKeyInfo(key_id, cmd.role, cmd.label, now, None), key)
 
@@ -65,8 +74,10 @@ def create_key(cmd: CreateKey, uow: UnitOfWork) -> KeyCreated:
 def list_keys(shop_id: int, uow: UnitOfWork) -> list[ApiKeyInfo]:
     with uow:
         get_shop_in(uow, shop_id)
-        return [ApiKeyInfo(r.id, r.role, r.label, r.created_at, r.revoked_at)
-                for r in uow.audit.keys(shop_id)]
+        return [
+            ApiKeyInfo(r.id, r.role, r.label, r.created_at, r.revoked_at)
+            for r in uow.audit.keys(shop_id)
+        ]
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,8 @@ class PlaceOrder:
     def _hashed_body(self) -> str:
         buyer = self.buyer
         plain = (buyer is None or type(buyer) is str) and all(
-            type(ln.sku_id) is int and type(ln.quantity) is int for ln in self.lines)
+            type(ln.sku_id) is int and type(ln.quantity) is int for ln in self.lines
+        )
         if not plain:
             body = {"buyer": buyer, "lines": [[ln.sku_id, ln.quantity] for ln in self.lines]}
             return json.dumps(body, sort_keys=True)
@@ -94,14 +95,16 @@ def sellable(forsale: dict[int, tuple[Sku, bool]], req: LineRequest, index: int)
         raise NotFoundError(f"no SKU {req.sku_id} in this shop", field=f"lines[{index}].sku_id")
     sku, listed = forsale[req.sku_id]
     if not listed:
-        raise ProductNotListedError(f"SKU {sku.code} belongs to a delisted product",
-                                    field=f"lines[{index}].sku_id")
+        raise ProductNotListedError(
+            f"SKU {sku.code} belongs to a delisted product", field=f"lines[{index}].sku_id"
+        )
     return sku
 
 
 def short_of(sku: Sku, req: LineRequest, index: int) -> InsufficientStockError:
-    return InsufficientStockError(f"SKU {sku.code} has fewer than {req.quantity} units left",
-                                  field=f"lines[{index}].quantity")
+    return InsufficientStockError(
+        f"SKU {sku.code} has fewer than {req.quantity} units left", field=f"lines[{index}].quantity"
+    )
 
 
 @dataclass(frozen=True)
@@ -112,8 +115,16 @@ class Sale:
     entry: LedgerEntry
 
 
-def deadline_of(uow: UnitOfWork, sku: Sku, tier: Tier, quantity: int, sold_after: int,
-                paid_at: datetime, policy: PolicyPack, field: str) -> datetime:
+def deadline_of(
+    uow: UnitOfWork,
+    sku: Sku,
+    tier: Tier,
+    quantity: int,
+    sold_after: int,
+    paid_at: datetime,
+    policy: PolicyPack,
+    field: str,
+) -> datetime:
     """A line's ship-by, fixed at payment: the supplier batch covering a presale line's
     last unit decides it (services/capacity), else the form's own window for the tier.
     Refuses (DomainError) a line no batch can ship in the window or a presale that ended.
@@ -124,13 +135,33 @@ def deadline_of(uow: UnitOfWork, sku: Sku, tier: Tier, quantity: int, sold_after
     return ship_by(paid_at, sku.sales_form, tier, ZoneInfo(policy.display_timezone))
 
 
-def sale(cmd: PlaceOrder, order_id: int, line_no: int, sku: Sku, tier: Tier, quantity: int,
-         sold_after: int, paid_at: datetime, deadline: datetime) -> Sale:
+def sale(
+    cmd: PlaceOrder,
+    order_id: int,
+    line_no: int,
+    sku: Sku,
+    tier: Tier,
+    quantity: int,
+    sold_after: int,
+    paid_at: datetime,
+    deadline: datetime,
+) -> Sale:
     """The line to write and its ledger entry."""
     return Sale(
         NewLine(line_no, sku.id, quantity, tier, sku.price_fen, deadline, sold_after),
-        LedgerEntry(cmd.shop_id, sku.id, tier, LedgerKind.SALE, 0, quantity, cmd.actor,
-                    "order paid", paid_at, order_id, line_no),
+        LedgerEntry(
+            cmd.shop_id,
+            sku.id,
+            tier,
+            LedgerKind.SALE,
+            0,
+            quantity,
+            cmd.actor,
+            "order paid",
+            paid_at,
+            order_id,
+            line_no,
+        ),
     )
 
 
@@ -156,10 +187,19 @@ def place_order(cmd: PlaceOrder, uow: UnitOfWork) -> OrderPlaced:
                     break
             else:
                 raise short_of(sku, req, line_no - 1)
-            deadline = deadline_of(uow, sku, tier, req.quantity, sold_after, paid_at, policy,
-                                   f"lines[{line_no - 1}].quantity")
-            sales.append(sale(cmd, order_id, line_no, sku, tier, req.quantity, sold_after,
-                              paid_at, deadline))
+            deadline = deadline_of(
+                uow,
+                sku,
+                tier,
+                req.quantity,
+                sold_after,
+                paid_at,
+                policy,
+                f"lines[{line_no - 1}].quantity",
+            )
+            sales.append(
+                sale(cmd, order_id, line_no, sku, tier, req.quantity, sold_after, paid_at, deadline)
+            )
         sales.sort(key=lambda x: x.line.line_no)
         uow.orders.insert_lines(cmd.shop_id, order_id, [x.line for x in sales])
         uow.stock.record([x.entry for x in sales])
@@ -182,9 +222,24 @@ def replay(shop_id: int, key: str, request_hash: str, uow: UnitOfWork) -> OrderP
 
 def placed(order_id: int, cmd: PlaceOrder, paid_at: datetime, lines: list[NewLine]) -> Order:
     return Order(
-        order_id, cmd.shop_id, cmd.buyer, paid_at,
-        tuple([OrderLine(ln.line_no, ln.sku_id, ln.quantity, ln.tier, ln.unit_price_fen,
-                        ln.ship_by, LineStatus.PAID) for ln in lines]),
+        order_id,
+        cmd.shop_id,
+        cmd.buyer,
+        paid_at,
+        tuple(
+            [
+                OrderLine(
+                    ln.line_no,
+                    ln.sku_id,
+                    ln.quantity,
+                    ln.tier,
+                    ln.unit_price_fen,
+                    ln.ship_by,
+                    LineStatus.PAID,
+                )
+                for ln in lines
+            ]
+        ),
     )
 
 
@@ -209,8 +264,9 @@ class HeldUnits(Protocol):
     def quantity(self) -> int: ...
 
 
-def return_line(uow: UnitOfWork, shop_id: int, order_id: int, line: HeldUnits,
-                actor: str, reason: str) -> bool:
+def return_line(
+    uow: UnitOfWork, shop_id: int, order_id: int, line: HeldUnits, actor: str, reason: str
+) -> bool:
     """Cancel one paid line inside the caller's transaction: flip its status, give its
     units back to the tier they came from, write the ledger entry. ``False`` (and no
     change) if the line was no longer paid, so concurrent cancels return units once."""
@@ -218,8 +274,23 @@ def return_line(uow: UnitOfWork, shop_id: int, order_id: int, line: HeldUnits,
     if not uow.orders.mark_cancelled(order_id, line.line_no, now):
         return False
     uow.stock.give_back(line.sku_id, line.tier, line.quantity)
-    uow.stock.record([LedgerEntry(shop_id, line.sku_id, line.tier, LedgerKind.CANCEL, 0,
-                                  -line.quantity, actor, reason, now, order_id, line.line_no)])
+    uow.stock.record(
+        [
+            LedgerEntry(
+                shop_id,
+                line.sku_id,
+                line.tier,
+                LedgerKind.CANCEL,
+                0,
+                -line.quantity,
+                actor,
+                reason,
+                now,
+                order_id,
+                line.line_no,
+            )
+        ]
+    )
     return True
 
 
@@ -244,12 +315,15 @@ def cancel_order(cmd: CancelOrder, uow: UnitOfWork) -> Order:
         if cmd.line_no is not None and not targets:
             raise NotFoundError(f"order {order.id} has no line {cmd.line_no}", field="line_no")
         returned = [
-            line for line in sorted(targets, key=lambda ln: (ln.sku_id, ln.line_no))
+            line
+            for line in sorted(targets, key=lambda ln: (ln.sku_id, ln.line_no))
             if return_line(uow, cmd.shop_id, order.id, line, cmd.actor, cmd.reason)
         ]
         if not returned:
-            raise AlreadyCancelledError("nothing left to cancel: the line(s) are cancelled",
-                                        field="line_no" if cmd.line_no else "order_id")
+            raise AlreadyCancelledError(
+                "nothing left to cancel: the line(s) are cancelled",
+                field="line_no" if cmd.line_no else "order_id",
+            )
         after = uow.orders.get(cmd.shop_id, order.id)
         uow.commit()
     assert after is not None

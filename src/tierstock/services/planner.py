@@ -96,8 +96,9 @@ def plan_live(cmd: PlanLive, uow: UnitOfWork) -> LivePlan:
         presale = _presale(cmd, presale, starts_at, zone)
     arrivals = _arrivals(cmd, pack, zone)
     inp = PlanInput(starts_at, spec, spot, presale, arrivals, price, share, cmd.slip_days)
-    return LivePlan(cmd.shop_id, cmd.sku_id, zone, cmd.seed, inp, plan_session(inp, pack),
-                    pack.eligibility)
+    return LivePlan(
+        cmd.shop_id, cmd.sku_id, zone, cmd.seed, inp, plan_session(inp, pack), pack.eligibility
+    )
 
 
 def _aware(at: datetime, zone: ZoneInfo) -> datetime:
@@ -119,8 +120,9 @@ def _session_start(at: datetime | None, now: datetime, zone: ZoneInfo) -> dateti
     return start
 
 
-def _sku_figures(cmd: PlanLive, uow: UnitOfWork, pack: PolicyPack, now: datetime
-                 ) -> tuple[SalesFormSpec, int, int, PresaleStock]:
+def _sku_figures(
+    cmd: PlanLive, uow: UnitOfWork, pack: PolicyPack, now: datetime
+) -> tuple[SalesFormSpec, int, int, PresaleStock]:
     """Sales form, price, spot units and the presale tier with its supplier batches:
     the command's, else the SKU's."""
     spot, presale = 0, PresaleStock()
@@ -131,8 +133,9 @@ def _sku_figures(cmd: PlanLive, uow: UnitOfWork, pack: PolicyPack, now: datetime
         spot = held[Tier.SPOT].available if Tier.SPOT in held else 0
         if Tier.PRESALE in held:
             tier = held[Tier.PRESALE]
-            presale = PresaleStock(tier.quantity, tier.sold,
-                                   tuple(uow.capacity.batches_of_sku(sku.id)), stored=True)
+            presale = PresaleStock(
+                tier.quantity, tier.sold, tuple(uow.capacity.batches_of_sku(sku.id)), stored=True
+            )
         spec = spec or sku.sales_form
         price = sku.price_fen if price is None else price
     if spec is None:
@@ -149,22 +152,24 @@ def _sku_figures(cmd: PlanLive, uow: UnitOfWork, pack: PolicyPack, now: datetime
     return spec, price, spot, presale
 
 
-def _share_before(cmd: PlanLive, uow: UnitOfWork, pack: PolicyPack,
-                  now: datetime) -> ShareCount:
+def _share_before(cmd: PlanLive, uow: UnitOfWork, pack: PolicyPack, now: datetime) -> ShareCount:
     if (cmd.spot_lines is None) != (cmd.paid_lines is None):
-        raise InvalidValueError("give both spot_lines and paid_lines, or neither",
-                                field="spot_lines")
+        raise InvalidValueError(
+            "give both spot_lines and paid_lines, or neither", field="spot_lines"
+        )
     if cmd.spot_lines is not None and cmd.paid_lines is not None:
         if not 0 <= cmd.spot_lines <= cmd.paid_lines:
-            raise InvalidValueError("spot_lines must be between 0 and paid_lines",
-                                    field="spot_lines")
+            raise InvalidValueError(
+                "spot_lines must be between 0 and paid_lines", field="spot_lines"
+            )
         return ShareCount(cmd.spot_lines, cmd.paid_lines)
     window = timedelta(days=pack.eligibility.window_days)
     return uow.eligibility.share(cmd.shop_id, now - window, now)
 
 
-def _presale(cmd: PlanLive, stored: PresaleStock, starts_at: datetime,
-             zone: ZoneInfo) -> PresaleStock:
+def _presale(
+    cmd: PlanLive, stored: PresaleStock, starts_at: datetime, zone: ZoneInfo
+) -> PresaleStock:
     """The command's batches (a what-if replacing the SKU's presale), else the SKU's."""
     if cmd.batches is None:
         return stored
@@ -173,16 +178,18 @@ def _presale(cmd: PlanLive, stored: PresaleStock, starts_at: datetime,
     first_day = starts_at.astimezone(zone).date()
     for i, b in enumerate(cmd.batches):
         if abs(b.ready_on - first_day) > HORIZON:
-            raise InvalidValueError("a batch must be ready within a year of the session",
-                                    field=f"batches[{i}].ready_on")
+            raise InvalidValueError(
+                "a batch must be ready within a year of the session", field=f"batches[{i}].ready_on"
+            )
     return what_if([(b.quantity, b.ready_on) for b in cmd.batches])
 
 
 def _check_quantities(quantities: Iterable[int], pack: PolicyPack, field: str) -> None:
     top = pack.orders.max_line_quantity
     if any(not 1 <= q <= top for q in quantities):
-        raise InvalidValueError(f"a buyer's quantity must be 1 to {top} (the pack's "
-                                "largest line)", field=field)
+        raise InvalidValueError(
+            f"a buyer's quantity must be 1 to {top} (the pack's largest line)", field=field
+        )
 
 
 def _arrivals(cmd: PlanLive, pack: PolicyPack, zone: ZoneInfo) -> burst.Arrivals:
@@ -201,27 +208,26 @@ def _arrivals(cmd: PlanLive, pack: PolicyPack, zone: ZoneInfo) -> burst.Arrivals
     if cmd.buyers is None:
         raise InvalidValueError("give buyers (with a curve) or an order_log", field="buyers")
     if not 1 <= cmd.duration_minutes <= MAX_MINUTES:
-        raise InvalidValueError(f"duration_minutes must be 1 to {MAX_MINUTES}",
-                                field="duration_minutes")
+        raise InvalidValueError(
+            f"duration_minutes must be 1 to {MAX_MINUTES}", field="duration_minutes"
+        )
     _check_quantities((q for q, _ in cmd.quantities), pack, "quantities")
-    points = cmd.curve_points or burst.shape_points(cmd.curve_shape or "flat",
-                                                    cmd.duration_minutes)
+    points = cmd.curve_points or burst.shape_points(cmd.curve_shape or "flat", cmd.duration_minutes)
     if any(not 0 <= m < cmd.duration_minutes for m, _ in points):
-        raise InvalidValueError("curve minutes must lie inside the session",
-                                field="curve.points")
+        raise InvalidValueError("curve minutes must lie inside the session", field="curve.points")
     weights = burst.curve_weights(points, cmd.duration_minutes)
     return burst.curve_arrivals(cmd.buyers, weights, cmd.quantities, cmd.seed)
 
 
-def _log_minutes(log: Sequence[tuple[datetime, int]], zone: ZoneInfo
-                 ) -> list[tuple[int, int]]:
+def _log_minutes(log: Sequence[tuple[datetime, int]], zone: ZoneInfo) -> list[tuple[int, int]]:
     """Log rows as (minute of the clock counted from the first order's, quantity),
     payment order kept."""
     if not log:
         raise InvalidValueError("the order log has no orders", field="order_log")
     if len(log) > MAX_LOG_ROWS:
-        raise InvalidValueError(f"the order log may hold {MAX_LOG_ROWS:,} orders at most",
-                                field="order_log")
+        raise InvalidValueError(
+            f"the order log may hold {MAX_LOG_ROWS:,} orders at most", field="order_log"
+        )
     try:
         times = [_aware(at, zone) for at, _ in log]
     except OverflowError:
@@ -251,6 +257,7 @@ def parse_order_log(text: str) -> tuple[tuple[datetime, int], ...]:
             raise InvalidValueError(f"order log row {n}: {exc}", field="order_log") from None
         rows.append((at, qty))
         if len(rows) > MAX_LOG_ROWS:
-            raise InvalidValueError(f"the order log may hold {MAX_LOG_ROWS:,} orders at "
-                                    "most", field="order_log")
+            raise InvalidValueError(
+                f"the order log may hold {MAX_LOG_ROWS:,} orders at most", field="order_log"
+            )
     return tuple(rows)

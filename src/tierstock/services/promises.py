@@ -45,8 +45,9 @@ class PromiseBoard:
     lines: tuple[PromiseView, ...]
 
 
-def promise_board(shop_id: int, uow: UnitOfWork, *, due_within_hours: int | None = None,
-                  limit: int = 100) -> PromiseBoard:
+def promise_board(
+    shop_id: int, uow: UnitOfWork, *, due_within_hours: int | None = None, limit: int = 100
+) -> PromiseBoard:
     """Open (paid, unshipped) lines, most urgent first, each with what it costs now and
     at its next step. ``due_within_hours`` keeps lines due by then (overdue included)."""
     with uow:
@@ -70,15 +71,17 @@ class ScanReport:
     shops: int = 0
     line_ids: int = 0
     recorded: dict[CompensationKind, int] = field(
-        default_factory=lambda: dict.fromkeys(CompensationKind, 0))
+        default_factory=lambda: dict.fromkeys(CompensationKind, 0)
+    )
     seconds: float = 0.0
 
 
 Progress = Callable[[int, int], None]  # (done, total) in line ids
 
 
-def scan_promises(cmd: ScanPromises, new_uow: Callable[[], UnitOfWork],
-                  on_progress: Progress | None = None) -> ScanReport:
+def scan_promises(
+    cmd: ScanPromises, new_uow: Callable[[], UnitOfWork], on_progress: Progress | None = None
+) -> ScanReport:
     """Record late and unshipped compensation that is due and not yet recorded."""
     started = time.perf_counter()
     report = ScanReport()
@@ -104,16 +107,18 @@ def scan_promises(cmd: ScanPromises, new_uow: Callable[[], UnitOfWork],
     return report
 
 
-def _scan_range(uow: UnitOfWork, shop_id: int, pack: PolicyPack, lo: int, hi: int,
-                report: ScanReport) -> None:
+def _scan_range(
+    uow: UnitOfWork, shop_id: int, pack: PolicyPack, lo: int, hi: int, report: ScanReport
+) -> None:
     label = f"{pack.name}@{pack.version}"
     comp = pack.compensation
     with uow:
         now = uow.now()
         cutoff = now - timedelta(hours=pack.fulfilment.grace_hours)
         repo = uow.promises
-        unshipped = repo.scan_shipped(shop_id, CompensationKind.UNSHIPPED, comp.unshipped,
-                                      label, now, lo, hi)
+        unshipped = repo.scan_shipped(
+            shop_id, CompensationKind.UNSHIPPED, comp.unshipped, label, now, lo, hi
+        )
         unshipped += repo.scan_lapsed(shop_id, comp.unshipped, label, now, cutoff, lo, hi)
         late = repo.scan_shipped(shop_id, CompensationKind.LATE, comp.late, label, now, lo, hi)
         uow.commit()
@@ -147,11 +152,22 @@ def risk_report(shop_id: int, uow: UnitOfWork) -> RiskReport:
         since = now - timedelta(days=rules.mass_window_days)
         lapse = now - timedelta(hours=rules.grace_hours)
         due, failed, overdue = uow.promises.due_counts(shop_id, since, now, now)
-        sums = uow.promises.exposure(shop_id, now, lapse,
-                                     now + timedelta(hours=rules.due_soon_hours),
-                                     pack.compensation.late)
+        sums = uow.promises.exposure(
+            shop_id, now, lapse, now + timedelta(hours=rules.due_soon_hours), pack.compensation.late
+        )
         recorded = uow.promises.totals(shop_id)
     share, projected = share_bp(failed, due), share_bp(failed + overdue, due)
-    return RiskReport(rules.mass_window_days, due, failed, overdue, share, projected,
-                      rules.mass_warning_bp, rules.mass_threshold_bp,
-                      risk_level(share, rules), risk_level(projected, rules), sums, recorded)
+    return RiskReport(
+        rules.mass_window_days,
+        due,
+        failed,
+        overdue,
+        share,
+        projected,
+        rules.mass_warning_bp,
+        rules.mass_threshold_bp,
+        risk_level(share, rules),
+        risk_level(projected, rules),
+        sums,
+        recorded,
+    )

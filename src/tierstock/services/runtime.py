@@ -38,11 +38,11 @@ class Runtime:
     front: ReservationFront | None = field(default=None, init=False, repr=False)
     _async_front: AsyncFront | None = field(default=None, init=False, repr=False)
     _async_orders: AsyncGroup[PlaceOrder, OrderPlaced] | None = field(
-        default=None, init=False, repr=False)
+        default=None, init=False, repr=False
+    )
     _folder: Folder | None = field(default=None, init=False, repr=False)
 
-    def uow(self, *, readonly: bool = False,
-            claim: IdempotencyClaim | None = None) -> UnitOfWork:
+    def uow(self, *, readonly: bool = False, claim: IdempotencyClaim | None = None) -> UnitOfWork:
         """A unit of work; with ``claim`` it owns that Idempotency-Key or replays."""
         return UnitOfWork(self.engine, self.clock, readonly=readonly, claim=claim)
 
@@ -61,9 +61,15 @@ class Runtime:
         return self._order_batcher().place(cmd)
 
     @classmethod
-    def open(cls, database_url: str, *, migrate: bool = True,
-             clock: Callable[[], datetime] = system_clock,
-             batch_orders: bool = True, card_cache_seconds: float = 0.0) -> Runtime:
+    def open(
+        cls,
+        database_url: str,
+        *,
+        migrate: bool = True,
+        clock: Callable[[], datetime] = system_clock,
+        batch_orders: bool = True,
+        card_cache_seconds: float = 0.0,
+    ) -> Runtime:
         """Connect and (by default) bring the schema up to date first."""
         engine = make_engine(database_url)
         if migrate:
@@ -88,8 +94,7 @@ class Runtime:
             self._async_orders = AsyncGroup(self._place_together, 256)
         return await self._async_orders.submit(cmd)
 
-    async def _place_together(self, cmds: list[PlaceOrder]
-                              ) -> list[OrderPlaced | BaseException]:
+    async def _place_together(self, cmds: list[PlaceOrder]) -> list[OrderPlaced | BaseException]:
         import anyio
 
         return await anyio.to_thread.run_sync(self._place_together_sync, cmds)
@@ -114,8 +119,9 @@ class Runtime:
             self._batcher = OrderBatcher(self)
         return self._batcher
 
-    def attach_front(self, redis_url: str, lease_units: int, *, fold: bool = True,
-                     namespace: str | None = None) -> None:
+    def attach_front(
+        self, redis_url: str, lease_units: int, *, fold: bool = True, namespace: str | None = None
+    ) -> None:
         """Sell single-line orders through the Redis front (services/front.py); with
         ``fold`` this process also runs a folder thread writing the front's stream."""
         from tierstock.services.front import ReservationFront
@@ -142,10 +148,15 @@ class Runtime:
     @classmethod
     def from_settings(cls, settings: Settings, *, fold: bool = True) -> Runtime:
         """The runtime the ``TIERSTOCK_*`` variables describe (API server and CLI)."""
-        runtime = cls.open(settings.resolved_database_url(),
-                           batch_orders=settings.batch_orders,
-                           card_cache_seconds=settings.card_cache_seconds)
+        runtime = cls.open(
+            settings.resolved_database_url(),
+            batch_orders=settings.batch_orders,
+            card_cache_seconds=settings.card_cache_seconds,
+        )
         if settings.redis_url:
-            runtime.attach_front(settings.redis_url, settings.front_lease_units,
-                                 fold=fold and settings.front_fold_in_process)
+            runtime.attach_front(
+                settings.redis_url,
+                settings.front_lease_units,
+                fold=fold and settings.front_fold_in_process,
+            )
         return runtime

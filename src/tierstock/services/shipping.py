@@ -29,13 +29,13 @@ from tierstock.store.uow import UnitOfWork
 MAX_TEXT = {"carrier": 60, "tracking_no": 100}
 
 
-def require_line(uow: UnitOfWork, shop_id: int, order_id: int, line_no: int, *,
-                 lock: bool = False) -> LineRef:
+def require_line(
+    uow: UnitOfWork, shop_id: int, order_id: int, line_no: int, *, lock: bool = False
+) -> LineRef:
     """The shop's line; another shop's line is *not found* (it must not leak)."""
     line = uow.shipments.find_line(shop_id, order_id, line_no, lock=lock)
     if line is None:
-        raise NotFoundError(f"no line {line_no} of order {order_id} in this shop",
-                            field="line_no")
+        raise NotFoundError(f"no line {line_no} of order {order_id} in this shop", field="line_no")
     return line
 
 
@@ -43,13 +43,15 @@ def ensure_open(uow: UnitOfWork, line: LineRef) -> None:
     """Refuse anything on a line that is cancelled or already shipped."""
     if line.status is LineStatus.CANCELLED:
         raise LineCancelledError(
-            f"line {line.line_no} of order {line.order_id} is cancelled", field="line_no")
+            f"line {line.line_no} of order {line.order_id} is cancelled", field="line_no"
+        )
     shipped = uow.shipments.of_line(line)
     if shipped is not None:
         raise AlreadyShippedError(
             f"line {line.line_no} of order {line.order_id} already shipped with "
             f"{shipped.carrier} {shipped.tracking_no} at {shipped.shipped_at.isoformat()}",
-            field="line_no")
+            field="line_no",
+        )
 
 
 @dataclass(frozen=True)
@@ -80,16 +82,29 @@ def ship_line(cmd: ShipLine, uow: UnitOfWork) -> Shipment:
         now = uow.now()
         shipped_at = cmd.shipped_at or now
         if shipped_at.tzinfo is None or not line.paid_at <= shipped_at <= now:
-            raise InvalidValueError("shipped_at must be a time between payment and now, "
-                                    "with its time zone", field="shipped_at")
+            raise InvalidValueError(
+                "shipped_at must be a time between payment and now, with its time zone",
+                field="shipped_at",
+            )
         deadline = uow.promises.effective_deadline(line.id, line.ship_by)
         outcome = shipment_outcome(shipped_at, deadline, pack.fulfilment)
-        shipment = Shipment(line.id, line.order_id, line.line_no, carrier, tracking,
-                            shipped_at, deadline, outcome.value if outcome else ON_TIME,
-                            cmd.actor, now)
+        shipment = Shipment(
+            line.id,
+            line.order_id,
+            line.line_no,
+            carrier,
+            tracking,
+            shipped_at,
+            deadline,
+            outcome.value if outcome else ON_TIME,
+            cmd.actor,
+            now,
+        )
         if not uow.shipments.add(cmd.shop_id, shipment):
-            raise AlreadyShippedError(f"line {line.line_no} of order {line.order_id} "
-                                      "was shipped meanwhile", field="line_no")
+            raise AlreadyShippedError(
+                f"line {line.line_no} of order {line.order_id} was shipped meanwhile",
+                field="line_no",
+            )
         uow.commit()
     return shipment
 
@@ -119,12 +134,21 @@ def cancel_unshippable(cmd: CancelUnshippable, uow: UnitOfWork) -> Cancelled:
         line = require_line(uow, cmd.shop_id, cmd.order_id, cmd.line_no, lock=True)
         ensure_open(uow, line)
         now = uow.now()
-        if not return_line(uow, cmd.shop_id, line.order_id, line, cmd.actor,
-                           f"unshippable: {cmd.reason.strip()}"):
+        if not return_line(
+            uow, cmd.shop_id, line.order_id, line, cmd.actor, f"unshippable: {cmd.reason.strip()}"
+        ):
             raise AlreadyCancelledError("the line was cancelled meanwhile", field="line_no")
         amount = owed_fen(CompensationKind.UNSHIPPED, line.paid_fen, pack.compensation)
         deadline = uow.promises.effective_deadline(line.id, line.ship_by)
-        uow.promises.record(cmd.shop_id, line.id, CompensationKind.UNSHIPPED, line.paid_fen,
-                            amount, deadline, f"{pack.name}@{pack.version}", now)
+        uow.promises.record(
+            cmd.shop_id,
+            line.id,
+            CompensationKind.UNSHIPPED,
+            line.paid_fen,
+            amount,
+            deadline,
+            f"{pack.name}@{pack.version}",
+            now,
+        )
         uow.commit()
     return Cancelled(line.id, amount)

@@ -33,8 +33,21 @@ def receive_stock(cmd: ReceiveStock, uow: UnitOfWork) -> TierStock:
     with uow:
         require_sku(uow, cmd.shop_id, cmd.sku_id)
         after = uow.stock.add_quantity(cmd.sku_id, cmd.tier, cmd.quantity)
-        uow.stock.record([LedgerEntry(cmd.shop_id, cmd.sku_id, cmd.tier, LedgerKind.RECEIPT,
-                                      cmd.quantity, 0, cmd.actor, cmd.reason, uow.now())])
+        uow.stock.record(
+            [
+                LedgerEntry(
+                    cmd.shop_id,
+                    cmd.sku_id,
+                    cmd.tier,
+                    LedgerKind.RECEIPT,
+                    cmd.quantity,
+                    0,
+                    cmd.actor,
+                    cmd.reason,
+                    uow.now(),
+                )
+            ]
+        )
         uow.commit()
     return after
 
@@ -66,9 +79,21 @@ def set_stock(cmd: SetStock, uow: UnitOfWork) -> TierStock:
         delta = quantity - before.quantity
         if delta:
             uow.stock.set_quantity(cmd.sku_id, cmd.tier, quantity)
-            uow.stock.record([LedgerEntry(cmd.shop_id, cmd.sku_id, cmd.tier,
-                                          LedgerKind.SET_STOCK, delta, 0, cmd.actor,
-                                          cmd.reason, uow.now())])
+            uow.stock.record(
+                [
+                    LedgerEntry(
+                        cmd.shop_id,
+                        cmd.sku_id,
+                        cmd.tier,
+                        LedgerKind.SET_STOCK,
+                        delta,
+                        0,
+                        cmd.actor,
+                        cmd.reason,
+                        uow.now(),
+                    )
+                ]
+            )
         uow.commit()
     return TierStock(cmd.tier, quantity, before.sold)
 
@@ -79,8 +104,9 @@ def read_stock(shop_id: int, sku_id: int, uow: UnitOfWork) -> dict[Tier, TierSto
         return uow.stock.tiers([sku_id]).get(sku_id, {})
 
 
-def read_ledger(shop_id: int, sku_id: int, uow: UnitOfWork, *, offset: int = 0,
-                limit: int = 100) -> list[LedgerEntry]:
+def read_ledger(
+    shop_id: int, sku_id: int, uow: UnitOfWork, *, offset: int = 0, limit: int = 100
+) -> list[LedgerEntry]:
     with uow:
         require_sku(uow, shop_id, sku_id)
         return uow.stock.ledger(shop_id, sku_id, offset=offset, limit=limit)

@@ -17,22 +17,39 @@ class AuditRepository:
         self.conn = conn
 
     def record(self, entry: AuditEntry) -> None:
-        self.conn.execute(insert(audit_log).values(
-            shop_id=entry.shop_id, actor=entry.actor, action=entry.action,
-            object_type=entry.object_type, object_id=entry.object_id, detail=entry.detail,
-            reason=entry.reason, created_at=entry.created_at,
-        ))
+        self.conn.execute(
+            insert(audit_log).values(
+                shop_id=entry.shop_id,
+                actor=entry.actor,
+                action=entry.action,
+                object_type=entry.object_type,
+                object_id=entry.object_id,
+                detail=entry.detail,
+                reason=entry.reason,
+                created_at=entry.created_at,
+            )
+        )
 
     def changes(self, shop_id: int, since: datetime | None, limit: int) -> list[AuditEntry]:
         query = select(audit_log).where(audit_log.c.shop_id == shop_id)
         if since is not None:
             query = query.where(audit_log.c.created_at >= since)
         rows = self.conn.execute(query.order_by(audit_log.c.id).limit(limit))
-        return [AuditEntry(r.shop_id, r.actor, r.action, r.object_type, r.object_id,
-                           dict(r.detail), r.reason, r.created_at) for r in rows]
+        return [
+            AuditEntry(
+                r.shop_id,
+                r.actor,
+                r.action,
+                r.object_type,
+                r.object_id,
+                dict(r.detail),
+                r.reason,
+                r.created_at,
+            )
+            for r in rows
+        ]
 
-    def stock_movements(self, shop_id: int, since: datetime | None,
-                        limit: int) -> list[AuditEntry]:
+    def stock_movements(self, shop_id: int, since: datetime | None, limit: int) -> list[AuditEntry]:
         """Ledger rows as audit entries (who, when, what, why) for one combined trail."""
         c = stock_ledger.c
         query = select(stock_ledger).where(c.shop_id == shop_id)
@@ -40,21 +57,34 @@ class AuditRepository:
             query = query.where(c.created_at >= since)
         rows = self.conn.execute(query.order_by(c.id).limit(limit))
         return [
-            AuditEntry(r.shop_id, r.actor, f"stock.{r.kind}", "sku", r.sku_id,
-                       {"tier": r.tier, "quantity_delta": r.quantity_delta,
-                        "sold_delta": r.sold_delta, "order_id": r.order_id,
-                        "line_no": r.line_no},
-                       r.reason, r.created_at)
+            AuditEntry(
+                r.shop_id,
+                r.actor,
+                f"stock.{r.kind}",
+                "sku",
+                r.sku_id,
+                {
+                    "tier": r.tier,
+                    "quantity_delta": r.quantity_delta,
+                    "sold_delta": r.sold_delta,
+                    "order_id": r.order_id,
+                    "line_no": r.line_no,
+                },
+                r.reason,
+                r.created_at,
+            )
             for r in rows
         ]
 
-    def promise_changes(self, shop_id: int, since: datetime | None,
-                        limit: int) -> list[AuditEntry]:
+    def promise_changes(self, shop_id: int, since: datetime | None, limit: int) -> list[AuditEntry]:
         """Deadline moves (delay tools), shipments and compensation, as audit entries:
         each of those tables already records who, when and why."""
         entries: list[AuditEntry] = []
-        for table, stamp in ((ship_delays, "created_at"), (shipments, "recorded_at"),
-                             (compensations, "created_at")):
+        for table, stamp in (
+            (ship_delays, "created_at"),
+            (shipments, "recorded_at"),
+            (compensations, "created_at"),
+        ):
             query = select(table).where(table.c.shop_id == shop_id)
             if since is not None:
                 query = query.where(table.c[stamp] >= since)
@@ -64,17 +94,28 @@ class AuditRepository:
 
     # API keys ----------------------------------------------------------------------------
     def keys(self, shop_id: int) -> list[Any]:
-        return list(self.conn.execute(
-            select(api_keys.c.id, api_keys.c.role, api_keys.c.label, api_keys.c.created_at,
-                   api_keys.c.revoked_at)
-            .where(api_keys.c.shop_id == shop_id).order_by(api_keys.c.id)
-        ))
+        return list(
+            self.conn.execute(
+                select(
+                    api_keys.c.id,
+                    api_keys.c.role,
+                    api_keys.c.label,
+                    api_keys.c.created_at,
+                    api_keys.c.revoked_at,
+                )
+                .where(api_keys.c.shop_id == shop_id)
+                .order_by(api_keys.c.id)
+            )
+        )
 
     def revoke_key(self, shop_id: int, key_id: int, at: datetime) -> bool:
         result = self.conn.execute(
             update(api_keys)
-            .where(api_keys.c.id == key_id, api_keys.c.shop_id == shop_id,
-                   api_keys.c.revoked_at.is_(None))
+            .where(
+                api_keys.c.id == key_id,
+                api_keys.c.shop_id == shop_id,
+                api_keys.c.revoked_at.is_(None),
+            )
             .values(revoked_at=at)
         )
         return result.rowcount == 1
@@ -82,17 +123,43 @@ class AuditRepository:
 
 def _promise_entry(table: str, r: Any) -> AuditEntry:
     if table == "ship_delays":
-        return AuditEntry(r.shop_id, r.actor, f"deadline.{r.kind}", "order_line", r.line_id,
-                          {"previous_ship_by": r.previous_ship_by.isoformat(),
-                           "new_ship_by": r.new_ship_by.isoformat(),
-                           "buyer_consent": r.buyer_consent}, r.reason, r.created_at)
+        return AuditEntry(
+            r.shop_id,
+            r.actor,
+            f"deadline.{r.kind}",
+            "order_line",
+            r.line_id,
+            {
+                "previous_ship_by": r.previous_ship_by.isoformat(),
+                "new_ship_by": r.new_ship_by.isoformat(),
+                "buyer_consent": r.buyer_consent,
+            },
+            r.reason,
+            r.created_at,
+        )
     if table == "shipments":
-        return AuditEntry(r.shop_id, r.actor, f"line.shipped.{r.outcome}", "order_line",
-                          r.line_id, {"carrier": r.carrier, "tracking_no": r.tracking_no,
-                                      "shipped_at": r.shipped_at.isoformat(),
-                                      "deadline": r.deadline.isoformat()},
-                          "shipment recorded", r.recorded_at)
-    return AuditEntry(r.shop_id, f"policy:{r.policy}", f"compensation.{r.kind}", "order_line",
-                      r.line_id, {"amount_fen": r.amount_fen, "paid_fen": r.paid_fen,
-                                  "deadline": r.deadline.isoformat()},
-                      "promise broken", r.created_at)
+        return AuditEntry(
+            r.shop_id,
+            r.actor,
+            f"line.shipped.{r.outcome}",
+            "order_line",
+            r.line_id,
+            {
+                "carrier": r.carrier,
+                "tracking_no": r.tracking_no,
+                "shipped_at": r.shipped_at.isoformat(),
+                "deadline": r.deadline.isoformat(),
+            },
+            "shipment recorded",
+            r.recorded_at,
+        )
+    return AuditEntry(
+        r.shop_id,
+        f"policy:{r.policy}",
+        f"compensation.{r.kind}",
+        "order_line",
+        r.line_id,
+        {"amount_fen": r.amount_fen, "paid_fen": r.paid_fen, "deadline": r.deadline.isoformat()},
+        "promise broken",
+        r.created_at,
+    )

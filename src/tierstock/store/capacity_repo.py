@@ -33,8 +33,7 @@ _b = capacity_batches.c
 # tier's quantity (one round trip; the caller already holds the tier row's lock).
 _TIER_QUANTITY = (
     select(stock_tiers.c.quantity)
-    .where(stock_tiers.c.sku_id == bindparam("sku_id"),
-           stock_tiers.c.tier == Tier.PRESALE.value)
+    .where(stock_tiers.c.sku_id == bindparam("sku_id"), stock_tiers.c.tier == Tier.PRESALE.value)
     .scalar_subquery()
 )
 LAYOUT = select(capacity_batches, _TIER_QUANTITY.label("tier_quantity")).where(
@@ -44,8 +43,17 @@ LAYOUT = select(capacity_batches, _TIER_QUANTITY.label("tier_quantity")).where(
 
 
 def _batch(r: Row[Any]) -> CapacityBatch:
-    return CapacityBatch(r.id, r.shop_id, r.sku_id, r.supplier_id, r.quantity, r.ready_on,
-                         BatchStatus(r.status), r.in_tier, r.created_at)
+    return CapacityBatch(
+        r.id,
+        r.shop_id,
+        r.sku_id,
+        r.supplier_id,
+        r.quantity,
+        r.ready_on,
+        BatchStatus(r.status),
+        r.in_tier,
+        r.created_at,
+    )
 
 
 class CapacityRepository:
@@ -58,38 +66,59 @@ class CapacityRepository:
         try:
             with self.conn.begin_nested():
                 supplier_id = self.conn.execute(
-                    insert(suppliers).values(shop_id=shop_id, name=name, created_at=at)
+                    insert(suppliers)
+                    .values(shop_id=shop_id, name=name, created_at=at)
                     .returning(suppliers.c.id)
                 ).scalar_one()
         except IntegrityError as exc:
-            raise DuplicateError(f"supplier {name!r} already exists in this shop",
-                                 field="name") from exc
+            raise DuplicateError(
+                f"supplier {name!r} already exists in this shop", field="name"
+            ) from exc
         return Supplier(supplier_id, shop_id, name, at)
 
     def suppliers(self, shop_id: int) -> list[Supplier]:
         rows = self.conn.execute(
-            select(suppliers).where(suppliers.c.shop_id == shop_id).order_by(suppliers.c.id))
+            select(suppliers).where(suppliers.c.shop_id == shop_id).order_by(suppliers.c.id)
+        )
         return [Supplier(r.id, r.shop_id, r.name, r.created_at) for r in rows]
 
     def get_supplier(self, shop_id: int, supplier_id: int) -> Supplier | None:
-        r = self.conn.execute(select(suppliers).where(
-            suppliers.c.id == supplier_id, suppliers.c.shop_id == shop_id)).first()
+        r = self.conn.execute(
+            select(suppliers).where(suppliers.c.id == supplier_id, suppliers.c.shop_id == shop_id)
+        ).first()
         return Supplier(r.id, r.shop_id, r.name, r.created_at) if r else None
 
     # batches ----------------------------------------------------------------------------
-    def add_batch(self, shop_id: int, sku_id: int, supplier_id: int, quantity: int,
-                  ready_on: date, at: datetime) -> CapacityBatch:
+    def add_batch(
+        self,
+        shop_id: int,
+        sku_id: int,
+        supplier_id: int,
+        quantity: int,
+        ready_on: date,
+        at: datetime,
+    ) -> CapacityBatch:
         batch_id = self.conn.execute(
-            insert(capacity_batches).values(
-                shop_id=shop_id, sku_id=sku_id, supplier_id=supplier_id, quantity=quantity,
-                ready_on=ready_on, status=BatchStatus.PROPOSED.value, in_tier=0,
-                created_at=at).returning(_b.id)
+            insert(capacity_batches)
+            .values(
+                shop_id=shop_id,
+                sku_id=sku_id,
+                supplier_id=supplier_id,
+                quantity=quantity,
+                ready_on=ready_on,
+                status=BatchStatus.PROPOSED.value,
+                in_tier=0,
+                created_at=at,
+            )
+            .returning(_b.id)
         ).scalar_one()
-        return CapacityBatch(batch_id, shop_id, sku_id, supplier_id, quantity, ready_on,
-                             BatchStatus.PROPOSED, 0, at)
+        return CapacityBatch(
+            batch_id, shop_id, sku_id, supplier_id, quantity, ready_on, BatchStatus.PROPOSED, 0, at
+        )
 
-    def get_batch(self, shop_id: int, batch_id: int,
-                  supplier_id: int | None = None) -> CapacityBatch | None:
+    def get_batch(
+        self, shop_id: int, batch_id: int, supplier_id: int | None = None
+    ) -> CapacityBatch | None:
         """The batch, scoped to the shop and (for a supplier's key) to its supplier."""
         query = select(capacity_batches).where(_b.id == batch_id, _b.shop_id == shop_id)
         if supplier_id is not None:
@@ -98,22 +127,30 @@ class CapacityRepository:
         return _batch(row) if row else None
 
     def batches_of_sku(self, sku_id: int) -> list[CapacityBatch]:
-        rows = self.conn.execute(select(capacity_batches).where(_b.sku_id == sku_id)
-                                 .order_by(_b.ready_on, _b.id))
+        rows = self.conn.execute(
+            select(capacity_batches).where(_b.sku_id == sku_id).order_by(_b.ready_on, _b.id)
+        )
         return [_batch(r) for r in rows]
 
     def batches_of_supplier(self, shop_id: int, supplier_id: int) -> list[CapacityBatch]:
         rows = self.conn.execute(
             select(capacity_batches)
             .where(_b.shop_id == shop_id, _b.supplier_id == supplier_id)
-            .order_by(_b.sku_id, _b.ready_on, _b.id))
+            .order_by(_b.sku_id, _b.ready_on, _b.id)
+        )
         return [_batch(r) for r in rows]
 
     def save_batch(self, batch: CapacityBatch) -> None:
         self.conn.execute(
-            update(capacity_batches).where(_b.id == batch.id).values(
-                quantity=batch.quantity, ready_on=batch.ready_on, status=batch.status.value,
-                in_tier=batch.in_tier))
+            update(capacity_batches)
+            .where(_b.id == batch.id)
+            .values(
+                quantity=batch.quantity,
+                ready_on=batch.ready_on,
+                status=batch.status.value,
+                in_tier=batch.in_tier,
+            )
+        )
         self._layouts.pop(batch.sku_id, None)
 
     def move_quantity(self, sku_id: int, tier: Tier, delta: int) -> None:
@@ -123,27 +160,39 @@ class CapacityRepository:
         result = self.conn.execute(
             update(stock_tiers)
             .where(t.sku_id == sku_id, t.tier == tier.value, t.quantity + delta >= t.sold)
-            .values(quantity=t.quantity + delta))
+            .values(quantity=t.quantity + delta)
+        )
         if result.rowcount != 1:
             raise RuntimeError(f"tier {tier} of SKU {sku_id} cannot change by {delta}")
 
     # history ----------------------------------------------------------------------------
     def add_revision(self, shop_id: int, rev: Revision) -> None:
-        self.conn.execute(insert(capacity_revisions).values(
-            shop_id=shop_id, batch_id=rev.batch_id, action=rev.action.value,
-            quantity=rev.quantity, ready_on=rev.ready_on, actor=rev.actor, note=rev.note,
-            at=rev.at))
+        self.conn.execute(
+            insert(capacity_revisions).values(
+                shop_id=shop_id,
+                batch_id=rev.batch_id,
+                action=rev.action.value,
+                quantity=rev.quantity,
+                ready_on=rev.ready_on,
+                actor=rev.actor,
+                note=rev.note,
+                at=rev.at,
+            )
+        )
 
     def revisions(self, batch_ids: Iterable[int]) -> dict[int, list[Revision]]:
         rows = self.conn.execute(
             select(capacity_revisions)
             .where(capacity_revisions.c.batch_id.in_(sorted(set(batch_ids))))
-            .order_by(capacity_revisions.c.id))
+            .order_by(capacity_revisions.c.id)
+        )
         found: dict[int, list[Revision]] = {}
         for r in rows:
-            found.setdefault(r.batch_id, []).append(Revision(
-                r.batch_id, BatchAction(r.action), r.quantity, r.ready_on, r.actor, r.note,
-                r.at))
+            found.setdefault(r.batch_id, []).append(
+                Revision(
+                    r.batch_id, BatchAction(r.action), r.quantity, r.ready_on, r.actor, r.note, r.at
+                )
+            )
         return found
 
     # the hot path -----------------------------------------------------------------------
@@ -161,22 +210,36 @@ class CapacityRepository:
     def paid_presale_lines(self, sku_id: int) -> list[PaidLine]:
         c = order_lines.c
         rows = self.conn.execute(
-            select(c.order_id, c.line_no, c.quantity, c.tier_sold_after, c.ship_by,
-                   c.unit_price_fen)
-            .where(c.sku_id == sku_id, c.tier == Tier.PRESALE.value,
-                   c.status == LineStatus.PAID.value)
-            .order_by(c.tier_sold_after, c.id))
-        return [PaidLine(r.order_id, r.line_no, r.quantity, r.tier_sold_after, r.ship_by,
-                         r.quantity * r.unit_price_fen) for r in rows]
+            select(
+                c.order_id, c.line_no, c.quantity, c.tier_sold_after, c.ship_by, c.unit_price_fen
+            )
+            .where(
+                c.sku_id == sku_id, c.tier == Tier.PRESALE.value, c.status == LineStatus.PAID.value
+            )
+            .order_by(c.tier_sold_after, c.id)
+        )
+        return [
+            PaidLine(
+                r.order_id,
+                r.line_no,
+                r.quantity,
+                r.tier_sold_after,
+                r.ship_by,
+                r.quantity * r.unit_price_fen,
+            )
+            for r in rows
+        ]
 
     def presale_units_sold_since(self, sku_id: int, since: datetime) -> int:
         """Presale units sold (paid) since ``since``, cancelled ones included: the pace
         is what buyers asked for."""
         c = stock_ledger.c
         total = self.conn.execute(
-            select(func.coalesce(func.sum(c.sold_delta), 0))
-            .where(c.sku_id == sku_id, c.tier == Tier.PRESALE.value,
-                   c.kind == LedgerKind.SALE.value, c.created_at >= since)
+            select(func.coalesce(func.sum(c.sold_delta), 0)).where(
+                c.sku_id == sku_id,
+                c.tier == Tier.PRESALE.value,
+                c.kind == LedgerKind.SALE.value,
+                c.created_at >= since,
+            )
         ).scalar_one()
         return int(total)
-

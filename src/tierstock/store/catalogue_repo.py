@@ -68,9 +68,11 @@ def _form_columns(spec: SalesFormSpec) -> dict[str, Any]:
 
 
 GET_SHOP = select(shops).where(shops.c.id == bindparam("shop_id"))
-_FOR_SALE_COLUMNS = ("s.id, s.shop_id, s.product_id, s.code, s.specs, s.price_fen, "
-                     "s.sales_form, s.spot_window_hours, s.presale_days, s.presale_ship_by, "
-                     "p.listed FROM skus s JOIN products p ON p.id = s.product_id")
+_FOR_SALE_COLUMNS = (
+    "s.id, s.shop_id, s.product_id, s.code, s.specs, s.price_fen, "
+    "s.sales_form, s.spot_window_hours, s.presale_days, s.presale_ship_by, "
+    "p.listed FROM skus s JOIN products p ON p.id = s.product_id"
+)
 _FOR_SALE_SQLITE = f"SELECT {_FOR_SALE_COLUMNS} WHERE s.shop_id = ? AND s.id IN ({{}})"
 _FOR_SALE_PG = f"SELECT {_FOR_SALE_COLUMNS} WHERE s.shop_id = %s AND s.id = ANY(%s::bigint[])"
 
@@ -78,14 +80,14 @@ _FOR_SALE_PG = f"SELECT {_FOR_SALE_COLUMNS} WHERE s.shop_id = %s AND s.id = ANY(
 def _sku_for_sale(row: tuple[Any, ...]) -> tuple[Sku, bool]:
     """A raw ``skus_for_sale`` row as SQLAlchemy would have typed it: SQLite hands back
     JSON as text, a DATE as 'YYYY-MM-DD' and a boolean as 0/1; psycopg types them."""
-    (sku_id, shop_id, product_id, code, specs, price_fen, form, window, days, ship_by,
-     listed) = row
+    (sku_id, shop_id, product_id, code, specs, price_fen, form, window, days, ship_by, listed) = row
     if isinstance(specs, str):
         specs = json.loads(specs)
     if isinstance(ship_by, str):
         ship_by = date.fromisoformat(ship_by)
-    spec = SalesFormSpec(SalesForm(form), spot_window_hours=window, presale_days=days,
-                         presale_ship_by=ship_by)
+    spec = SalesFormSpec(
+        SalesForm(form), spot_window_hours=window, presale_days=days, presale_ship_by=ship_by
+    )
     return Sku(sku_id, shop_id, product_id, code, dict(specs), price_fen, spec), bool(listed)
 
 
@@ -120,43 +122,61 @@ class CatalogueRepository:
         row = self.conn.execute(GET_SHOP, {"shop_id": shop_id}).first()
         return Shop(row.id, row.name, row.policy, row.created_at) if row else None
 
-    def add_api_key(self, shop_id: int, key_hash: str, role: str, label: str,
-                    at: datetime, supplier_id: int | None = None) -> int:
+    def add_api_key(
+        self,
+        shop_id: int,
+        key_hash: str,
+        role: str,
+        label: str,
+        at: datetime,
+        supplier_id: int | None = None,
+    ) -> int:
         key_id: int = self.conn.execute(
-            insert(api_keys).values(
-                shop_id=shop_id, key_hash=key_hash, role=role, label=label, created_at=at,
+            insert(api_keys)
+            .values(
+                shop_id=shop_id,
+                key_hash=key_hash,
+                role=role,
+                label=label,
+                created_at=at,
                 supplier_id=supplier_id,
-            ).returning(api_keys.c.id)
+            )
+            .returning(api_keys.c.id)
         ).scalar_one()
         return key_id
 
     def key_owner(self, key_hash: str) -> ApiKeyOwner | None:
         row = self.conn.execute(
-            select(api_keys.c.id, api_keys.c.shop_id, api_keys.c.role, shops.c.policy,
-                   api_keys.c.supplier_id)
+            select(
+                api_keys.c.id,
+                api_keys.c.shop_id,
+                api_keys.c.role,
+                shops.c.policy,
+                api_keys.c.supplier_id,
+            )
             .join(shops, shops.c.id == api_keys.c.shop_id)
             .where(api_keys.c.key_hash == key_hash, api_keys.c.revoked_at.is_(None))
         ).first()
-        return (ApiKeyOwner(row.shop_id, row.role, row.policy, row.id, row.supplier_id)
-                if row else None)
+        return (
+            ApiKeyOwner(row.shop_id, row.role, row.policy, row.id, row.supplier_id) if row else None
+        )
 
     # products ---------------------------------------------------------------------
-    def add_product(self, shop_id: int, name: str, promises: Iterable[ServicePromise],
-                    at: datetime) -> Product:
+    def add_product(
+        self, shop_id: int, name: str, promises: Iterable[ServicePromise], at: datetime
+    ) -> Product:
         values = [p.value for p in promises]
         product_id = self.conn.execute(
             insert(products)
-            .values(shop_id=shop_id, name=name, listed=False, service_promises=values,
-                    created_at=at)
+            .values(
+                shop_id=shop_id, name=name, listed=False, service_promises=values, created_at=at
+            )
             .returning(products.c.id)
         ).scalar_one()
         return Product(product_id, shop_id, name, False, tuple(promises), at)
 
-    def get_product(self, shop_id: int, product_id: int, *, lock: bool = False
-                    ) -> Product | None:
-        query = select(products).where(
-            products.c.id == product_id, products.c.shop_id == shop_id
-        )
+    def get_product(self, shop_id: int, product_id: int, *, lock: bool = False) -> Product | None:
+        query = select(products).where(products.c.id == product_id, products.c.shop_id == shop_id)
         if lock:
             query = query.with_for_update()
         row = self.conn.execute(query).first()
@@ -173,30 +193,50 @@ class CatalogueRepository:
         return [_product(r) for r in rows]
 
     def set_listed(self, product_id: int, listed: bool) -> None:
-        self.conn.execute(
-            update(products).where(products.c.id == product_id).values(listed=listed)
-        )
+        self.conn.execute(update(products).where(products.c.id == product_id).values(listed=listed))
 
     # SKUs -------------------------------------------------------------------------
-    def add_sku(self, product: Product, code: str, specs: dict[str, str], price_fen: int,
-                spec: SalesFormSpec, at: datetime) -> Sku:
+    def add_sku(
+        self,
+        product: Product,
+        code: str,
+        specs: dict[str, str],
+        price_fen: int,
+        spec: SalesFormSpec,
+        at: datetime,
+    ) -> Sku:
         """Insert the SKU and its two (empty) stock tiers."""
         try:
             with self.conn.begin_nested():
                 sku_id = self.conn.execute(
                     insert(skus)
-                    .values(shop_id=product.shop_id, product_id=product.id, code=code,
-                            specs=specs, price_fen=price_fen, created_at=at,
-                            **_form_columns(spec))
+                    .values(
+                        shop_id=product.shop_id,
+                        product_id=product.id,
+                        code=code,
+                        specs=specs,
+                        price_fen=price_fen,
+                        created_at=at,
+                        **_form_columns(spec),
+                    )
                     .returning(skus.c.id)
                 ).scalar_one()
         except IntegrityError as exc:
-            raise DuplicateError(f"SKU code {code!r} is already used in this shop",
-                                 field="code") from exc
+            raise DuplicateError(
+                f"SKU code {code!r} is already used in this shop", field="code"
+            ) from exc
         self.conn.execute(
             insert(stock_tiers),
-            [{"shop_id": product.shop_id, "sku_id": sku_id, "tier": t.value,
-              "quantity": 0, "sold": 0} for t in Tier],
+            [
+                {
+                    "shop_id": product.shop_id,
+                    "sku_id": sku_id,
+                    "tier": t.value,
+                    "quantity": 0,
+                    "sold": 0,
+                }
+                for t in Tier
+            ],
         )
         return Sku(sku_id, product.shop_id, product.id, code, specs, price_fen, spec)
 
@@ -220,8 +260,9 @@ class CatalogueRepository:
         if self.conn.dialect.name == "postgresql":
             rows = raw_execute(self.conn, _FOR_SALE_PG, (shop_id, ids))
         else:
-            rows = raw_execute(self.conn, _FOR_SALE_SQLITE.format(placeholders(len(ids))),
-                               (shop_id, *ids))
+            rows = raw_execute(
+                self.conn, _FOR_SALE_SQLITE.format(placeholders(len(ids))), (shop_id, *ids)
+            )
         return {row[0]: _sku_for_sale(row) for row in rows}
 
     def set_sales_form(self, sku_id: int, spec: SalesFormSpec) -> None:

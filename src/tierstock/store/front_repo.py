@@ -24,7 +24,8 @@ from tierstock.store.tables import orders
 _lease = front_leases.c
 
 NEXT_IDS = text(
-    "SELECT nextval(pg_get_serial_sequence('orders', 'id')) FROM generate_series(1, :n)")
+    "SELECT nextval(pg_get_serial_sequence('orders', 'id')) FROM generate_series(1, :n)"
+)
 
 # The fold inserts thousands of orders per transaction, with explicit ids and ON
 # CONFLICT (a re-delivered entry): one statement with arrays (``unnest``). Its lines and
@@ -95,12 +96,21 @@ class FrontRepository:
         an id the front never uses is a harmless gap)."""
         return [int(r[0]) for r in self.conn.execute(NEXT_IDS, {"n": n})]
 
-    def add_lease(self, shop_id: int, sku_id: int, tier: Tier, first_unit: int, units: int,
-                  at: datetime) -> int:
+    def add_lease(
+        self, shop_id: int, sku_id: int, tier: Tier, first_unit: int, units: int, at: datetime
+    ) -> int:
         lease_id: int = self.conn.execute(
             front_leases.insert().returning(_lease.id),
-            {"shop_id": shop_id, "sku_id": sku_id, "tier": tier, "first_unit": first_unit,
-             "units": units, "sold": 0, "returned": 0, "leased_at": at},
+            {
+                "shop_id": shop_id,
+                "sku_id": sku_id,
+                "tier": tier,
+                "first_unit": first_unit,
+                "units": units,
+                "sold": 0,
+                "returned": 0,
+                "leased_at": at,
+            },
         ).scalar_one()
         return lease_id
 
@@ -109,18 +119,22 @@ class FrontRepository:
         return {r.id: _lease_of(r) for r in rows}
 
     def open_leases(self, shop_id: int | None = None) -> list[Lease]:
-        query = (select(front_leases)
-                 .where(_lease.sold + _lease.returned < _lease.units)
-                 .order_by(_lease.id))
+        query = (
+            select(front_leases)
+            .where(_lease.sold + _lease.returned < _lease.units)
+            .order_by(_lease.id)
+        )
         if shop_id is not None:
             query = query.where(_lease.shop_id == shop_id)
         return [_lease_of(r) for r in self.conn.execute(query)]
 
     def outstanding_by_tier(self, shop_id: int | None = None) -> dict[tuple[int, Tier], int]:
         """Units each tier has leased to the front and not yet folded or given back."""
-        query = (select(_lease.sku_id, _lease.tier,
-                        func.sum(_lease.units - _lease.sold - _lease.returned).label("n"))
-                 .group_by(_lease.sku_id, _lease.tier))
+        query = select(
+            _lease.sku_id,
+            _lease.tier,
+            func.sum(_lease.units - _lease.sold - _lease.returned).label("n"),
+        ).group_by(_lease.sku_id, _lease.tier)
         if shop_id is not None:
             query = query.where(_lease.shop_id == shop_id)
         return {(r.sku_id, Tier(r.tier)): int(r.n) for r in self.conn.execute(query)}
@@ -133,21 +147,30 @@ class FrontRepository:
         is a key the front did not know (see services/front_fold.py)."""
         if not sales:
             return set()
-        rows = self._bulk(INSERT_ORDERS, {
-            "id": [s.order_id for s in sales], "shop": [s.shop_id for s in sales],
-            "key": [s.idempotency_key for s in sales],
-            "hash": [s.request_hash for s in sales], "buyer": [s.buyer for s in sales],
-            "paid": [s.paid_at for s in sales]})
+        rows = self._bulk(
+            INSERT_ORDERS,
+            {
+                "id": [s.order_id for s in sales],
+                "shop": [s.shop_id for s in sales],
+                "key": [s.idempotency_key for s in sales],
+                "hash": [s.request_hash for s in sales],
+                "buyer": [s.buyer for s in sales],
+                "paid": [s.paid_at for s in sales],
+            },
+        )
         return {int(r[0]) for r in rows}
 
     def existing_orders(self, ids: Iterable[int]) -> set[int]:
-        return {int(r[0]) for r in self.conn.execute(
-            select(orders.c.id).where(orders.c.id.in_(set(ids))))}
+        return {
+            int(r[0])
+            for r in self.conn.execute(select(orders.c.id).where(orders.c.id.in_(set(ids))))
+        }
 
     def add_sold(self, per_lease: dict[int, int]) -> None:
         if per_lease:
-            self.conn.execute(ADD_SOLD, [{"b_id": k, "b_units": v}
-                                         for k, v in sorted(per_lease.items())])
+            self.conn.execute(
+                ADD_SOLD, [{"b_id": k, "b_units": v} for k, v in sorted(per_lease.items())]
+            )
 
     def claim_release(self, key: str, at: datetime) -> bool:
         """Record that the give-back named ``key`` is applied now; ``False`` if it was
@@ -172,5 +195,4 @@ class FrontRepository:
 
 
 def _lease_of(r: Any) -> Lease:
-    return Lease(r.id, r.shop_id, r.sku_id, Tier(r.tier), r.first_unit, r.units, r.sold,
-                 r.returned)
+    return Lease(r.id, r.shop_id, r.sku_id, Tier(r.tier), r.first_unit, r.units, r.sold, r.returned)

@@ -24,8 +24,9 @@ class FrontLeaseRow(Base):
     __tablename__ = "front_leases"
     __table_args__ = (
         CheckConstraint("units > 0", name="units_positive"),
-        CheckConstraint("sold >= 0 AND returned >= 0 AND sold + returned <= units",
-                        name="never_past_units"),
+        CheckConstraint(
+            "sold >= 0 AND returned >= 0 AND sold + returned <= units", name="never_past_units"
+        ),
         Index("ix_front_leases_sku_tier", "sku_id", "tier"),
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True)

@@ -47,8 +47,9 @@ class IdempotencyRepository:
 
     def answer(self, shop_id: int, key: str) -> StoredAnswer | None:
         row = self.conn.execute(
-            select(_k.request_hash, _k.status_code, _k.response_body)
-            .where(_k.shop_id == shop_id, _k.key == key)
+            select(_k.request_hash, _k.status_code, _k.response_body).where(
+                _k.shop_id == shop_id, _k.key == key
+            )
         ).first()
         return StoredAnswer(row.request_hash, row.status_code, row.response_body) if row else None
 

@@ -37,35 +37,64 @@ class LineRef:
 
 
 def _insert_once(dialect: Any) -> Insert:
-    stmt: Insert = (dialect.insert(shipments)
-                    .on_conflict_do_nothing(index_elements=["line_id"])
-                    .returning(shipments.c.id))
+    stmt: Insert = (
+        dialect.insert(shipments)
+        .on_conflict_do_nothing(index_elements=["line_id"])
+        .returning(shipments.c.id)
+    )
     return stmt
 
 
 INSERT_ONCE = {"postgresql": _insert_once(postgresql), "sqlite": _insert_once(sqlite)}
-LINE_COLUMNS = (order_lines.c.id, order_lines.c.shop_id, order_lines.c.order_id,
-                order_lines.c.line_no, order_lines.c.sku_id, order_lines.c.tier,
-                order_lines.c.quantity, order_lines.c.unit_price_fen, order_lines.c.ship_by,
-                order_lines.c.status, orders.c.paid_at)
+LINE_COLUMNS = (
+    order_lines.c.id,
+    order_lines.c.shop_id,
+    order_lines.c.order_id,
+    order_lines.c.line_no,
+    order_lines.c.sku_id,
+    order_lines.c.tier,
+    order_lines.c.quantity,
+    order_lines.c.unit_price_fen,
+    order_lines.c.ship_by,
+    order_lines.c.status,
+    orders.c.paid_at,
+)
 
 
 def line_ref(r: Any) -> LineRef:
-    return LineRef(r.id, r.shop_id, r.order_id, r.line_no, r.sku_id, Tier(r.tier),
-                   r.quantity, r.unit_price_fen, r.ship_by, LineStatus(r.status), r.paid_at)
+    return LineRef(
+        r.id,
+        r.shop_id,
+        r.order_id,
+        r.line_no,
+        r.sku_id,
+        Tier(r.tier),
+        r.quantity,
+        r.unit_price_fen,
+        r.ship_by,
+        LineStatus(r.status),
+        r.paid_at,
+    )
 
 
 class ShipmentRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def find_line(self, shop_id: int, order_id: int, line_no: int, *,
-                  lock: bool = False) -> LineRef | None:
+    def find_line(
+        self, shop_id: int, order_id: int, line_no: int, *, lock: bool = False
+    ) -> LineRef | None:
         """The line if it belongs to ``shop_id``; ``lock`` holds its row (PostgreSQL) so
         a concurrent ship, delay or cancel waits (SQLite has one writer anyway)."""
-        stmt = (select(*LINE_COLUMNS).join(orders, orders.c.id == order_lines.c.order_id)
-                .where(order_lines.c.shop_id == shop_id, order_lines.c.order_id == order_id,
-                       order_lines.c.line_no == line_no))
+        stmt = (
+            select(*LINE_COLUMNS)
+            .join(orders, orders.c.id == order_lines.c.order_id)
+            .where(
+                order_lines.c.shop_id == shop_id,
+                order_lines.c.order_id == order_id,
+                order_lines.c.line_no == line_no,
+            )
+        )
         if lock:
             stmt = stmt.with_for_update(of=order_lines)
         row = self.conn.execute(stmt).first()
@@ -73,18 +102,35 @@ class ShipmentRepository:
 
     def add(self, shop_id: int, s: Shipment) -> bool:
         """Record ``s``; ``False`` if the line already has a shipment."""
-        new_id = self.conn.execute(INSERT_ONCE[self.conn.dialect.name], {
-            "shop_id": shop_id, "line_id": s.line_id, "carrier": s.carrier,
-            "tracking_no": s.tracking_no, "shipped_at": s.shipped_at, "deadline": s.deadline,
-            "outcome": s.outcome, "actor": s.actor, "recorded_at": s.recorded_at,
-        }).scalar_one_or_none()
+        new_id = self.conn.execute(
+            INSERT_ONCE[self.conn.dialect.name],
+            {
+                "shop_id": shop_id,
+                "line_id": s.line_id,
+                "carrier": s.carrier,
+                "tracking_no": s.tracking_no,
+                "shipped_at": s.shipped_at,
+                "deadline": s.deadline,
+                "outcome": s.outcome,
+                "actor": s.actor,
+                "recorded_at": s.recorded_at,
+            },
+        ).scalar_one_or_none()
         return new_id is not None
 
     def of_line(self, line: LineRef) -> Shipment | None:
-        row = self.conn.execute(
-            select(shipments).where(shipments.c.line_id == line.id)).first()
+        row = self.conn.execute(select(shipments).where(shipments.c.line_id == line.id)).first()
         if row is None:
             return None
-        return Shipment(row.line_id, line.order_id, line.line_no, row.carrier,
-                        row.tracking_no, row.shipped_at, row.deadline, row.outcome,
-                        row.actor, row.recorded_at)
+        return Shipment(
+            row.line_id,
+            line.order_id,
+            line.line_no,
+            row.carrier,
+            row.tracking_no,
+            row.shipped_at,
+            row.deadline,
+            row.outcome,
+            row.actor,
+            row.recorded_at,
+        )

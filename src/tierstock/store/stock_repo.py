@@ -59,8 +59,13 @@ def driver(conn: Connection) -> Any:
     return conn.connection.driver_connection
 
 
-def raw_execute(conn: Connection, sql: str, params: Sequence[Any] | Mapping[str, Any] = (), *,
-                prepare: bool | None = None) -> Any:
+def raw_execute(
+    conn: Connection,
+    sql: str,
+    params: Sequence[Any] | Mapping[str, Any] = (),
+    *,
+    prepare: bool | None = None,
+) -> Any:
     """Run one statement on the driver (see :func:`driver`); returns the driver's cursor.
     ``prepare`` (psycopg only): ``False`` plans the statement afresh every time."""
     try:
@@ -82,8 +87,9 @@ def raw_executemany(conn: Connection, sql: str, rows: Sequence[Sequence[Any]]) -
 def _sqlalchemy_error(conn: Connection, sql: str, params: Any, exc: Exception) -> Exception:
     """The exception ``conn.execute`` would have raised (IntegrityError, DataError, …),
     so callers and the unit of work (a DataError is bad input, a 422) see no difference."""
-    return DBAPIError.instance(sql, params, exc, conn.dialect.loaded_dbapi.Error,
-                               dialect=conn.dialect)
+    return DBAPIError.instance(
+        sql, params, exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
+    )
 
 
 def utc_text(value: datetime) -> str:
@@ -118,21 +124,39 @@ _PG = "postgresql"
 # row's CHECK constraint would refuse it anyway).
 _TAKE_SQL = {
     "sqlite": "UPDATE stock_tiers SET sold = sold + ? WHERE sku_id = ? AND tier = ? "
-              "AND sold + ? <= quantity RETURNING sold",
+    "AND sold + ? <= quantity RETURNING sold",
     _PG: "UPDATE stock_tiers SET sold = sold + %s WHERE sku_id = %s AND tier = %s "
-         "AND sold + %s <= quantity RETURNING sold",
+    "AND sold + %s <= quantity RETURNING sold",
 }
-_LOCK_TIERS_PG = ("SELECT sku_id, tier, quantity, sold FROM stock_tiers "
-                  "WHERE sku_id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE")
-_LOCK_TIERS_SQLITE = ("SELECT sku_id, tier, quantity, sold FROM stock_tiers "
-                      "WHERE sku_id IN ({}) ORDER BY id")
-_LEDGER_COLUMNS = ("shop_id", "sku_id", "tier", "kind", "quantity_delta", "sold_delta",
-                   "actor", "reason", "created_at", "order_id", "line_no")
-_RECORD_SQLITE = (f"INSERT INTO stock_ledger ({', '.join(_LEDGER_COLUMNS)}) "
-                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-_RECORD_PG = (f"INSERT INTO stock_ledger ({', '.join(_LEDGER_COLUMNS)}) "
-              f"SELECT {', '.join(_LEDGER_COLUMNS)} "
-              "FROM json_populate_recordset(NULL::stock_ledger, %s::json)")
+_LOCK_TIERS_PG = (
+    "SELECT sku_id, tier, quantity, sold FROM stock_tiers "
+    "WHERE sku_id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE"
+)
+_LOCK_TIERS_SQLITE = (
+    "SELECT sku_id, tier, quantity, sold FROM stock_tiers WHERE sku_id IN ({}) ORDER BY id"
+)
+_LEDGER_COLUMNS = (
+    "shop_id",
+    "sku_id",
+    "tier",
+    "kind",
+    "quantity_delta",
+    "sold_delta",
+    "actor",
+    "reason",
+    "created_at",
+    "order_id",
+    "line_no",
+)
+_RECORD_SQLITE = (
+    f"INSERT INTO stock_ledger ({', '.join(_LEDGER_COLUMNS)}) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_RECORD_PG = (
+    f"INSERT INTO stock_ledger ({', '.join(_LEDGER_COLUMNS)}) "
+    f"SELECT {', '.join(_LEDGER_COLUMNS)} "
+    "FROM json_populate_recordset(NULL::stock_ledger, %s::json)"
+)
 _TIERS = {t.value: t for t in Tier}
 
 
@@ -147,8 +171,9 @@ class StockRepository:
         Returns the tier's ``sold`` after the change, or ``None`` if the tier is short.
         The row lock lasts from this UPDATE to the end of the (short) transaction.
         """
-        row = raw_execute(self.conn, _TAKE_SQL[self.conn.dialect.name],
-                          (quantity, sku_id, tier, quantity)).fetchone()
+        row = raw_execute(
+            self.conn, _TAKE_SQL[self.conn.dialect.name], (quantity, sku_id, tier, quantity)
+        ).fetchone()
         return None if row is None else int(row[0])
 
     def lock_tiers(self, sku_ids: Iterable[int]) -> dict[int, dict[Tier, TierStock]]:
@@ -162,8 +187,7 @@ class StockRepository:
         if self.conn.dialect.name == _PG:
             rows = raw_execute(self.conn, _LOCK_TIERS_PG, (ids,))
         else:
-            rows = raw_execute(self.conn, _LOCK_TIERS_SQLITE.format(placeholders(len(ids))),
-                               ids)
+            rows = raw_execute(self.conn, _LOCK_TIERS_SQLITE.format(placeholders(len(ids))), ids)
         found: dict[int, dict[Tier, TierStock]] = {}
         for sku_id, name, quantity, sold in rows:
             tier = _TIERS[name]
@@ -172,9 +196,7 @@ class StockRepository:
 
     def give_back(self, sku_id: int, tier: Tier, quantity: int) -> None:
         """Return cancelled units to the tier they came from."""
-        result = self.conn.execute(
-            GIVE_BACK, {"b_sku_id": sku_id, "b_tier": tier, "qty": quantity}
-        )
+        result = self.conn.execute(GIVE_BACK, {"b_sku_id": sku_id, "b_tier": tier, "qty": quantity})
         if result.rowcount != 1:
             raise RuntimeError(f"tier {tier} of SKU {sku_id} holds fewer sold units than a line")
 
@@ -219,9 +241,22 @@ class StockRepository:
         """Append ledger entries, one statement for all of them (raw driver: hot path)."""
         if not entries:
             return
-        rows = [(e.shop_id, e.sku_id, e.tier, e.kind, e.quantity_delta, e.sold_delta,
-                 e.actor, e.reason, utc_text(e.created_at), e.order_id, e.line_no)
-                for e in entries]
+        rows = [
+            (
+                e.shop_id,
+                e.sku_id,
+                e.tier,
+                e.kind,
+                e.quantity_delta,
+                e.sold_delta,
+                e.actor,
+                e.reason,
+                utc_text(e.created_at),
+                e.order_id,
+                e.line_no,
+            )
+            for e in entries
+        ]
         if self.conn.dialect.name == _PG:
             raw_execute(self.conn, _RECORD_PG, (json_rows(_LEDGER_COLUMNS, rows),))
         else:
@@ -237,9 +272,16 @@ class StockRepository:
         )
         return [
             LedgerEntry(
-                shop_id=r.shop_id, sku_id=r.sku_id, tier=Tier(r.tier), kind=LedgerKind(r.kind),
-                quantity_delta=r.quantity_delta, sold_delta=r.sold_delta, actor=r.actor,
-                reason=r.reason, created_at=r.created_at, order_id=r.order_id,
+                shop_id=r.shop_id,
+                sku_id=r.sku_id,
+                tier=Tier(r.tier),
+                kind=LedgerKind(r.kind),
+                quantity_delta=r.quantity_delta,
+                sold_delta=r.sold_delta,
+                actor=r.actor,
+                reason=r.reason,
+                created_at=r.created_at,
+                order_id=r.order_id,
                 line_no=r.line_no,
             )
             for r in rows
@@ -248,26 +290,42 @@ class StockRepository:
     def audit_rows(self, shop_id: int | None) -> list[Any]:
         """Per tier: stored figures, ledger sums and units held by paid lines (the sums
         are restricted to the shop first, so checking one shop reads only its rows)."""
+
         def scoped(query: Any, table: Any) -> Any:
             return query if shop_id is None else query.where(table.c.shop_id == shop_id)
 
-        ledger = scoped(
-            select(
-                stock_ledger.c.sku_id, stock_ledger.c.tier,
-                func.sum(stock_ledger.c.quantity_delta).label("q"),
-                func.sum(stock_ledger.c.sold_delta).label("s"),
-            ),
-            stock_ledger,
-        ).group_by(stock_ledger.c.sku_id, stock_ledger.c.tier).subquery()
-        held = scoped(
-            select(order_lines.c.sku_id, order_lines.c.tier,
-                   func.sum(order_lines.c.quantity).label("h"))
-            .where(order_lines.c.status == LineStatus.PAID.value),
-            order_lines,
-        ).group_by(order_lines.c.sku_id, order_lines.c.tier).subquery()
+        ledger = (
+            scoped(
+                select(
+                    stock_ledger.c.sku_id,
+                    stock_ledger.c.tier,
+                    func.sum(stock_ledger.c.quantity_delta).label("q"),
+                    func.sum(stock_ledger.c.sold_delta).label("s"),
+                ),
+                stock_ledger,
+            )
+            .group_by(stock_ledger.c.sku_id, stock_ledger.c.tier)
+            .subquery()
+        )
+        held = (
+            scoped(
+                select(
+                    order_lines.c.sku_id,
+                    order_lines.c.tier,
+                    func.sum(order_lines.c.quantity).label("h"),
+                ).where(order_lines.c.status == LineStatus.PAID.value),
+                order_lines,
+            )
+            .group_by(order_lines.c.sku_id, order_lines.c.tier)
+            .subquery()
+        )
         query = scoped(
             select(
-                _tier.sku_id, skus.c.code, _tier.tier, _tier.quantity, _tier.sold,
+                _tier.sku_id,
+                skus.c.code,
+                _tier.tier,
+                _tier.quantity,
+                _tier.sold,
                 func.coalesce(ledger.c.q, 0).label("ledger_quantity"),
                 func.coalesce(ledger.c.s, 0).label("ledger_sold"),
                 func.coalesce(held.c.h, 0).label("held"),

@@ -41,8 +41,14 @@ class UnitOfWork:
     audit: AuditRepository
     idempotency: IdempotencyRepository
 
-    def __init__(self, engine: Engine, clock: Clock, *, readonly: bool = False,
-                 claim: IdempotencyClaim | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock,
+        *,
+        readonly: bool = False,
+        claim: IdempotencyClaim | None = None,
+    ) -> None:
         self.engine = engine
         self.clock = clock
         self.readonly = readonly
@@ -113,20 +119,22 @@ class UnitOfWork:
             # The database refused a value it cannot store (PostgreSQL: NUL in text, a
             # number out of range): bad input, refused like any other, not a crash.
             reason = str(exc.orig or exc).splitlines()[0]
-            raise InvalidValueError(f"a value cannot be stored: {reason}",
-                                    field="input") from exc
+            raise InvalidValueError(f"a value cannot be stored: {reason}", field="input") from exc
 
 
 def _replay_of(stored: StoredAnswer | None, claim: IdempotencyClaim) -> Exception:
     if stored is None:  # the claim conflicted with a transaction that then rolled back
-        return AnswerPendingError("a request with this Idempotency-Key is in flight; retry",
-                                  field="Idempotency-Key")
+        return AnswerPendingError(
+            "a request with this Idempotency-Key is in flight; retry", field="Idempotency-Key"
+        )
     if stored.request_hash != claim.request_hash:
         return IdempotencyKeyReusedError(
-            "this Idempotency-Key was already used for a different request",
-            field="Idempotency-Key")
+            "this Idempotency-Key was already used for a different request", field="Idempotency-Key"
+        )
     if stored.status_code is None or stored.body is None:
         return AnswerPendingError(
             "the first request with this Idempotency-Key was applied; its answer is not "
-            "stored yet — retry in a moment", field="Idempotency-Key")
+            "stored yet — retry in a moment",
+            field="Idempotency-Key",
+        )
     return Replay(stored.status_code, stored.body)

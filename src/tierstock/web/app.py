@@ -27,10 +27,10 @@ MOUNT_PATH = "/web"
 
 
 def create_workbench(runtime: Runtime, settings: WebSettings | None = None) -> FastAPI:
-    app = FastAPI(title="tierstock workbench", docs_url=None, redoc_url=None,
-                  openapi_url=None)
-    app.state.workbench = Workbench(runtime, Sessions(runtime, settings or WebSettings()),
-                                    Bursts(runtime))
+    app = FastAPI(title="tierstock workbench", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.workbench = Workbench(
+        runtime, Sessions(runtime, settings or WebSettings()), Bursts(runtime)
+    )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (auth, overview, products, stock, counts, capacity, planner, live):
         app.include_router(module.router)
@@ -58,8 +58,9 @@ def _install_errors(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _refused(request: Request, exc: DomainError) -> HTMLResponse:
         """A refusal no page handled itself: shown in the page's message area."""
-        response = render(request, formatter(request), "partials/flash.html",
-                          status=error_status(exc), error=exc)
+        response = render(
+            request, formatter(request), "partials/flash.html", status=error_status(exc), error=exc
+        )
         response.headers["HX-Retarget"] = "#flash"
         response.headers["HX-Reswap"] = "innerHTML"
         return response

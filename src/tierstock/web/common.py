@@ -54,13 +54,26 @@ def formatter(request: Request, zone: ZoneInfo = SIGNED_OUT_ZONE) -> Formatter:
     return Formatter(normalise(request.cookies.get(LANG_COOKIE)), zone)
 
 
-def render(request: Request, fmt: Formatter, name: str, *, status: int = 200,
-           merchant: Merchant | None = None, **context: Any) -> HTMLResponse:
+def render(
+    request: Request,
+    fmt: Formatter,
+    name: str,
+    *,
+    status: int = 200,
+    merchant: Merchant | None = None,
+    **context: Any,
+) -> HTMLResponse:
     def u(path: str) -> str:
         return url(request, path)
 
-    values = {**template_globals(fmt), "u": u, "merchant": merchant,
-              "path": request.url.path, "query": request.url.query, **context}
+    values = {
+        **template_globals(fmt),
+        "u": u,
+        "merchant": merchant,
+        "path": request.url.path,
+        "query": request.url.query,
+        **context,
+    }
     return TEMPLATES.TemplateResponse(request, name, values, status_code=status)
 
 
@@ -90,8 +103,9 @@ class Page:
         return self.request.headers.get("HX-Request") == "true"
 
     def render(self, name: str, *, status: int = 200, **context: Any) -> HTMLResponse:
-        return render(self.request, self.fmt, name, status=status, merchant=self.merchant,
-                      **context)
+        return render(
+            self.request, self.fmt, name, status=status, merchant=self.merchant, **context
+        )
 
     def redirect(self, path: str) -> RedirectResponse:
         return RedirectResponse(url(self.request, path), status_code=303)
@@ -113,8 +127,7 @@ def changing_page(request: Request) -> Page:
     script could only with a CORS pre-flight this app never grants): with the SameSite
     cookie, this keeps other sites from making changes in the merchant's name."""
     if request.headers.get("HX-Request") != "true":
-        raise ForbiddenError("changes must come from the workbench page itself",
-                             field="HX-Request")
+        raise ForbiddenError("changes must come from the workbench page itself", field="HX-Request")
     return current_page(request)
 
 

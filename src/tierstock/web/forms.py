@@ -19,8 +19,9 @@ def whole(text: str, field: str, *, minimum: int = 0) -> int:
     try:
         value = int(cleaned)
     except ValueError as exc:
-        raise InvalidValueError(f"{field} must be a whole number, got {text!r}",
-                                field=field) from exc
+        raise InvalidValueError(
+            f"{field} must be a whole number, got {text!r}", field=field
+        ) from exc
     if value < minimum:
         raise InvalidValueError(f"{field} must be at least {minimum}", field=field)
     return value
@@ -36,12 +37,12 @@ def yuan_to_fen(text: str, field: str = "price") -> int:
     try:
         amount = Decimal(cleaned)
     except InvalidOperation as exc:
-        raise InvalidValueError(f"{field} must be an amount in yuan, got {text!r}",
-                                field=field) from exc
+        raise InvalidValueError(
+            f"{field} must be an amount in yuan, got {text!r}", field=field
+        ) from exc
     fen = amount * 100
     if not amount.is_finite() or fen != fen.to_integral_value():
-        raise InvalidValueError(f"{field} must be in whole fen (at most 2 decimals)",
-                                field=field)
+        raise InvalidValueError(f"{field} must be in whole fen (at most 2 decimals)", field=field)
     if fen <= 0:
         raise InvalidValueError(f"{field} must be more than ¥0", field=field)
     return int(fen)
@@ -55,14 +56,16 @@ def specs(text: str) -> dict[str, str]:
             continue
         name, sep, value = part.partition("=")
         if not sep or not name.strip() or not value.strip():
-            raise InvalidValueError(f"write specs as name=value, got {part.strip()!r}",
-                                    field="specs")
+            raise InvalidValueError(
+                f"write specs as name=value, got {part.strip()!r}", field="specs"
+            )
         found[name.strip()] = value.strip()
     return found
 
 
-def sales_form(form: str, spot_window_hours: str, presale_days: str,
-               presale_ship_by: str) -> SalesFormSpec:
+def sales_form(
+    form: str, spot_window_hours: str, presale_days: str, presale_ship_by: str
+) -> SalesFormSpec:
     """The sales form fields; the pack's ranges are checked by the service."""
     try:
         chosen = SalesForm(form)
@@ -73,8 +76,9 @@ def sales_form(form: str, spot_window_hours: str, presale_days: str,
         try:
             ship_by = date.fromisoformat(presale_ship_by.strip())
         except ValueError as exc:
-            raise InvalidValueError("presale ship-by must be a date (YYYY-MM-DD)",
-                                    field="presale_ship_by") from exc
+            raise InvalidValueError(
+                "presale ship-by must be a date (YYYY-MM-DD)", field="presale_ship_by"
+            ) from exc
     days = None if ship_by else optional_whole(presale_days, "presale_days")
     hours = optional_whole(spot_window_hours, "spot_window_hours")
     return SalesFormSpec(

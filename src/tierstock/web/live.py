@@ -97,8 +97,7 @@ class SkuLive:
             self.recent_set.discard(self.recent.popleft())
         return fresh
 
-    def fold(self, entries: list[LedgerEntry], orders_by_minute: dict[datetime, set[int]]
-             ) -> None:
+    def fold(self, entries: list[LedgerEntry], orders_by_minute: dict[datetime, set[int]]) -> None:
         for e in entries:
             self.quantity[e.tier] += e.quantity_delta
             self.sold[e.tier] += e.sold_delta
@@ -108,8 +107,10 @@ class SkuLive:
                     orders_by_minute.setdefault(_minute(e.created_at), set()).add(e.order_id)
             if e.tier is Tier.SPOT and e.sold_delta:
                 self.spot_sales.append((e.created_at, e.sold_delta))
-            self.burn[_second(e.created_at)] = (self.available(Tier.SPOT),
-                                                self.available(Tier.PRESALE))
+            self.burn[_second(e.created_at)] = (
+                self.available(Tier.SPOT),
+                self.available(Tier.PRESALE),
+            )
         self.seen += len(entries)
         if len(self.burn) > POINTS_KEPT:
             for key in sorted(self.burn)[: len(self.burn) - POINTS_KEPT]:
@@ -150,17 +151,25 @@ class LiveTracker:
     def refresh(self) -> datetime:
         """One read of the database: tier rows now, and ledger entries not yet seen."""
         for live in self.skus:
-            live.current = dict(stock.read_stock(self.shop_id, live.sku_id,
-                                                 self.runtime.uow(readonly=True)))
+            live.current = dict(
+                stock.read_stock(self.shop_id, live.sku_id, self.runtime.uow(readonly=True))
+            )
             while True:
                 start = max(0, live.seen - OVERLAP)
-                page = stock.read_ledger(self.shop_id, live.sku_id,
-                                         self.runtime.uow(readonly=True),
-                                         offset=start, limit=PAGE)
+                page = stock.read_ledger(
+                    self.shop_id,
+                    live.sku_id,
+                    self.runtime.uow(readonly=True),
+                    offset=start,
+                    limit=PAGE,
+                )
                 fresh = live.unseen(page)
                 live.fold(fresh, self.orders_by_minute)
-                self.order_ids.update(e.order_id for e in fresh
-                                      if e.kind is LedgerKind.SALE and e.order_id is not None)
+                self.order_ids.update(
+                    e.order_id
+                    for e in fresh
+                    if e.kind is LedgerKind.SALE and e.order_id is not None
+                )
                 if len(page) < PAGE or not fresh:
                     break
         now = self.runtime.clock()
@@ -174,9 +183,12 @@ class LiveTracker:
     def refresh_risk(self) -> None:
         """Promises at risk for every chosen SKU: one promise-board read for the shop,
         then one capacity-risk read per SKU with a presale tier."""
-        board = promises.promise_board(self.shop_id, self.runtime.uow(readonly=True),
-                                       due_within_hours=self.due_soon_hours,
-                                       limit=RISK_LINES_READ)
+        board = promises.promise_board(
+            self.shop_id,
+            self.runtime.uow(readonly=True),
+            due_within_hours=self.due_soon_hours,
+            limit=RISK_LINES_READ,
+        )
         self.risk_truncated = len(board.lines) >= RISK_LINES_READ
         counts = {live.sku_id: [0, 0, 0] for live in self.skus}
         for view in board.lines:
@@ -193,8 +205,9 @@ class LiveTracker:
             due_soon, overdue, fen = counts[live.sku_id]
             batch_lines, batch_fen = None, 0
             if Tier.PRESALE in live.tiers_sold:
-                at_risk = capacity.capacity_risk(self.shop_id, live.sku_id,
-                                                 self.runtime.uow(readonly=True))
+                at_risk = capacity.capacity_risk(
+                    self.shop_id, live.sku_id, self.runtime.uow(readonly=True)
+                )
                 batch_lines, batch_fen = len(at_risk.lines), at_risk.exposure_fen
             live.risk = SkuRisk(due_soon, overdue, fen, batch_lines, batch_fen)
 
@@ -202,12 +215,14 @@ class LiveTracker:
         """Plain JSON for the browser; times as epoch milliseconds (the page formats)."""
         first = _minute(now) - timedelta(minutes=MINUTES_SHOWN - 1)
         minutes = [first + timedelta(minutes=i) for i in range(MINUTES_SHOWN)]
-        last_minute = sum(len(ids) for m, ids in self.orders_by_minute.items()
-                          if m >= _minute(now) - timedelta(minutes=1))
+        last_minute = sum(
+            len(ids)
+            for m, ids in self.orders_by_minute.items()
+            if m >= _minute(now) - timedelta(minutes=1)
+        )
         return {
             "now": _ms(now),
-            "orders_per_minute": [[_ms(m), len(self.orders_by_minute.get(m, ()))]
-                                  for m in minutes],
+            "orders_per_minute": [[_ms(m), len(self.orders_by_minute.get(m, ()))] for m in minutes],
             "orders_last_minute": last_minute,
             "orders_total": len(self.order_ids),
             "skus": [_sku_snapshot(live, now) for live in self.skus],
@@ -223,11 +238,16 @@ def _sku(runtime: Runtime, shop_id: int, sku_id: int) -> tuple[str, tuple[Tier, 
 
 
 def _sku_snapshot(live: SkuLive, now: datetime) -> dict[str, Any]:
-    tiers = {t.value: {"quantity": s.quantity, "sold": s.sold, "available": s.available}
-             for t, s in live.current.items() if t in live.tiers_sold}
+    tiers = {
+        t.value: {"quantity": s.quantity, "sold": s.sold, "available": s.available}
+        for t, s in live.current.items()
+        if t in live.tiers_sold
+    }
     points = sorted(live.burn.items())
-    point_now = (live.current[Tier.SPOT].available if Tier.SPOT in live.current else 0,
-                 live.current[Tier.PRESALE].available if Tier.PRESALE in live.current else 0)
+    point_now = (
+        live.current[Tier.SPOT].available if Tier.SPOT in live.current else 0,
+        live.current[Tier.PRESALE].available if Tier.PRESALE in live.current else 0,
+    )
     runs_out = live.spot_runs_out(now)
     risk = live.risk or SkuRisk()
     return {
@@ -237,12 +257,17 @@ def _sku_snapshot(live: SkuLive, now: datetime) -> dict[str, Any]:
         "lines": live.lines,
         "spot_pace_per_minute": live.spot_pace_per_minute(now),
         "spot_runs_out": _ms(runs_out) if runs_out else None,
-        "risk": {"due_soon": risk.due_soon, "overdue": risk.overdue,
-                 "exposure_fen": risk.exposure_fen, "batch_lines": risk.batch_lines,
-                 "batch_fen": risk.batch_fen},
+        "risk": {
+            "due_soon": risk.due_soon,
+            "overdue": risk.overdue,
+            "exposure_fen": risk.exposure_fen,
+            "batch_lines": risk.batch_lines,
+            "batch_fen": risk.batch_fen,
+        },
         "burn": {
             t.value: [[_ms(at), pair[i]] for at, pair in points] + [[_ms(now), point_now[i]]]
-            for i, t in enumerate((Tier.SPOT, Tier.PRESALE)) if t in live.tiers_sold
+            for i, t in enumerate((Tier.SPOT, Tier.PRESALE))
+            if t in live.tiers_sold
         },
     }
 

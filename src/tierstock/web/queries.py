@@ -41,12 +41,12 @@ def describe_form(spec: SalesFormSpec, fmt: Formatter) -> str:
     return " · ".join(parts)
 
 
-def product_cards(runtime: Runtime, shop_id: int, *, offset: int = 0,
-                  limit: int = PRODUCTS_PER_PAGE) -> list[ProductCard]:
+def product_cards(
+    runtime: Runtime, shop_id: int, *, offset: int = 0, limit: int = PRODUCTS_PER_PAGE
+) -> list[ProductCard]:
     """Fresh cards, not the viewers' cache (services/card_cache.py): the workbench is
     read by the shop's own staff, who act on what they see and must see their change."""
-    found = catalogue.list_products(shop_id, runtime.uow(readonly=True), offset=offset,
-                                    limit=limit)
+    found = catalogue.list_products(shop_id, runtime.uow(readonly=True), offset=offset, limit=limit)
     return [card.product_card(shop_id, p.id, runtime.uow(readonly=True)) for p in found]
 
 
@@ -74,5 +74,4 @@ class SkuChoice:
 
 
 def sku_choices(cards: list[ProductCard]) -> list[SkuChoice]:
-    return [SkuChoice(c.product.name, c.product.listed, s.sku, s) for c in cards
-            for s in c.skus]
+    return [SkuChoice(c.product.name, c.product.listed, s.sku, s) for c in cards for s in c.skus]

@@ -73,8 +73,12 @@ class Sessions:
         owner = shops.authenticate(api_key.strip(), self.runtime.uow(readonly=True))
         digest = hash_key(api_key.strip())
         token = self._signer.dumps({"s": owner.shop_id, "r": owner.role, "k": digest})
-        merchant = Merchant(owner.shop_id, owner.role, owner.key_id,
-                            ZoneInfo(load_pack(owner.policy).display_timezone))
+        merchant = Merchant(
+            owner.shop_id,
+            owner.role,
+            owner.key_id,
+            ZoneInfo(load_pack(owner.policy).display_timezone),
+        )
         merchant.require(Permission.READ)
         return token, merchant
 
@@ -86,11 +90,16 @@ class Sessions:
         except BadSignature as exc:
             raise SignInRequiredError from exc
         try:
-            owner = shops.authenticate_digest(str(data.get("k", "")),
-                                              self.runtime.uow(readonly=True))
+            owner = shops.authenticate_digest(
+                str(data.get("k", "")), self.runtime.uow(readonly=True)
+            )
         except UnauthorizedError as exc:  # revoked since: sign in again
             raise SignInRequiredError from exc
         if owner.shop_id != data.get("s"):
             raise SignInRequiredError
-        return Merchant(owner.shop_id, owner.role, owner.key_id,
-                        ZoneInfo(load_pack(owner.policy).display_timezone))
+        return Merchant(
+            owner.shop_id,
+            owner.role,
+            owner.key_id,
+            ZoneInfo(load_pack(owner.policy).display_timezone),
+        )

@@ -64,21 +64,22 @@ class Bursts:
 
     def start(self, req: BurstRequest) -> BurstProgress:
         if not 1 <= req.buyers <= MAX_BUYERS:
-            raise InvalidValueError(f"buyers must be between 1 and {MAX_BUYERS}",
-                                    field="buyers")
+            raise InvalidValueError(f"buyers must be between 1 and {MAX_BUYERS}", field="buyers")
         if not 1 <= req.per_second <= MAX_RATE:
-            raise InvalidValueError(f"rate must be between 1 and {MAX_RATE} per second",
-                                    field="per_second")
+            raise InvalidValueError(
+                f"rate must be between 1 and {MAX_RATE} per second", field="per_second"
+            )
         stock.read_stock(req.shop_id, req.sku_id, self.runtime.uow(readonly=True))
         with self._guard:
-            if any(not b.done and b.request.shop_id == req.shop_id
-                   for b in self._by_id.values()):
-                raise InvalidValueError("a simulated burst is already running for this shop",
-                                        field="sku_id")
+            if any(not b.done and b.request.shop_id == req.shop_id for b in self._by_id.values()):
+                raise InvalidValueError(
+                    "a simulated burst is already running for this shop", field="sku_id"
+                )
             progress = BurstProgress(secrets.token_hex(6), req)
             self._by_id[progress.id] = progress
-        threading.Thread(target=self._run, args=(progress,), daemon=True,
-                         name=f"burst-{progress.id}").start()
+        threading.Thread(
+            target=self._run, args=(progress,), daemon=True, name=f"burst-{progress.id}"
+        ).start()
         return progress
 
     def _run(self, progress: BurstProgress) -> None:
@@ -91,9 +92,13 @@ class Bursts:
             delay = started + i / req.per_second - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-            cmd = PlaceOrder(req.shop_id, f"sim-{progress.id}-{i}",
-                             (LineRequest(req.sku_id, wants[i]),), f"sim-buyer-{i}",
-                             req.actor)
+            cmd = PlaceOrder(
+                req.shop_id,
+                f"sim-{progress.id}-{i}",
+                (LineRequest(req.sku_id, wants[i]),),
+                f"sim-buyer-{i}",
+                req.actor,
+            )
             try:
                 place_order(cmd, self.runtime.uow())
                 paid = True

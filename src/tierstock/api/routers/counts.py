@@ -43,7 +43,8 @@ class CountCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     warehouse: str = Field(DEFAULT_WAREHOUSE, description="one warehouse per shop for now")
     sku_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = Field(
-        None, max_length=10_000, description="the SKUs to count; omit to count every SKU")
+        None, max_length=10_000, description="the SKUs to count; omit to count every SKU"
+    )
     note: Annotated[str, StringConstraints(max_length=500)] = ""
 
 
@@ -66,15 +67,19 @@ class EntryIn(BaseModel):
     location: Annotated[str, StringConstraints(strip_whitespace=True, max_length=60)] = ""
     counter: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
     unit_cost_fen: int | None = Field(None, ge=0, le=10**12)
-    counted_at: datetime | None = Field(None, description="when counted (with offset); "
-                                        "default: now")
+    counted_at: datetime | None = Field(
+        None, description="when counted (with offset); default: now"
+    )
 
 
 class EntriesIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     entries: list[EntryIn] = Field(min_length=1, max_length=10_000)
-    accept_good_rows: bool = Field(False, description="save good entries even if others "
-                                   "are refused (default: refuse the whole batch, 422)")
+    accept_good_rows: bool = Field(
+        False,
+        description="save good entries even if others "
+        "are refused (default: refuse the whole batch, 422)",
+    )
 
 
 class RowErrorPublic(BaseModel):
@@ -152,11 +157,16 @@ class ApproveIn(BaseModel):
 
 def _count(c: StockCount, caller: Reader) -> CountPublic:
     return CountPublic(
-        id=c.id, warehouse=c.warehouse, status=c.status.value,
-        sku_ids=None if c.sku_ids is None else list(c.sku_ids), note=c.note,
-        opened_at=local(c.opened_at, caller.zone), opened_by=c.opened_by,
+        id=c.id,
+        warehouse=c.warehouse,
+        status=c.status.value,
+        sku_ids=None if c.sku_ids is None else list(c.sku_ids),
+        note=c.note,
+        opened_at=local(c.opened_at, caller.zone),
+        opened_by=c.opened_by,
         approved_at=None if c.approved_at is None else local(c.approved_at, caller.zone),
-        approved_by=c.approved_by)
+        approved_by=c.approved_by,
+    )
 
 
 def _rows(errors: tuple[RowError, ...]) -> list[RowErrorPublic]:
@@ -167,34 +177,43 @@ def _rows(errors: tuple[RowError, ...]) -> list[RowErrorPublic]:
 def open_count(body: CountCreate, caller: StockWriter, writes: WritesDep) -> CountPublic:
     """Open a count of the warehouse over every SKU or the chosen ones (409 while the
     warehouse has another open count)."""
-    cmd = counts.OpenCount(caller.shop_id, body.warehouse,
-                           None if body.sku_ids is None else tuple(body.sku_ids), body.note,
-                           caller.actor)
+    cmd = counts.OpenCount(
+        caller.shop_id,
+        body.warehouse,
+        None if body.sku_ids is None else tuple(body.sku_ids),
+        body.note,
+        caller.actor,
+    )
     return _count(counts.open_count(cmd, writes.uow()), caller)
 
 
 @router.get("", response_model=list[CountPublic])
 def list_counts(caller: Reader, runtime: RuntimeDep, offset: Offset = 0) -> list[CountPublic]:
-    return [_count(c, caller) for c in
-            counts.list_counts(caller.shop_id, runtime.uow(readonly=True), offset=offset)]
+    return [
+        _count(c, caller)
+        for c in counts.list_counts(caller.shop_id, runtime.uow(readonly=True), offset=offset)
+    ]
 
 
 @router.get("/{count_id}", response_model=CountPublic)
 def read_count(count_id: CountId, caller: Reader, runtime: RuntimeDep) -> CountPublic:
-    return _count(counts.get_count(caller.shop_id, count_id, runtime.uow(readonly=True)),
-                  caller)
+    return _count(counts.get_count(caller.shop_id, count_id, runtime.uow(readonly=True)), caller)
 
 
 @router.post("/{count_id}/entries", response_model=EntriesPublic)
-def enter_counts(count_id: CountId, body: EntriesIn, caller: StockWriter,
-                 writes: WritesDep) -> EntriesPublic:
+def enter_counts(
+    count_id: CountId, body: EntriesIn, caller: StockWriter, writes: WritesDep
+) -> EntriesPublic:
     """Counted figures, each compared with on-hand stock at its ``counted_at``. A bad
     entry refuses the whole batch (422 naming every row) unless ``accept_good_rows``.
     The same SKU and location sent again replaces the earlier figure."""
-    entries = tuple(CountEntry(e.sku_code, e.counted, e.location, e.counter,
-                               e.unit_cost_fen, e.counted_at) for e in body.entries)
-    cmd = counts.RecordCounts(caller.shop_id, count_id, entries, caller.actor,
-                              body.accept_good_rows)
+    entries = tuple(
+        CountEntry(e.sku_code, e.counted, e.location, e.counter, e.unit_cost_fen, e.counted_at)
+        for e in body.entries
+    )
+    cmd = counts.RecordCounts(
+        caller.shop_id, count_id, entries, caller.actor, body.accept_good_rows
+    )
     done = counts.record_counts(cmd, writes.uow())
     return EntriesPublic(count_id=done.count_id, saved=done.saved, refused=_rows(done.refused))
 
@@ -210,53 +229,88 @@ def variance(count_id: CountId, caller: Reader, runtime: RuntimeDep) -> Variance
     r = _report(caller, runtime, count_id)
     return VariancePublic(
         count=_count(r.count, caller),
-        skus=[SkuVariancePublic(
-            sku_id=v.sku_id, sku_code=v.sku_code, locations=list(v.locations),
-            counted=v.counted, system_on_hand=v.system_on_hand,
-            counted_at=local(v.counted_at, caller.zone), variance=v.variance,
-            unit_cost_fen=v.unit_cost_fen, value_fen=v.value_fen) for v in r.skus],
-        skus_counted=len(r.skus), skus_off=r.skus_off, share_off=round(r.share_off, 4),
-        net_quantity=r.net_quantity, gross_quantity=r.gross_quantity,
-        net_value_fen=r.net_value_fen, net_value_yuan=yuan(r.net_value_fen),
-        gross_value_fen=r.gross_value_fen, not_counted=list(r.not_counted),
-        without_cost=list(r.without_cost))
+        skus=[
+            SkuVariancePublic(
+                sku_id=v.sku_id,
+                sku_code=v.sku_code,
+                locations=list(v.locations),
+                counted=v.counted,
+                system_on_hand=v.system_on_hand,
+                counted_at=local(v.counted_at, caller.zone),
+                variance=v.variance,
+                unit_cost_fen=v.unit_cost_fen,
+                value_fen=v.value_fen,
+            )
+            for v in r.skus
+        ],
+        skus_counted=len(r.skus),
+        skus_off=r.skus_off,
+        share_off=round(r.share_off, 4),
+        net_quantity=r.net_quantity,
+        gross_quantity=r.gross_quantity,
+        net_value_fen=r.net_value_fen,
+        net_value_yuan=yuan(r.net_value_fen),
+        gross_value_fen=r.gross_value_fen,
+        not_counted=list(r.not_counted),
+        without_cost=list(r.without_cost),
+    )
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@router.get("/{count_id}/variance.xlsx", response_class=Response,
-            responses={200: {"content": {XLSX: {}}}})
+@router.get(
+    "/{count_id}/variance.xlsx", response_class=Response, responses={200: {"content": {XLSX: {}}}}
+)
 def variance_export(count_id: CountId, caller: Reader, runtime: RuntimeDep) -> Response:
     """The variance report as an Excel workbook."""
     data = variance_xlsx(_report(caller, runtime, count_id), caller.zone)
-    return Response(data, media_type=XLSX, headers={
-        "Content-Disposition": f'attachment; filename="count-{count_id}-variance.xlsx"'})
+    return Response(
+        data,
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="count-{count_id}-variance.xlsx"'},
+    )
 
 
 def _line(p: PromisedLine, caller: Reader) -> AffectedLinePublic:
-    return AffectedLinePublic(order_id=p.order_id, line_no=p.line_no, quantity=p.quantity,
-                              paid_at=local(p.paid_at, caller.zone),
-                              ship_by=local(p.ship_by, caller.zone))
+    return AffectedLinePublic(
+        order_id=p.order_id,
+        line_no=p.line_no,
+        quantity=p.quantity,
+        paid_at=local(p.paid_at, caller.zone),
+        ship_by=local(p.ship_by, caller.zone),
+    )
 
 
 @router.post("/{count_id}/approve", response_model=ApprovalPublic)
-def approve(count_id: CountId, caller: Approver, writes: WritesDep,
-            body: ApproveIn | None = None) -> ApprovalPublic:
+def approve(
+    count_id: CountId, caller: Approver, writes: WritesDep, body: ApproveIn | None = None
+) -> ApprovalPublic:
     """Owner or warehouse only. Writes adjustment ledger entries so system stock equals
     counted stock, publishes each change as an event, and flags SKUs whose spot stock
     is now below what paid lines were promised, with those lines."""
-    cmd = count_approval.ApproveCount(caller.shop_id, count_id, caller.role, caller.actor,
-                              body.reason if body else "")
+    cmd = count_approval.ApproveCount(
+        caller.shop_id, count_id, caller.role, caller.actor, body.reason if body else ""
+    )
     done = count_approval.approve_count(cmd, writes.uow())
     return ApprovalPublic(
         count=_count(done.count, caller),
-        adjustments=[AdjustmentPublic(
-            sku_id=a.sku_id, sku_code=a.sku_code, counted=a.counted,
-            system_on_hand=a.system_on_hand, variance=a.variance,
-            quantity_delta=a.spot.delta, quantity=a.spot.quantity_after, sold=a.spot.sold,
-            shortfall=a.spot.shortfall, affected=[_line(p, caller) for p in a.affected])
-            for a in done.adjustments],
+        adjustments=[
+            AdjustmentPublic(
+                sku_id=a.sku_id,
+                sku_code=a.sku_code,
+                counted=a.counted,
+                system_on_hand=a.system_on_hand,
+                variance=a.variance,
+                quantity_delta=a.spot.delta,
+                quantity=a.spot.quantity_after,
+                sold=a.spot.sold,
+                shortfall=a.spot.shortfall,
+                affected=[_line(p, caller) for p in a.affected],
+            )
+            for a in done.adjustments
+        ],
         flagged_skus=[a.sku_code for a in done.flagged],
         affected_orders=sorted({p.order_id for a in done.flagged for p in a.affected}),
-        events=done.events)
+        events=done.events,
+    )

@@ -17,8 +17,10 @@ from tierstock.services import eligibility
 
 router = APIRouter(prefix="/shops", tags=["eligibility"])
 
-Score = Annotated[Decimal, Field(ge=0, max_digits=5, decimal_places=2,
-                                 description="store score (店铺分), e.g. 4.72")]
+Score = Annotated[
+    Decimal,
+    Field(ge=0, max_digits=5, decimal_places=2, description="store score (店铺分), e.g. 4.72"),
+]
 
 
 class ScoreIn(BaseModel):
@@ -96,33 +98,60 @@ def get_eligibility(shop_id: int, caller: Reader, runtime: RuntimeDep) -> Eligib
     v, rules = r.verdict, r.rules
     why = "; ".join(v.reasons)
     return EligibilityPublic(
-        shop_id=shop_id, as_of=local(r.as_of, caller.zone), eligible=v.eligible,
-        reasons=list(v.reasons), store_score=score(v.score_centi),
+        shop_id=shop_id,
+        as_of=local(r.as_of, caller.zone),
+        eligible=v.eligible,
+        reasons=list(v.reasons),
+        store_score=score(v.score_centi),
         min_store_score=score(rules.min_store_score_centi),
-        spot_share_percent=percent(v.share_bp), spot_lines=r.share.spot_lines,
-        paid_lines=r.share.paid_lines, min_spot_share_percent=percent(rules.min_spot_share_bp),
-        window_days=rules.window_days, min_paid_lines=rules.min_paid_lines,
-        score_trend=[ScorePublic(scored_on=p.scored_on, score=score(p.score_centi))
-                     for p in r.scores],
-        share_trend=[SharePublic(until=p.until, spot_lines=p.share.spot_lines,
-                                 paid_lines=p.share.paid_lines,
-                                 share_percent=percent(p.share.share_bp))
-                     for p in r.share_trend],
-        pulling_products=[ProductPull(product_id=p.product_id, name=p.name,
-                                      presale_lines=p.presale_lines, paid_lines=p.paid_lines)
-                          for p in r.pulling],
-        non_compliant_skus=[NonCompliantSku(sku_id=t.sku_id, code=t.code,
-                                            product_id=t.product_id,
-                                            product_name=t.product_name, reason=why)
-                            for t in r.non_compliant])
+        spot_share_percent=percent(v.share_bp),
+        spot_lines=r.share.spot_lines,
+        paid_lines=r.share.paid_lines,
+        min_spot_share_percent=percent(rules.min_spot_share_bp),
+        window_days=rules.window_days,
+        min_paid_lines=rules.min_paid_lines,
+        score_trend=[
+            ScorePublic(scored_on=p.scored_on, score=score(p.score_centi)) for p in r.scores
+        ],
+        share_trend=[
+            SharePublic(
+                until=p.until,
+                spot_lines=p.share.spot_lines,
+                paid_lines=p.share.paid_lines,
+                share_percent=percent(p.share.share_bp),
+            )
+            for p in r.share_trend
+        ],
+        pulling_products=[
+            ProductPull(
+                product_id=p.product_id,
+                name=p.name,
+                presale_lines=p.presale_lines,
+                paid_lines=p.paid_lines,
+            )
+            for p in r.pulling
+        ],
+        non_compliant_skus=[
+            NonCompliantSku(
+                sku_id=t.sku_id,
+                code=t.code,
+                product_id=t.product_id,
+                product_name=t.product_name,
+                reason=why,
+            )
+            for t in r.non_compliant
+        ],
+    )
 
 
 @router.post("/{shop_id}/store-scores", response_model=ScoresRecorded)
-def record_scores(shop_id: int, body: ScoresCreate, caller: CatalogueWriter,
-                  writes: WritesDep) -> ScoresRecorded:
+def record_scores(
+    shop_id: int, body: ScoresCreate, caller: CatalogueWriter, writes: WritesDep
+) -> ScoresRecorded:
     """Enter or import the dated store-score series; a day entered again is replaced."""
     _own(shop_id, caller)
     points = tuple(ScorePoint(p.scored_on, int(p.score * 100)) for p in body.data)
-    n = eligibility.record_scores(eligibility.RecordScores(shop_id, points, caller.actor),
-                                  writes.uow())
+    n = eligibility.record_scores(
+        eligibility.RecordScores(shop_id, points, caller.actor), writes.uow()
+    )
     return ScoresRecorded(recorded=n)

@@ -26,7 +26,8 @@ class EventPublic(BaseModel):
 
 @router.get("", response_model=list[EventPublic])
 def read_events(
-    caller: Reader, runtime: RuntimeDep,
+    caller: Reader,
+    runtime: RuntimeDep,
     after: Annotated[int, Query(ge=0, le=MAX_ID, description="last event id seen")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     topic: Annotated[str | None, Query(max_length=60)] = None,
@@ -34,10 +35,14 @@ def read_events(
     """The shop's events with id > ``after``, oldest first (topics: ``stock.adjusted``,
     ``stock.short_of_promises``, ``count.approved``)."""
     return [
-        EventPublic(id=e.id, topic=e.topic, payload=e.payload,
-                    created_at=local(e.created_at, caller.zone),
-                    published_at=None if e.published_at is None
-                    else local(e.published_at, caller.zone))
-        for e in counts.read_events(caller.shop_id, runtime.uow(readonly=True), after=after,
-                                    limit=limit, topic=topic)
+        EventPublic(
+            id=e.id,
+            topic=e.topic,
+            payload=e.payload,
+            created_at=local(e.created_at, caller.zone),
+            published_at=None if e.published_at is None else local(e.published_at, caller.zone),
+        )
+        for e in counts.read_events(
+            caller.shop_id, runtime.uow(readonly=True), after=after, limit=limit, topic=topic
+        )
     ]

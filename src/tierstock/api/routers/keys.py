@@ -12,16 +12,21 @@ router = APIRouter(prefix="/keys", tags=["keys"])
 
 
 def _public(info: keys.ApiKeyInfo, caller: KeyAdmin) -> s.KeyPublic:
-    return s.KeyPublic(id=info.id, role=info.role, label=info.label,
-                       created_at=info.created_at.astimezone(caller.zone),
-                       revoked_at=info.revoked_at.astimezone(caller.zone)
-                       if info.revoked_at else None)
+    return s.KeyPublic(
+        id=info.id,
+        role=info.role,
+        label=info.label,
+        created_at=info.created_at.astimezone(caller.zone),
+        revoked_at=info.revoked_at.astimezone(caller.zone) if info.revoked_at else None,
+    )
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=s.KeyCreated)
 def create_key(body: s.KeyCreate, caller: KeyAdmin, writes: WritesDep) -> s.KeyCreated:
-    created = keys.create_key(keys.CreateKey(caller.shop_id, body.role, body.label,
-                                             caller.actor, body.supplier_id), writes.uow())
+    created = keys.create_key(
+        keys.CreateKey(caller.shop_id, body.role, body.label, caller.actor, body.supplier_id),
+        writes.uow(),
+    )
     return s.KeyCreated(**_public(created.info, caller).model_dump(), api_key=created.api_key)
 
 

@@ -17,12 +17,20 @@ from tierstock.services.runtime import Runtime
 router = APIRouter(prefix="/orders", tags=["orders"])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=s.OrderPublic,
-             responses={200: {"description": "replay of an earlier request with this key"}})
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=s.OrderPublic,
+    responses={200: {"description": "replay of an earlier request with this key"}},
+)
 async def place_order(
-    body: s.OrderCreate, caller: OrderWriter, request: Request, response: Response,
-    idempotency_key: Annotated[str | None, Header(
-        description="one key per buyer payment; a retry with it returns the same order")
+    body: s.OrderCreate,
+    caller: OrderWriter,
+    request: Request,
+    response: Response,
+    idempotency_key: Annotated[
+        str | None,
+        Header(description="one key per buyer payment; a retry with it returns the same order"),
     ] = None,
 ) -> s.OrderPublic:
     """Each line takes the earliest tier that holds its whole quantity; its ship-by
@@ -31,12 +39,15 @@ async def place_order(
     ``async``: the orders of concurrent requests are grouped on the event loop and
     placed together (Runtime.place_order_async), not one worker thread per buyer."""
     if idempotency_key is None:
-        raise InvalidValueError("send an Idempotency-Key header with every order",
-                                field="Idempotency-Key")
+        raise InvalidValueError(
+            "send an Idempotency-Key header with every order", field="Idempotency-Key"
+        )
     cmd = orders.PlaceOrder(
-        caller.shop_id, idempotency_key,
+        caller.shop_id,
+        idempotency_key,
         tuple(LineRequest(ln.sku_id, ln.quantity) for ln in body.lines),
-        body.buyer, caller.actor,
+        body.buyer,
+        caller.actor,
     )
     runtime: Runtime = request.app.state.runtime  # not a Depends: the hot path
     placed = await runtime.place_order_async(cmd)
@@ -60,7 +71,8 @@ def cancel_order(order_id: OrderId, caller: OrderWriter, writes: WritesDep) -> s
 
 
 @router.post("/{order_id}/lines/{line_no}/cancel", response_model=s.OrderPublic)
-def cancel_line(order_id: OrderId, line_no: LineNo, caller: OrderWriter,
-                writes: WritesDep) -> s.OrderPublic:
+def cancel_line(
+    order_id: OrderId, line_no: LineNo, caller: OrderWriter, writes: WritesDep
+) -> s.OrderPublic:
     cmd = orders.CancelOrder(caller.shop_id, order_id, line_no, caller.actor, "line cancelled")
     return convert.order(orders.cancel_order(cmd, writes.uow()), caller.zone)

@@ -76,15 +76,17 @@ class PlanCreate(s.Strict):
     buyers: int | None = Field(None, ge=0, le=MAX_BUYERS)
     curve: CurveIn | None = None
     quantities: list[QuantityShare] = Field(
-        default_factory=lambda: [QuantityShare(quantity=1, weight=1)],
-        min_length=1, max_length=100)
-    order_log: str | None = Field(None, max_length=MAX_LOG_CHARS,
-                                  description="CSV: payment time (ISO 8601), quantity")
+        default_factory=lambda: [QuantityShare(quantity=1, weight=1)], min_length=1, max_length=100
+    )
+    order_log: str | None = Field(
+        None, max_length=MAX_LOG_CHARS, description="CSV: payment time (ISO 8601), quantity"
+    )
     seed: int = Field(0, ge=0, le=2**63 - 1)
     starts_at: datetime | None = None
     slip_days: int = Field(0, ge=0, le=365)
     current_share: ShareIn | None = Field(
-        None, description="spot and paid lines over the pack's window; default: the shop's")
+        None, description="spot and paid lines over the pack's window; default: the shop's"
+    )
 
 
 class PromiseCountPublic(BaseModel):
@@ -106,7 +108,8 @@ class Refused(BaseModel):
     units: int
     reasons: dict[str, int] = Field(
         description="buyers by the error the live order would get: sold_out, "
-                    "capacity_exhausted, capacity_beyond_window, presale_ended")
+        "capacity_exhausted, capacity_beyond_window, presale_ended"
+    )
 
 
 class ShareFigures(BaseModel):
@@ -122,8 +125,9 @@ class ShareOutcome(BaseModel):
     window_days: int
     min_paid_lines: int
     eligible_after: bool
-    spot_needed: int | None = Field(description="least spot quantity keeping the share "
-                                                "eligible; null if none is enough")
+    spot_needed: int | None = Field(
+        description="least spot quantity keeping the share eligible; null if none is enough"
+    )
 
 
 class BatchRiskPublic(BaseModel):
@@ -206,17 +210,23 @@ def create_plan(body: PlanCreate, caller: Reader, runtime: RuntimeDep) -> PlanPu
     the same input and seed give the same answer."""
     curve = body.curve or CurveIn()
     cmd = planner.PlanLive(
-        shop_id=caller.shop_id, sku_id=body.sku_id,
+        shop_id=caller.shop_id,
+        sku_id=body.sku_id,
         sales_form=form_spec(body.sales_form) if body.sales_form else None,
-        price_fen=body.price_fen, spot_quantity=body.spot_quantity,
-        batches=None if body.batches is None else tuple(
-            planner.BatchIn(b.quantity, b.ready_on) for b in body.batches),
-        buyers=body.buyers, duration_minutes=curve.duration_minutes,
+        price_fen=body.price_fen,
+        spot_quantity=body.spot_quantity,
+        batches=None
+        if body.batches is None
+        else tuple(planner.BatchIn(b.quantity, b.ready_on) for b in body.batches),
+        buyers=body.buyers,
+        duration_minutes=curve.duration_minutes,
         curve_shape=curve.shape,
         curve_points=tuple((p.minute, p.share) for p in curve.points or ()),
         quantities=tuple((q.quantity, _weight(q.weight)) for q in body.quantities),
         order_log=None if body.order_log is None else planner.parse_order_log(body.order_log),
-        seed=body.seed, starts_at=body.starts_at, slip_days=body.slip_days,
+        seed=body.seed,
+        starts_at=body.starts_at,
+        slip_days=body.slip_days,
         spot_lines=body.current_share.spot_lines if body.current_share else None,
         paid_lines=body.current_share.paid_lines if body.current_share else None,
     )
@@ -229,13 +239,13 @@ def _weight(w: float) -> int:
 
 
 def _share(x: ShareCount) -> ShareFigures:
-    return ShareFigures(spot_lines=x.spot_lines, paid_lines=x.paid_lines,
-                        percent=percent(x.share_bp))
+    return ShareFigures(
+        spot_lines=x.spot_lines, paid_lines=x.paid_lines, percent=percent(x.share_bp)
+    )
 
 
 def _tier(lines: int, units: int, minute: int | None, r: LivePlan) -> TierOutcome:
-    at = None if minute is None else local(r.input.starts_at + timedelta(minutes=minute),
-                                           r.zone)
+    at = None if minute is None else local(r.input.starts_at + timedelta(minutes=minute), r.zone)
     return TierOutcome(lines=lines, units=units, sold_out_minute=minute, sold_out_at=at)
 
 
@@ -246,58 +256,97 @@ def _risk(p: Plan, r: LivePlan) -> RiskPublic:
         at_risk_lines=sum(b.late_lines + b.unshipped_lines for b in p.risks),
         compensation_fen=p.compensation_at_risk_fen,
         compensation_yuan=yuan(p.compensation_at_risk_fen),
-        batches=[BatchRiskPublic(
-            index=b.index, batch_id=b.batch_id, quantity=b.quantity, ready_on=b.ready_on,
-            arrives_on=b.ready_on + slip, promised_before=b.promised_before,
-            lines=b.lines, units=b.units,
-            late_lines=b.late_lines, unshipped_lines=b.unshipped_lines,
-            compensation_fen=b.compensation_fen, compensation_yuan=yuan(b.compensation_fen))
-            for b in p.risks])
+        batches=[
+            BatchRiskPublic(
+                index=b.index,
+                batch_id=b.batch_id,
+                quantity=b.quantity,
+                ready_on=b.ready_on,
+                arrives_on=b.ready_on + slip,
+                promised_before=b.promised_before,
+                lines=b.lines,
+                units=b.units,
+                late_lines=b.late_lines,
+                unshipped_lines=b.unshipped_lines,
+                compensation_fen=b.compensation_fen,
+                compensation_yuan=yuan(b.compensation_fen),
+            )
+            for b in p.risks
+        ],
+    )
 
 
 def _series(p: Plan) -> SeriesPublic:
     pts = p.series
     return SeriesPublic(
-        minute=[x.minute for x in pts], buyers=[x.buyers for x in pts],
-        orders=[x.lines for x in pts], spot_units=[x.spot_units for x in pts],
-        presale_units=[x.presale_units for x in pts], refused=[x.refused for x in pts],
-        spot_left=[x.spot_left for x in pts], presale_left=[x.presale_left for x in pts])
+        minute=[x.minute for x in pts],
+        buyers=[x.buyers for x in pts],
+        orders=[x.lines for x in pts],
+        spot_units=[x.spot_units for x in pts],
+        presale_units=[x.presale_units for x in pts],
+        refused=[x.refused for x in pts],
+        spot_left=[x.spot_left for x in pts],
+        presale_left=[x.presale_left for x in pts],
+    )
 
 
 def _presale(r: LivePlan) -> PresalePublic:
     presale = r.input.presale
     slots = presale.layout.slots  # the merchant's own units come first, batch-less
     unbatched = slots[0].end if slots and slots[0].batch is None else 0
-    return PresalePublic(quantity=presale.quantity, sold_before=presale.sold,
-                         unbatched=unbatched)
+    return PresalePublic(quantity=presale.quantity, sold_before=presale.sold, unbatched=unbatched)
 
 
 def plan_public(r: LivePlan) -> PlanPublic:
     p, inp, rules, f = r.plan, r.input, r.rules, r.input.sales_form
     layout = inp.presale.layout
     return PlanPublic(
-        sku_id=r.sku_id, seed=r.seed, starts_at=local(inp.starts_at, r.zone),
+        sku_id=r.sku_id,
+        seed=r.seed,
+        starts_at=local(inp.starts_at, r.zone),
         minutes=len(p.series),
-        sales_form=s.SalesFormPublic(form=f.form, spot_window_hours=f.spot_window_hours,
-                                     presale_days=f.presale_days,
-                                     presale_ship_by=f.presale_ship_by),
-        price_fen=inp.price_fen, spot_quantity=inp.spot_quantity,
+        sales_form=s.SalesFormPublic(
+            form=f.form,
+            spot_window_hours=f.spot_window_hours,
+            presale_days=f.presale_days,
+            presale_ship_by=f.presale_ship_by,
+        ),
+        price_fen=inp.price_fen,
+        spot_quantity=inp.spot_quantity,
         presale_stock=_presale(r),
-        batches=[BatchPublic(batch_id=b.id if inp.presale.stored else None,
-                             status=b.status.value, quantity=b.quantity, ready_on=b.ready_on,
-                             promised_before=layout.promised_in(b.id, inp.presale.sold))
-                 for b in inp.presale.batches],
+        batches=[
+            BatchPublic(
+                batch_id=b.id if inp.presale.stored else None,
+                status=b.status.value,
+                quantity=b.quantity,
+                ready_on=b.ready_on,
+                promised_before=layout.promised_in(b.id, inp.presale.sold),
+            )
+            for b in inp.presale.batches
+        ],
         buyers=p.buyers,
         spot=_tier(p.spot_lines, p.spot_units, p.spot_sold_out_minute, r),
         presale=_tier(p.presale_lines, p.presale_units, p.capacity_sold_out_minute, r),
-        refused=Refused(buyers=p.refused_buyers, units=p.refused_units,
-                        reasons={k.value: n for k, n in p.refusals}),
-        promises=[PromiseCountPublic(tier=x.tier, ship_by_date=x.ship_by_date, lines=x.lines,
-                                     units=x.units) for x in p.promises],
-        share=ShareOutcome(before=_share(p.share_before), after=_share(p.share_after),
-                           min_percent=percent(rules.min_spot_share_bp),
-                           window_days=rules.window_days,
-                           min_paid_lines=rules.min_paid_lines,
-                           eligible_after=p.eligible_after, spot_needed=p.spot_needed),
-        risk=_risk(p, r), series=_series(p),
+        refused=Refused(
+            buyers=p.refused_buyers,
+            units=p.refused_units,
+            reasons={k.value: n for k, n in p.refusals},
+        ),
+        promises=[
+            PromiseCountPublic(
+                tier=x.tier, ship_by_date=x.ship_by_date, lines=x.lines, units=x.units
+            )
+            for x in p.promises
+        ],
+        share=ShareOutcome(
+            before=_share(p.share_before),
+            after=_share(p.share_after),
+            min_percent=percent(rules.min_spot_share_bp),
+            window_days=rules.window_days,
+            min_paid_lines=rules.min_paid_lines,
+            eligible_after=p.eligible_after,
+            spot_needed=p.spot_needed,
+        ),
+        risk=_risk(p, r),
+        series=_series(p),
     )

@@ -26,55 +26,66 @@ def form_spec(form: s.SpotForm | s.PresaleForm | s.TieredForm) -> SalesFormSpec:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=s.ProductPublic)
-def create_product(body: s.ProductCreate, caller: CatalogueWriter,
-                   writes: WritesDep) -> s.ProductPublic:
-    cmd = catalogue.CreateProduct(caller.shop_id, body.name, tuple(body.service_promises),
-                                  caller.actor)
+def create_product(
+    body: s.ProductCreate, caller: CatalogueWriter, writes: WritesDep
+) -> s.ProductPublic:
+    cmd = catalogue.CreateProduct(
+        caller.shop_id, body.name, tuple(body.service_promises), caller.actor
+    )
     return convert.product(catalogue.create_product(cmd, writes.uow()), caller.zone)
 
 
 @router.get("", response_model=s.ProductsPublic)
 def list_products(
-    caller: Reader, runtime: RuntimeDep,
+    caller: Reader,
+    runtime: RuntimeDep,
     offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> s.ProductsPublic:
-    found = catalogue.list_products(caller.shop_id, runtime.uow(readonly=True),
-                                    offset=offset, limit=limit)
-    return s.ProductsPublic(data=[convert.product(p, caller.zone) for p in found],
-                            count=len(found))
+    found = catalogue.list_products(
+        caller.shop_id, runtime.uow(readonly=True), offset=offset, limit=limit
+    )
+    return s.ProductsPublic(data=[convert.product(p, caller.zone) for p in found], count=len(found))
 
 
 @router.post("/{product_id}/list", response_model=s.ProductPublic)
-def list_product(product_id: ProductId, caller: CatalogueWriter,
-                 writes: WritesDep) -> s.ProductPublic:
+def list_product(
+    product_id: ProductId, caller: CatalogueWriter, writes: WritesDep
+) -> s.ProductPublic:
     """上架: put the product on sale (0 stock is allowed; it cannot be bought then)."""
     cmd = catalogue.SetListed(caller.shop_id, product_id, True, caller.actor)
     return convert.product(catalogue.set_listed(cmd, writes.uow()), caller.zone)
 
 
 @router.post("/{product_id}/delist", response_model=s.ProductPublic)
-def delist_product(product_id: ProductId, caller: CatalogueWriter,
-                   writes: WritesDep) -> s.ProductPublic:
+def delist_product(
+    product_id: ProductId, caller: CatalogueWriter, writes: WritesDep
+) -> s.ProductPublic:
     """下架: take the product off sale; needed before changing a SKU's sales form."""
     cmd = catalogue.SetListed(caller.shop_id, product_id, False, caller.actor)
     return convert.product(catalogue.set_listed(cmd, writes.uow()), caller.zone)
 
 
-@router.post("/{product_id}/skus", status_code=status.HTTP_201_CREATED,
-             response_model=s.SkuPublic)
-def add_sku(product_id: ProductId, body: s.SkuCreate, caller: CatalogueWriter,
-            writes: WritesDep) -> s.SkuPublic:
+@router.post("/{product_id}/skus", status_code=status.HTTP_201_CREATED, response_model=s.SkuPublic)
+def add_sku(
+    product_id: ProductId, body: s.SkuCreate, caller: CatalogueWriter, writes: WritesDep
+) -> s.SkuPublic:
     cmd = catalogue.AddSku(
-        caller.shop_id, product_id, body.code, body.price_fen, form_spec(body.sales_form),
-        dict(body.specs), body.spot_stock, body.presale_stock, caller.actor,
+        caller.shop_id,
+        product_id,
+        body.code,
+        body.price_fen,
+        form_spec(body.sales_form),
+        dict(body.specs),
+        body.spot_stock,
+        body.presale_stock,
+        caller.actor,
     )
     return convert.sku(catalogue.add_sku(cmd, writes.uow()))
 
 
 @router.get("/{product_id}/card", response_model=s.ProductCardPublic)
-def product_card(product_id: ProductId, caller: Reader,
-                 runtime: RuntimeDep) -> s.ProductCardPublic:
+def product_card(product_id: ProductId, caller: Reader, runtime: RuntimeDep) -> s.ProductCardPublic:
     """The card the host, the product page and customer service all read; served from
     the card cache, so up to ``TIERSTOCK_CARD_CACHE_SECONDS`` old (see ``as_of``)."""
     found = cached_product_card(runtime, caller.shop_id, product_id)

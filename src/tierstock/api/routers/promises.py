@@ -73,8 +73,7 @@ class RiskPublic(BaseModel):
 class DelayCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: str = Field(description="delayed, appointment or negotiated")
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                             max_length=400)]
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=400)]
     new_ship_by: datetime
     buyer_consent: bool = False
 
@@ -101,22 +100,32 @@ def _pct(bp: int | None) -> str:
 
 @router.get("/promises", response_model=PromisesPublic)
 def list_promises(
-    caller: Reader, runtime: RuntimeDep,
+    caller: Reader,
+    runtime: RuntimeDep,
     due_within_hours: Annotated[int | None, Query(ge=0, le=24 * 365)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> PromisesPublic:
     """Every paid, unshipped line by urgency, with what it costs now and next."""
-    board = promises.promise_board(caller.shop_id, runtime.uow(readonly=True),
-                                   due_within_hours=due_within_hours, limit=limit)
+    board = promises.promise_board(
+        caller.shop_id, runtime.uow(readonly=True), due_within_hours=due_within_hours, limit=limit
+    )
     z = caller.zone
-    data = [PromisePublic(
-        order_id=v.line.order_id, line_no=v.line.line_no, sku_id=v.line.sku_id,
-        tier=v.line.tier, paid_fen=v.line.paid_fen, deadline=local(v.line.deadline, z),
-        urgency=v.exposure.urgency.value, compensation_now_fen=v.exposure.now_fen,
-        compensation_now_yuan=yuan(v.exposure.now_fen),
-        compensation_next_fen=v.exposure.next_fen,
-        compensation_next_at=local(v.exposure.next_at, z) if v.exposure.next_at else None,
-    ) for v in board.lines]
+    data = [
+        PromisePublic(
+            order_id=v.line.order_id,
+            line_no=v.line.line_no,
+            sku_id=v.line.sku_id,
+            tier=v.line.tier,
+            paid_fen=v.line.paid_fen,
+            deadline=local(v.line.deadline, z),
+            urgency=v.exposure.urgency.value,
+            compensation_now_fen=v.exposure.now_fen,
+            compensation_now_yuan=yuan(v.exposure.now_fen),
+            compensation_next_fen=v.exposure.next_fen,
+            compensation_next_at=local(v.exposure.next_at, z) if v.exposure.next_at else None,
+        )
+        for v in board.lines
+    ]
     return PromisesPublic(as_of=local(board.now, z), data=data, count=len(data))
 
 
@@ -124,10 +133,12 @@ def list_promises(
 def scan(caller: ShippingWriter, runtime: RuntimeDep) -> ScanPublic:
     """Record due compensation for this shop; safe to repeat (each line once)."""
     r = promises.scan_promises(promises.ScanPromises(caller.shop_id), runtime.uow)
-    return ScanPublic(line_ids=r.line_ids,
-                      late_recorded=r.recorded[CompensationKind.LATE],
-                      unshipped_recorded=r.recorded[CompensationKind.UNSHIPPED],
-                      seconds=round(r.seconds, 3))
+    return ScanPublic(
+        line_ids=r.line_ids,
+        late_recorded=r.recorded[CompensationKind.LATE],
+        unshipped_recorded=r.recorded[CompensationKind.UNSHIPPED],
+        seconds=round(r.seconds, 3),
+    )
 
 
 @router.get("/promises/risk", response_model=RiskPublic)
@@ -138,40 +149,67 @@ def risk(caller: Reader, runtime: RuntimeDep) -> RiskPublic:
     late = rec.get(CompensationKind.LATE, (0, 0))[1]
     unshipped = rec.get(CompensationKind.UNSHIPPED, (0, 0))[1]
     return RiskPublic(
-        window_days=r.window_days, due_lines=r.due_lines, failed_lines=r.failed_lines,
-        overdue_open_lines=r.overdue_open_lines, share_percent=_pct(r.share_bp),
+        window_days=r.window_days,
+        due_lines=r.due_lines,
+        failed_lines=r.failed_lines,
+        overdue_open_lines=r.overdue_open_lines,
+        share_percent=_pct(r.share_bp),
         projected_share_percent=_pct(r.projected_share_bp),
-        warning_percent=_pct(r.warning_bp), threshold_percent=_pct(r.threshold_bp),
-        level=r.level.value, projected_level=r.projected_level.value,
+        warning_percent=_pct(r.warning_bp),
+        threshold_percent=_pct(r.threshold_bp),
+        level=r.level.value,
+        projected_level=r.projected_level.value,
         overdue_exposure_yuan=yuan(r.exposure.overdue_fen),
         due_soon_lines=r.exposure.due_soon_lines,
         due_soon_exposure_yuan=yuan(r.exposure.due_soon_fen),
-        recorded_late_yuan=yuan(late), recorded_unshipped_yuan=yuan(unshipped))
+        recorded_late_yuan=yuan(late),
+        recorded_unshipped_yuan=yuan(unshipped),
+    )
 
 
 def _delay(d: Delay, caller: Reader) -> DelayPublic:
     z = caller.zone
-    return DelayPublic(kind=d.kind.value, reason=d.reason, actor=d.actor,
-                       buyer_consent=d.buyer_consent,
-                       previous_ship_by=local(d.previous_ship_by, z),
-                       new_ship_by=local(d.new_ship_by, z), created_at=local(d.created_at, z))
+    return DelayPublic(
+        kind=d.kind.value,
+        reason=d.reason,
+        actor=d.actor,
+        buyer_consent=d.buyer_consent,
+        previous_ship_by=local(d.previous_ship_by, z),
+        new_ship_by=local(d.new_ship_by, z),
+        created_at=local(d.created_at, z),
+    )
 
 
-@router.post("/orders/{order_id}/lines/{line_no}/delays", status_code=status.HTTP_201_CREATED,
-             response_model=DelayPublic)
-def request_delay(order_id: OrderId, line_no: LineNo, body: DelayCreate, caller: DelayWriter,
-                  writes: WritesDep) -> DelayPublic:
+@router.post(
+    "/orders/{order_id}/lines/{line_no}/delays",
+    status_code=status.HTTP_201_CREATED,
+    response_model=DelayPublic,
+)
+def request_delay(
+    order_id: OrderId, line_no: LineNo, body: DelayCreate, caller: DelayWriter, writes: WritesDep
+) -> DelayPublic:
     """Move a deadline with delayed, appointment or negotiated shipping; anything else,
     or beyond the pack's limits, is refused."""
-    cmd = delays.RequestDelay(caller.shop_id, order_id, line_no, body.kind, body.reason,
-                              body.new_ship_by, body.buyer_consent, caller.actor)
+    cmd = delays.RequestDelay(
+        caller.shop_id,
+        order_id,
+        line_no,
+        body.kind,
+        body.reason,
+        body.new_ship_by,
+        body.buyer_consent,
+        caller.actor,
+    )
     return _delay(delays.request_delay(cmd, writes.uow()), caller)
 
 
 @router.get("/orders/{order_id}/lines/{line_no}/delays", response_model=LineDelaysPublic)
-def line_delays(order_id: OrderId, line_no: LineNo, caller: Reader,
-                runtime: RuntimeDep) -> LineDelaysPublic:
+def line_delays(
+    order_id: OrderId, line_no: LineNo, caller: Reader, runtime: RuntimeDep
+) -> LineDelaysPublic:
     got = delays.line_delays(caller.shop_id, order_id, line_no, runtime.uow(readonly=True))
-    return LineDelaysPublic(original_ship_by=local(got.original_ship_by, caller.zone),
-                            effective_ship_by=local(got.effective_ship_by, caller.zone),
-                            data=[_delay(d, caller) for d in got.delays])
+    return LineDelaysPublic(
+        original_ship_by=local(got.original_ship_by, caller.zone),
+        effective_ship_by=local(got.effective_ship_by, caller.zone),
+        data=[_delay(d, caller) for d in got.delays],
+    )

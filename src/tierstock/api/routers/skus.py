@@ -30,8 +30,9 @@ def _stock(sku_id: SkuId, tiers: dict[Tier, TierStock]) -> s.StockPublic:
 
 
 @router.put("/{sku_id}/sales-form", response_model=s.SkuPublic)
-def change_sales_form(sku_id: SkuId, body: s.SalesFormIn, caller: CatalogueWriter,
-                      writes: WritesDep) -> s.SkuPublic:
+def change_sales_form(
+    sku_id: SkuId, body: s.SalesFormIn, caller: CatalogueWriter, writes: WritesDep
+) -> s.SkuPublic:
     """Refused with 409 while the product is listed: delist, change, relist."""
     cmd = catalogue.ChangeSalesForm(caller.shop_id, sku_id, form_spec(body), caller.actor)
     return convert.sku(catalogue.change_sales_form(cmd, writes.uow()))
@@ -44,28 +45,33 @@ def read_stock(sku_id: SkuId, caller: Reader, runtime: RuntimeDep) -> s.StockPub
 
 
 @router.post("/{sku_id}/stock/receipts", response_model=s.TierStockPublic)
-def receive_stock(sku_id: SkuId, body: s.StockReceipt, caller: StockWriter,
-                  writes: WritesDep) -> s.TierStockPublic:
-    cmd = stock.ReceiveStock(caller.shop_id, sku_id, body.tier, body.quantity, caller.actor,
-                             body.reason)
+def receive_stock(
+    sku_id: SkuId, body: s.StockReceipt, caller: StockWriter, writes: WritesDep
+) -> s.TierStockPublic:
+    cmd = stock.ReceiveStock(
+        caller.shop_id, sku_id, body.tier, body.quantity, caller.actor, body.reason
+    )
     return convert.tier(stock.receive_stock(cmd, writes.uow()))
 
 
 @router.put("/{sku_id}/stock/{tier}", response_model=s.TierStockPublic)
-def set_stock(sku_id: SkuId, tier: Tier, body: s.StockSet, caller: StockWriter,
-              writes: WritesDep) -> s.TierStockPublic:
+def set_stock(
+    sku_id: SkuId, tier: Tier, body: s.StockSet, caller: StockWriter, writes: WritesDep
+) -> s.TierStockPublic:
     """Set how many units of the tier are available from now on (0 allowed)."""
-    cmd = stock.SetStock(caller.shop_id, sku_id, tier, body.available, caller.actor,
-                         body.reason)
+    cmd = stock.SetStock(caller.shop_id, sku_id, tier, body.available, caller.actor, body.reason)
     return convert.tier(stock.set_stock(cmd, writes.uow()))
 
 
 @router.get("/{sku_id}/ledger", response_model=list[s.LedgerEntryPublic])
 def read_ledger(
-    sku_id: SkuId, caller: Reader, runtime: RuntimeDep,
+    sku_id: SkuId,
+    caller: Reader,
+    runtime: RuntimeDep,
     offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[s.LedgerEntryPublic]:
-    entries = stock.read_ledger(caller.shop_id, sku_id, runtime.uow(readonly=True),
-                                offset=offset, limit=limit)
+    entries = stock.read_ledger(
+        caller.shop_id, sku_id, runtime.uow(readonly=True), offset=offset, limit=limit
+    )
     return [convert.ledger_entry(e, caller.zone) for e in entries]

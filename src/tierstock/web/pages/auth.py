@@ -32,11 +32,19 @@ def signin(request: Request, api_key: Annotated[str, Form()] = "") -> Response:
     try:
         token, _ = web.sessions.sign_in(api_key)
     except DomainError as exc:
-        return render(request, formatter(request), "signin.html", status=error_status(exc),
-                      error=exc)
+        return render(
+            request, formatter(request), "signin.html", status=error_status(exc), error=exc
+        )
     response = RedirectResponse(url(request, "/"), status_code=303)
-    response.set_cookie(COOKIE, token, max_age=MAX_AGE_S, httponly=True, samesite="lax",
-                        secure=web.sessions.secure, path="/")
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=MAX_AGE_S,
+        httponly=True,
+        samesite="lax",
+        secure=web.sessions.secure,
+        path="/",
+    )
     return response
 
 
@@ -51,6 +59,5 @@ def signout(request: Request) -> RedirectResponse:
 def switch_language(request: Request, lang: str, next: str = "") -> RedirectResponse:
     response = RedirectResponse(_safe_next(request, next), status_code=303)
     if lang in LANGUAGES:
-        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax",
-                            path="/")
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax", path="/")
     return response

@@ -104,10 +104,17 @@ def _affected(payload: dict[str, object]) -> tuple[AffectedLine, ...]:
     lines = payload.get("affected_lines")
     if not isinstance(lines, list):
         return ()
-    return tuple(AffectedLine(_int(ln["order_id"]), _int(ln["line_no"]), _int(ln["quantity"]),
-                              datetime.fromisoformat(str(ln["paid_at"])),
-                              datetime.fromisoformat(str(ln["ship_by"])))
-                 for ln in lines if isinstance(ln, dict))
+    return tuple(
+        AffectedLine(
+            _int(ln["order_id"]),
+            _int(ln["line_no"]),
+            _int(ln["quantity"]),
+            datetime.fromisoformat(str(ln["paid_at"])),
+            datetime.fromisoformat(str(ln["ship_by"])),
+        )
+        for ln in lines
+        if isinstance(ln, dict)
+    )
 
 
 def approval_changes(events: list[Event], count_id: int) -> list[Change]:
@@ -121,10 +128,20 @@ def approval_changes(events: list[Event], count_id: int) -> list[Change]:
             adjusted.append(e.payload)
         elif e.topic == "stock.short_of_promises":
             short[str(e.payload.get("sku_code"))] = _affected(e.payload)
-    return [Change(str(p["sku_code"]), _int(p["counted"]), _int(p["system_on_hand"]),
-                   _int(p["variance"]), _int(p["quantity_delta"]), _int(p["quantity"]),
-                   _int(p["sold"]), _int(p["shortfall"]), short.get(str(p["sku_code"]), ()))
-            for p in adjusted]
+    return [
+        Change(
+            str(p["sku_code"]),
+            _int(p["counted"]),
+            _int(p["system_on_hand"]),
+            _int(p["variance"]),
+            _int(p["quantity_delta"]),
+            _int(p["quantity"]),
+            _int(p["sold"]),
+            _int(p["shortfall"]),
+            short.get(str(p["sku_code"]), ()),
+        )
+        for p in adjusted
+    ]
 
 
 def _count_events(page: Page) -> tuple[list[Event], bool]:
@@ -132,8 +149,9 @@ def _count_events(page: Page) -> tuple[list[Event], bool]:
     found: list[Event] = []
     after = scanned = 0
     while scanned < MAX_EVENTS_SCANNED:
-        batch = counts.read_events(page.shop_id, page.runtime.uow(readonly=True),
-                                   after=after, limit=EVENTS_PAGE)
+        batch = counts.read_events(
+            page.shop_id, page.runtime.uow(readonly=True), after=after, limit=EVENTS_PAGE
+        )
         found.extend(e for e in batch if e.topic.startswith("stock."))
         scanned += len(batch)
         if len(batch) < EVENTS_PAGE:
@@ -153,40 +171,46 @@ def _may(page: Page, permission: Permission) -> bool:
 def _chosen(page: Page, listed: list[StockCount], count_id: int | None) -> StockCount | None:
     if count_id is not None:
         return counts.get_count(page.shop_id, count_id, page.runtime.uow(readonly=True))
-    return next((c for c in listed if c.status is CountStatus.OPEN),
-                listed[0] if listed else None)
+    return next((c for c in listed if c.status is CountStatus.OPEN), listed[0] if listed else None)
 
 
 def _context(page: Page, count_id: int | None, **extra: Any) -> dict[str, Any]:
-    listed = counts.list_counts(page.shop_id, page.runtime.uow(readonly=True),
-                                limit=COUNTS_SHOWN)
+    listed = counts.list_counts(page.shop_id, page.runtime.uow(readonly=True), limit=COUNTS_SHOWN)
     chosen = _chosen(page, listed, count_id)
     report: VarianceReport | None = None
     changes: list[Change] = []
     truncated = False
     if chosen is not None:
-        report = counts.variance_report(page.shop_id, chosen.id,
-                                        page.runtime.uow(readonly=True))
+        report = counts.variance_report(page.shop_id, chosen.id, page.runtime.uow(readonly=True))
         if chosen.status is CountStatus.APPROVED:
             events, truncated = _count_events(page)
             changes = approval_changes(events, chosen.id)
     has_open = any(c.status is CountStatus.OPEN for c in listed)
-    return {"counts": listed, "chosen": chosen, "report": report, "changes": changes,
-            "flagged": [c for c in changes if c.shortfall], "events_truncated": truncated,
-            "has_open": has_open,
-            "skus": sku_choices(all_cards(page.runtime, page.shop_id)) if not has_open else [],
-            "may_enter": _may(page, Permission.STOCK),
-            "may_approve": page.merchant.role in {r.value for r in APPROVER_ROLES},
-            "role_name": ROLE_NAMES.get(page.merchant.role, page.merchant.role),
-            "field_names": FIELD_NAMES, "imported": None, "error": None, "notice": None,
-            **extra}
+    return {
+        "counts": listed,
+        "chosen": chosen,
+        "report": report,
+        "changes": changes,
+        "flagged": [c for c in changes if c.shortfall],
+        "events_truncated": truncated,
+        "has_open": has_open,
+        "skus": sku_choices(all_cards(page.runtime, page.shop_id)) if not has_open else [],
+        "may_enter": _may(page, Permission.STOCK),
+        "may_approve": page.merchant.role in {r.value for r in APPROVER_ROLES},
+        "role_name": ROLE_NAMES.get(page.merchant.role, page.merchant.role),
+        "field_names": FIELD_NAMES,
+        "imported": None,
+        "error": None,
+        "notice": None,
+        **extra,
+    }
 
 
-def _body(page: Page, count_id: int | None, *, status: int = 200,
-          **extra: Any) -> HTMLResponse:
+def _body(page: Page, count_id: int | None, *, status: int = 200, **extra: Any) -> HTMLResponse:
     """The page below its title, as every change on it answers (htmx swaps it whole)."""
-    response = page.render("partials/counts_body.html", status=status,
-                           **_context(page, count_id, **extra))
+    response = page.render(
+        "partials/counts_body.html", status=status, **_context(page, count_id, **extra)
+    )
     if count_id is not None:
         response.headers["HX-Push-Url"] = url(page.request, f"/counts?count={count_id}")
     return response
@@ -202,18 +226,28 @@ def counts_page(page: PageDep, count: int | None = None) -> HTMLResponse:
 
 
 @router.post("/counts", response_class=HTMLResponse)
-def open_count(page: ChangeDep, note: FormField = "",
-               skus: Annotated[list[str] | None, Form()] = None) -> HTMLResponse:
+def open_count(
+    page: ChangeDep, note: FormField = "", skus: Annotated[list[str] | None, Form()] = None
+) -> HTMLResponse:
     try:
         page.merchant.require(Permission.STOCK)
         chosen = tuple(forms.whole(s, "skus", minimum=1) for s in skus or ())
-        opened = counts.open_count(counts.OpenCount(
-            page.shop_id, sku_ids=chosen or None, note=note, actor=page.merchant.actor),
-            page.runtime.uow())
+        opened = counts.open_count(
+            counts.OpenCount(
+                page.shop_id, sku_ids=chosen or None, note=note, actor=page.merchant.actor
+            ),
+            page.runtime.uow(),
+        )
     except DomainError as exc:
         return _body(page, None, status=error_status(exc), error=exc)
-    return _body(page, opened.id, status=201, notice=page.fmt.gettext(
-        "Count #%(id)s opened. Count the shelves, then upload the count sheet.", id=opened.id))
+    return _body(
+        page,
+        opened.id,
+        status=201,
+        notice=page.fmt.gettext(
+            "Count #%(id)s opened. Count the shelves, then upload the count sheet.", id=opened.id
+        ),
+    )
 
 
 def _stored(upload: UploadFile, folder: Path) -> Path:
@@ -229,16 +263,20 @@ def _stored(upload: UploadFile, folder: Path) -> Path:
         while chunk := upload.file.read(1 << 20):
             size += len(chunk)
             if size > MAX_UPLOAD_BYTES:
-                raise InvalidValueError(f"the file is larger than "
-                                        f"{MAX_UPLOAD_BYTES // (1024 * 1024)} MB", field="file")
+                raise InvalidValueError(
+                    f"the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB", field="file"
+                )
             out.write(chunk)
     return path
 
 
 @router.post("/counts/{count_id}/sheet", response_class=HTMLResponse)
-def upload_sheet(page: ChangeDep, count_id: int,
-                 sheet: Annotated[UploadFile | None, File()] = None,
-                 keep_good_rows: FormField = "") -> HTMLResponse:
+def upload_sheet(
+    page: ChangeDep,
+    count_id: int,
+    sheet: Annotated[UploadFile | None, File()] = None,
+    keep_good_rows: FormField = "",
+) -> HTMLResponse:
     keep = keep_good_rows in ("1", "on", "true")
     try:
         page.merchant.require(Permission.STOCK)
@@ -246,10 +284,20 @@ def upload_sheet(page: ChangeDep, count_id: int,
             raise InvalidValueError("choose a count sheet to upload", field="file")
         with tempfile.TemporaryDirectory(prefix="tierstock-sheet-") as folder:
             parsed = count_import.parse_sheet(
-                count_import.read_sheet(_stored(sheet, Path(folder))), page.merchant.zone)
-        done = counts.import_counts(counts.RecordCounts(
-            page.shop_id, count_id, tuple(e for _, e in parsed.entries), page.merchant.actor,
-            keep, tuple(r for r, _ in parsed.entries), parsed.errors), page.runtime.uow())
+                count_import.read_sheet(_stored(sheet, Path(folder))), page.merchant.zone
+            )
+        done = counts.import_counts(
+            counts.RecordCounts(
+                page.shop_id,
+                count_id,
+                tuple(e for _, e in parsed.entries),
+                page.merchant.actor,
+                keep,
+                tuple(r for r, _ in parsed.entries),
+                parsed.errors,
+            ),
+            page.runtime.uow(),
+        )
     except DomainError as exc:
         return _body(page, count_id, status=error_status(exc), error=exc)
     imported = Imported(sheet.filename or "", done.committed, done.saved, done.refused, keep)
@@ -260,19 +308,32 @@ def upload_sheet(page: ChangeDep, count_id: int,
 def approve_count(page: ChangeDep, count_id: int, reason: FormField = "") -> HTMLResponse:
     try:
         page.merchant.require(Permission.STOCK)
-        done = count_approval.approve_count(count_approval.ApproveCount(
-            page.shop_id, count_id, page.merchant.role, page.merchant.actor, reason),
-            page.runtime.uow())
+        done = count_approval.approve_count(
+            count_approval.ApproveCount(
+                page.shop_id, count_id, page.merchant.role, page.merchant.actor, reason
+            ),
+            page.runtime.uow(),
+        )
     except DomainError as exc:
         return _body(page, count_id, status=error_status(exc), error=exc)
-    return _body(page, count_id, notice=page.fmt.gettext(
-        "Count #%(id)s approved: %(adjusted)s SKU(s) adjusted, %(short)s short of promises.",
-        id=count_id, adjusted=len(done.adjustments), short=len(done.flagged)))
+    return _body(
+        page,
+        count_id,
+        notice=page.fmt.gettext(
+            "Count #%(id)s approved: %(adjusted)s SKU(s) adjusted, %(short)s short of promises.",
+            id=count_id,
+            adjusted=len(done.adjustments),
+            short=len(done.flagged),
+        ),
+    )
 
 
 @router.get("/counts/{count_id}/variance.xlsx", response_class=Response)
 def variance_export(page: PageDep, count_id: int) -> Response:
     report = counts.variance_report(page.shop_id, count_id, page.runtime.uow(readonly=True))
     data = count_import.variance_xlsx(report, page.merchant.zone)
-    return Response(data, media_type=XLSX, headers={
-        "Content-Disposition": f'attachment; filename="count-{count_id}-variance.xlsx"'})
+    return Response(
+        data,
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="count-{count_id}-variance.xlsx"'},
+    )

@@ -42,9 +42,15 @@ def live_page(page: PageDep, sku_ids: SkuIds = []) -> HTMLResponse:  # noqa: B00
     chosen = [c for c in on_sale if c.sku.id in sku_ids][:MAX_SKUS]
     with page.runtime.uow(readonly=True) as uow:
         due_soon_hours = shop_policy(uow, page.shop_id).fulfilment.due_soon_hours
-    return page.render("live.html", on_sale=on_sale, chosen=chosen, tiers=TIER_NAMES,
-                       chosen_ids=[c.sku.id for c in chosen], max_buyers=MAX_BUYERS,
-                       due_soon_hours=due_soon_hours)
+    return page.render(
+        "live.html",
+        on_sale=on_sale,
+        chosen=chosen,
+        tiers=TIER_NAMES,
+        chosen_ids=[c.sku.id for c in chosen],
+        max_buyers=MAX_BUYERS,
+        due_soon_hours=due_soon_hours,
+    )
 
 
 @router.get("/live/stream")
@@ -62,26 +68,36 @@ def live_stream(page: PageDep, sku_ids: SkuIds = []) -> StreamingResponse:  # no
             yield f"event: live\ndata: {data}\n\n"
             await asyncio.sleep(TICK_S)
 
-    return StreamingResponse(events(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
 
 
 @router.post("/live/burst", response_class=HTMLResponse)
-def start_burst(page: ChangeDep, sku: Annotated[str, Form()] = "",
-                buyers: Annotated[str, Form()] = "300",
-                per_second: Annotated[str, Form()] = "100",
-                max_quantity: Annotated[str, Form()] = "1") -> HTMLResponse:
+def start_burst(
+    page: ChangeDep,
+    sku: Annotated[str, Form()] = "",
+    buyers: Annotated[str, Form()] = "300",
+    per_second: Annotated[str, Form()] = "100",
+    max_quantity: Annotated[str, Form()] = "1",
+) -> HTMLResponse:
     try:
         page.merchant.require(Permission.ORDERS)
-        req = BurstRequest(page.shop_id, forms.whole(sku, "sku", minimum=1),
-                           forms.whole(buyers, "buyers", minimum=1),
-                           forms.whole(per_second, "per_second", minimum=1),
-                           min(forms.whole(max_quantity, "max_quantity", minimum=1), 10),
-                           f"{page.merchant.actor}:simulation")
+        req = BurstRequest(
+            page.shop_id,
+            forms.whole(sku, "sku", minimum=1),
+            forms.whole(buyers, "buyers", minimum=1),
+            forms.whole(per_second, "per_second", minimum=1),
+            min(forms.whole(max_quantity, "max_quantity", minimum=1), 10),
+            f"{page.merchant.actor}:simulation",
+        )
         progress = page.web.bursts.start(req)
     except DomainError as exc:
-        return page.render("partials/burst.html", status=error_status(exc), error=exc,
-                           progress=None)
+        return page.render(
+            "partials/burst.html", status=error_status(exc), error=exc, progress=None
+        )
     return page.render("partials/burst.html", progress=progress, error=None)
 
 

@@ -30,8 +30,11 @@ URGENCY_NAMES = {
     "due_soon": N_("due soon"),
     "on_track": N_("on track"),
 }
-RISK_NAMES = {"ok": N_("below the warning share"), "warning": N_("warning"),
-              "breached": N_("threshold crossed")}
+RISK_NAMES = {
+    "ok": N_("below the warning share"),
+    "warning": N_("warning"),
+    "breached": N_("threshold crossed"),
+}
 
 
 @dataclass(frozen=True)
@@ -44,25 +47,37 @@ def low_tiers(choices: list[SkuChoice], below: int) -> list[LowTier]:
     """Tiers the SKU's form sells from with at most ``below`` units available, emptiest
     first; spot before presale at equal counts."""
     found = [LowTier(c, t) for c in choices for t in c.card.tiers if t.available <= below]
-    return sorted(found, key=lambda x: (x.tier.available, x.tier.tier.value != "spot",
-                                        x.choice.sku.id))
+    return sorted(
+        found, key=lambda x: (x.tier.available, x.tier.tier.value != "spot", x.choice.sku.id)
+    )
 
 
 def _promises(page: Page) -> dict[str, Any]:
     with page.runtime.uow(readonly=True) as uow:
         due_soon_hours = catalogue.shop_policy(uow, page.shop_id).fulfilment.due_soon_hours
-    board = promises.promise_board(page.shop_id, page.runtime.uow(readonly=True),
-                                   due_within_hours=due_soon_hours, limit=PROMISES_SHOWN)
+    board = promises.promise_board(
+        page.shop_id,
+        page.runtime.uow(readonly=True),
+        due_within_hours=due_soon_hours,
+        limit=PROMISES_SHOWN,
+    )
     risk = promises.risk_report(page.shop_id, page.runtime.uow(readonly=True))
-    return {"board": board, "risk": risk, "due_soon_hours": due_soon_hours,
-            "urgency_names": URGENCY_NAMES, "risk_names": RISK_NAMES}
+    return {
+        "board": board,
+        "risk": risk,
+        "due_soon_hours": due_soon_hours,
+        "urgency_names": URGENCY_NAMES,
+        "risk_names": RISK_NAMES,
+    }
 
 
 def _eligibility(page: Page) -> dict[str, Any]:
     report = eligibility.eligibility_report(page.shop_id, page.runtime.uow(readonly=True))
     trend = {
-        "share": [[p.until.isoformat(), None if p.share.share_bp is None
-                   else p.share.share_bp / 100] for p in report.share_trend],
+        "share": [
+            [p.until.isoformat(), None if p.share.share_bp is None else p.share.share_bp / 100]
+            for p in report.share_trend
+        ],
         "score": [[s.scored_on.isoformat(), s.score_centi / 100] for s in report.scores],
         "min_share": report.rules.min_spot_share_bp / 100,
         "min_score": report.rules.min_store_score_centi / 100,
@@ -76,12 +91,21 @@ def overview(page: PageDep, below: int = DEFAULT_LOW) -> HTMLResponse:
     below = max(below, 0)
     cards = all_cards(page.runtime, page.shop_id)
     choices = sku_choices(cards)
-    totals = {t: sum(x.available for c in choices for x in c.card.tiers if x.tier.value == t)
-              for t in TIER_NAMES}
+    totals = {
+        t: sum(x.available for c in choices for x in c.card.tiers if x.tier.value == t)
+        for t in TIER_NAMES
+    }
     codes = {c.sku.id: c.label for c in choices}
     return page.render(
-        "overview.html", below=below, low=low_tiers(choices, below), tiers=TIER_NAMES,
-        products=len(cards), listed=sum(c.product.listed for c in cards),
-        skus=len(choices), totals=totals, sku_labels=codes,
-        **_promises(page), **_eligibility(page),
+        "overview.html",
+        below=below,
+        low=low_tiers(choices, below),
+        tiers=TIER_NAMES,
+        products=len(cards),
+        listed=sum(c.product.listed for c in cards),
+        skus=len(choices),
+        totals=totals,
+        sku_labels=codes,
+        **_promises(page),
+        **_eligibility(page),
     )

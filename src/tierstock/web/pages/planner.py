@@ -57,12 +57,14 @@ class PlanForm:
 
     def command(self, shop_id: int) -> planner.PlanLive:
         return planner.PlanLive(
-            shop_id=shop_id, sku_id=_bounded(self.sku, "sku_id", 1, 2**63 - 1),
+            shop_id=shop_id,
+            sku_id=_bounded(self.sku, "sku_id", 1, 2**63 - 1),
             buyers=_bounded(self.buyers, "buyers", 0, MAX_BUYERS),
             duration_minutes=_bounded(self.minutes, "duration_minutes", 1, MAX_MINUTES),
             curve_shape=self.curve or "flat",
             slip_days=_bounded(self.slip_days or "0", "slip_days", 0, MAX_SLIP_DAYS),
-            seed=_bounded(self.seed or "0", "seed", 0, MAX_SEED))
+            seed=_bounded(self.seed or "0", "seed", 0, MAX_SEED),
+        )
 
 
 def _bounded(text: str, field: str, low: int, high: int) -> int:
@@ -76,46 +78,62 @@ def _chart_data(r: LivePlan, page: Page) -> str:
     """The per-minute series for the charts, with clock labels in the shop's zone."""
     start = r.input.starts_at
     pts = r.plan.series
-    return json.dumps({
-        "labels": [page.fmt.time(start + timedelta(minutes=x.minute)) for x in pts],
-        "minute": [x.minute for x in pts],
-        "spot_left": [x.spot_left for x in pts],
-        "presale_left": [x.presale_left for x in pts],
-        "orders": [x.lines for x in pts],
-        "refused": [x.refused for x in pts],
-        "sold_out": r.plan.spot_sold_out_minute,
-    }, separators=(",", ":"))
+    return json.dumps(
+        {
+            "labels": [page.fmt.time(start + timedelta(minutes=x.minute)) for x in pts],
+            "minute": [x.minute for x in pts],
+            "spot_left": [x.spot_left for x in pts],
+            "presale_left": [x.presale_left for x in pts],
+            "orders": [x.lines for x in pts],
+            "refused": [x.refused for x in pts],
+            "sold_out": r.plan.spot_sold_out_minute,
+        },
+        separators=(",", ":"),
+    )
 
 
 def _context(page: Page, form: PlanForm, run: bool) -> tuple[dict[str, Any], int]:
     choices = sku_choices(all_cards(page.runtime, page.shop_id))
     if not form.sku and choices:
-        form = PlanForm(str(choices[0].sku.id), form.buyers, form.minutes, form.curve,
-                        form.slip_days, form.seed)
+        form = PlanForm(
+            str(choices[0].sku.id), form.buyers, form.minutes, form.curve, form.slip_days, form.seed
+        )
     result: LivePlan | None = None
     error: DomainError | None = None
     status = 200
     if run:
         try:
-            result = planner.plan_live(form.command(page.shop_id),
-                                       page.runtime.uow(readonly=True))
+            result = planner.plan_live(form.command(page.shop_id), page.runtime.uow(readonly=True))
         except DomainError as exc:
             error, status = exc, error_status(exc)
     context: dict[str, Any] = {
-        "choices": choices, "form": form, "tiers": TIER_NAMES,
+        "choices": choices,
+        "form": form,
+        "tiers": TIER_NAMES,
         "shapes": {s: SHAPE_NAMES.get(s, s) for s in CURVE_SHAPES},
         "refusal_names": REFUSAL_NAMES,
-        "result": result, "error": error, "notice": None,
+        "result": result,
+        "error": error,
+        "notice": None,
         "chart_data": _chart_data(result, page) if result else "",
-        "at": (lambda minute: page.fmt.time(result.input.starts_at + timedelta(
-            minutes=minute))) if result else None}
+        "at": (lambda minute: page.fmt.time(result.input.starts_at + timedelta(minutes=minute)))
+        if result
+        else None,
+    }
     return context, status
 
 
 @router.get("/planner", response_class=HTMLResponse)
-def planner_page(page: PageDep, sku: str = "", buyers: str = "1000", minutes: str = "120",
-                 curve: str = "spike", slip_days: str = "0", seed: str = "0",
-                 run: str = "") -> HTMLResponse:
+def planner_page(
+    page: PageDep,
+    sku: str = "",
+    buyers: str = "1000",
+    minutes: str = "120",
+    curve: str = "spike",
+    slip_days: str = "0",
+    seed: str = "0",
+    run: str = "",
+) -> HTMLResponse:
     form = PlanForm(sku, buyers, minutes, curve, slip_days, seed)
     context, status = _context(page, form, bool(run))
     if page.is_htmx and page.request.headers.get("HX-Target") == "plan-result":

@@ -32,10 +32,12 @@ class LedgerFilter:
 
     def keeps(self, e: LedgerEntry, page: Page) -> bool:
         local_day = page.fmt.local(e.created_at).date()
-        return ((not self.tier or e.tier.value == self.tier)
-                and (not self.kind or e.kind.value == self.kind)
-                and (self.since is None or local_day >= self.since)
-                and (self.until is None or local_day <= self.until))
+        return (
+            (not self.tier or e.tier.value == self.tier)
+            and (not self.kind or e.kind.value == self.kind)
+            and (self.since is None or local_day >= self.since)
+            and (self.until is None or local_day <= self.until)
+        )
 
 
 def _day(text: str, field: str) -> date | None:
@@ -52,8 +54,9 @@ def _matching(page: Page, sku_id: int, flt: LedgerFilter) -> tuple[list[LedgerEn
     found: list[LedgerEntry] = []
     offset = 0
     while offset < MAX_SCANNED:
-        batch = stock.read_ledger(page.shop_id, sku_id, page.runtime.uow(readonly=True),
-                                  offset=offset, limit=READ_PAGE)
+        batch = stock.read_ledger(
+            page.shop_id, sku_id, page.runtime.uow(readonly=True), offset=offset, limit=READ_PAGE
+        )
         found.extend(e for e in batch if flt.keeps(e, page))
         offset += len(batch)
         if len(batch) < READ_PAGE:
@@ -63,11 +66,22 @@ def _matching(page: Page, sku_id: int, flt: LedgerFilter) -> tuple[list[LedgerEn
 
 
 @router.get("/stock", response_class=HTMLResponse)
-def stock_page(page: PageDep, sku: int | None = None, tier: str = "", kind: str = "",
-               since: str = "", until: str = "", p: int = 1) -> HTMLResponse:
+def stock_page(
+    page: PageDep,
+    sku: int | None = None,
+    tier: str = "",
+    kind: str = "",
+    since: str = "",
+    until: str = "",
+    p: int = 1,
+) -> HTMLResponse:
     choices = sku_choices(all_cards(page.runtime, page.shop_id))
-    flt = LedgerFilter(tier if tier in TIER_NAMES else "", kind if kind in KIND_NAMES else "",
-                       _day(since, "since"), _day(until, "until"))
+    flt = LedgerFilter(
+        tier if tier in TIER_NAMES else "",
+        kind if kind in KIND_NAMES else "",
+        _day(since, "since"),
+        _day(until, "until"),
+    )
     chosen = next((c for c in choices if c.sku.id == sku), choices[0] if choices else None)
     entries: list[LedgerEntry] = []
     scanned = 0
@@ -77,13 +91,24 @@ def stock_page(page: PageDep, sku: int | None = None, tier: str = "", kind: str 
         held = stock.read_stock(page.shop_id, chosen.sku.id, page.runtime.uow(readonly=True))
         tiers = {t: held[t] for t in chosen.sku.sales_form.tiers if t in held}
     p = max(p, 1)
-    shown = entries[(p - 1) * SHOWN: p * SHOWN]
-    context: dict[str, Any] = {"choices": choices, "chosen": chosen, "flt": flt, "entries": shown,
-               "matching": len(entries), "scanned": scanned, "truncated": scanned >= MAX_SCANNED,
-               "page_no": p, "has_next": len(entries) > p * SHOWN, "stock": tiers,
-               "tiers": TIER_NAMES, "kinds": KIND_NAMES}
-    name = "partials/ledger.html" if page.is_htmx and page.request.headers.get(
-        "HX-Target") == "ledger" else "stock.html"
+    shown = entries[(p - 1) * SHOWN : p * SHOWN]
+    context: dict[str, Any] = {
+        "choices": choices,
+        "chosen": chosen,
+        "flt": flt,
+        "entries": shown,
+        "matching": len(entries),
+        "scanned": scanned,
+        "truncated": scanned >= MAX_SCANNED,
+        "page_no": p,
+        "has_next": len(entries) > p * SHOWN,
+        "stock": tiers,
+        "tiers": TIER_NAMES,
+        "kinds": KIND_NAMES,
+    }
+    name = (
+        "partials/ledger.html"
+        if page.is_htmx and page.request.headers.get("HX-Target") == "ledger"
+        else "stock.html"
+    )
     return page.render(name, **context)
-
-

@@ -35,14 +35,18 @@ def _fk(table: str, column: str, target: str) -> sa.ForeignKeyConstraint:
 def upgrade() -> None:
     op.create_table(
         "shipments",
-        _id(), _id("shop_id"), _id("line_id"),
+        _id(),
+        _id("shop_id"),
+        _id("line_id"),
         sa.Column("carrier", sa.String(length=60), nullable=False),
         sa.Column("tracking_no", sa.String(length=100), nullable=False),
-        _at("shipped_at"), _at("deadline"),
+        _at("shipped_at"),
+        _at("deadline"),
         sa.Column("outcome", sa.String(length=12), nullable=False),
         sa.Column("actor", sa.String(length=100), nullable=False),
         _at("recorded_at"),
-        _fk("shipments", "shop_id", "shops"), _fk("shipments", "line_id", "order_lines"),
+        _fk("shipments", "shop_id", "shops"),
+        _fk("shipments", "line_id", "order_lines"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_shipments")),
         sa.UniqueConstraint("line_id", name="uq_shipments_line"),
     )
@@ -51,14 +55,18 @@ def upgrade() -> None:
 
     op.create_table(
         "ship_delays",
-        _id(), _id("shop_id"), _id("line_id"),
+        _id(),
+        _id("shop_id"),
+        _id("line_id"),
         sa.Column("kind", sa.String(length=12), nullable=False),
         sa.Column("reason", sa.String(length=500), nullable=False),
         sa.Column("buyer_consent", sa.Boolean(), nullable=False),
-        _at("previous_ship_by"), _at("new_ship_by"),
+        _at("previous_ship_by"),
+        _at("new_ship_by"),
         sa.Column("actor", sa.String(length=100), nullable=False),
         _at("created_at"),
-        _fk("ship_delays", "shop_id", "shops"), _fk("ship_delays", "line_id", "order_lines"),
+        _fk("ship_delays", "shop_id", "shops"),
+        _fk("ship_delays", "line_id", "order_lines"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ship_delays")),
     )
     with op.batch_alter_table("ship_delays", schema=None) as batch_op:
@@ -67,27 +75,28 @@ def upgrade() -> None:
 
     op.create_table(
         "compensations",
-        _id(), _id("shop_id"), _id("line_id"),
+        _id(),
+        _id("shop_id"),
+        _id("line_id"),
         sa.Column("kind", sa.String(length=12), nullable=False),
         sa.Column("paid_fen", sa.BigInteger(), nullable=False),
         sa.Column("amount_fen", sa.BigInteger(), nullable=False),
         _at("deadline"),
         sa.Column("policy", sa.String(length=60), nullable=False),
         _at("created_at"),
-        sa.CheckConstraint("amount_fen >= 0",
-                           name=op.f("ck_compensations_amount_not_negative")),
+        sa.CheckConstraint("amount_fen >= 0", name=op.f("ck_compensations_amount_not_negative")),
         _fk("compensations", "shop_id", "shops"),
         _fk("compensations", "line_id", "order_lines"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_compensations")),
         sa.UniqueConstraint("line_id", "kind", name="uq_compensations_line_kind"),
     )
     with op.batch_alter_table("compensations", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_compensations_shop_id"), ["shop_id"],
-                              unique=False)
+        batch_op.create_index(batch_op.f("ix_compensations_shop_id"), ["shop_id"], unique=False)
 
     op.create_table(
         "store_scores",
-        _id(), _id("shop_id"),
+        _id(),
+        _id("shop_id"),
         sa.Column("scored_on", sa.Date(), nullable=False),
         sa.Column("score_centi", sa.Integer(), nullable=False),
         sa.Column("actor", sa.String(length=100), nullable=False),

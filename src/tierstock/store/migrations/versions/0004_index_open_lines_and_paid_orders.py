@@ -17,8 +17,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_index("ix_order_lines_shop_status_ship_by", "order_lines",
-                    ["shop_id", "status", "ship_by"])
+    op.create_index(
+        "ix_order_lines_shop_status_ship_by", "order_lines", ["shop_id", "status", "ship_by"]
+    )
     op.create_index("ix_orders_shop_paid_at", "orders", ["shop_id", "paid_at"])
 
 

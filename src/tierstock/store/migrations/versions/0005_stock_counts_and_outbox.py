@@ -35,7 +35,8 @@ def _fk(table: str, column: str, target: str) -> sa.ForeignKeyConstraint:
 def upgrade() -> None:
     op.create_table(
         "stock_counts",
-        _id(), _id("shop_id"),
+        _id(),
+        _id("shop_id"),
         sa.Column("warehouse", sa.String(length=60), nullable=False),
         sa.Column("open_warehouse", sa.String(length=60), nullable=True),
         sa.Column("status", sa.String(length=10), nullable=False),
@@ -53,7 +54,10 @@ def upgrade() -> None:
 
     op.create_table(
         "stock_count_lines",
-        _id(), _id("shop_id"), _id("count_id"), _id("sku_id"),
+        _id(),
+        _id("shop_id"),
+        _id("count_id"),
+        _id("sku_id"),
         sa.Column("location", sa.String(length=60), nullable=False),
         sa.Column("counted", sa.BigInteger(), nullable=False),
         sa.Column("system_on_hand", sa.BigInteger(), nullable=False),
@@ -62,8 +66,7 @@ def upgrade() -> None:
         sa.Column("unit_cost_fen", sa.BigInteger(), nullable=True),
         sa.Column("entered_by", sa.String(length=100), nullable=False),
         _at("entered_at"),
-        sa.CheckConstraint("counted >= 0",
-                           name=op.f("ck_stock_count_lines_counted_not_negative")),
+        sa.CheckConstraint("counted >= 0", name=op.f("ck_stock_count_lines_counted_not_negative")),
         _fk("stock_count_lines", "shop_id", "shops"),
         _fk("stock_count_lines", "count_id", "stock_counts"),
         _fk("stock_count_lines", "sku_id", "skus"),
@@ -74,10 +77,12 @@ def upgrade() -> None:
 
     op.create_table(
         "outbox",
-        _id(), _id("shop_id"),
+        _id(),
+        _id("shop_id"),
         sa.Column("topic", sa.String(length=60), nullable=False),
         sa.Column("payload", sa.JSON(), nullable=False),
-        _at("created_at"), _at("published_at", nullable=True),
+        _at("created_at"),
+        _at("published_at", nullable=True),
         _fk("outbox", "shop_id", "shops"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
     )

@@ -35,7 +35,8 @@ def _fk(table: str, column: str, target: str) -> sa.ForeignKeyConstraint:
 def upgrade() -> None:
     op.create_table(
         "suppliers",
-        _id(), _id("shop_id"),
+        _id(),
+        _id("shop_id"),
         sa.Column("name", sa.String(length=200), nullable=False),
         _at("created_at"),
         _fk("suppliers", "shop_id", "shops"),
@@ -44,26 +45,31 @@ def upgrade() -> None:
     )
     op.create_table(
         "capacity_batches",
-        _id(), _id("shop_id"), _id("sku_id"), _id("supplier_id"),
+        _id(),
+        _id("shop_id"),
+        _id("sku_id"),
+        _id("supplier_id"),
         sa.Column("quantity", sa.BigInteger(), nullable=False),
         sa.Column("ready_on", sa.Date(), nullable=False),
         sa.Column("status", sa.String(length=10), nullable=False),
         sa.Column("in_tier", sa.BigInteger(), nullable=False),
         _at("created_at"),
         sa.CheckConstraint("quantity > 0", name=op.f("ck_capacity_batches_quantity_positive")),
-        sa.CheckConstraint("in_tier >= 0",
-                           name=op.f("ck_capacity_batches_in_tier_not_negative")),
+        sa.CheckConstraint("in_tier >= 0", name=op.f("ck_capacity_batches_in_tier_not_negative")),
         _fk("capacity_batches", "shop_id", "shops"),
         _fk("capacity_batches", "sku_id", "skus"),
         _fk("capacity_batches", "supplier_id", "suppliers"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_capacity_batches")),
     )
     op.create_index("ix_capacity_batches_sku_id", "capacity_batches", ["sku_id", "ready_on"])
-    op.create_index("ix_capacity_batches_shop_supplier", "capacity_batches",
-                    ["shop_id", "supplier_id"])
+    op.create_index(
+        "ix_capacity_batches_shop_supplier", "capacity_batches", ["shop_id", "supplier_id"]
+    )
     op.create_table(
         "capacity_revisions",
-        _id(), _id("shop_id"), _id("batch_id"),
+        _id(),
+        _id("shop_id"),
+        _id("batch_id"),
         sa.Column("action", sa.String(length=12), nullable=False),
         sa.Column("quantity", sa.BigInteger(), nullable=False),
         sa.Column("ready_on", sa.Date(), nullable=False),

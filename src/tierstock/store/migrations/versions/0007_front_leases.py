@@ -31,12 +31,14 @@ def upgrade() -> None:
         sa.Column("returned", sa.BigInteger(), nullable=False),
         sa.Column("leased_at", tierstock.store.types.UTCDateTime(), nullable=False),
         sa.CheckConstraint("units > 0", name=op.f("ck_front_leases_units_positive")),
-        sa.CheckConstraint("sold >= 0 AND returned >= 0 AND sold + returned <= units",
-                           name=op.f("ck_front_leases_never_past_units")),
-        sa.ForeignKeyConstraint(["shop_id"], ["shops.id"],
-                                name=op.f("fk_front_leases_shop_id_shops")),
-        sa.ForeignKeyConstraint(["sku_id"], ["skus.id"],
-                                name=op.f("fk_front_leases_sku_id_skus")),
+        sa.CheckConstraint(
+            "sold >= 0 AND returned >= 0 AND sold + returned <= units",
+            name=op.f("ck_front_leases_never_past_units"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["shop_id"], ["shops.id"], name=op.f("fk_front_leases_shop_id_shops")
+        ),
+        sa.ForeignKeyConstraint(["sku_id"], ["skus.id"], name=op.f("fk_front_leases_sku_id_skus")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_front_leases")),
     )
     op.create_index(op.f("ix_front_leases_shop_id"), "front_leases", ["shop_id"])
