@@ -43,8 +43,8 @@ def _forget(database_url: str, redis: str) -> None:
 
 def test_kill_9_mid_burst_through_the_front_loses_no_acknowledged_order(
     postgresql_url: str,
-    redis_url: str,
-    tmp_path: Path,  # noqa: F811
+    redis_url: str,  # noqa: F811
+    tmp_path: Path,
 ) -> None:
     env = {
         "TIERSTOCK_DATABASE_URL": postgresql_url,
