@@ -1,4 +1,4 @@
-"""`tierstock capacity …` (Typer + Rich) — supplier capacity 产能确认, SPEC §5.
+"""`tierstock capacity …` (Typer + Rich) — supplier capacity 产能确认, docs/rules.md §5.
 
 Whoever runs the CLI holds the database, so it acts as the shop's owner: it plans,
 and it confirms, revises or declines for a supplier that has no API key of its own.

@@ -1,4 +1,4 @@
-"""`tierstock count …` and `tierstock events` (Typer + Rich) — SPEC §4.
+"""`tierstock count …` and `tierstock events` (Typer + Rich) — docs/rules.md §4.
 
 Import policy: every row of a file is checked first and a row-by-row report printed.
 With any bad row nothing is saved (exit 1) unless ``--accept-good-rows``, which saves

@@ -1,4 +1,4 @@
-"""`tierstock plan …` — simulate a live session before it starts (SPEC §8).
+"""`tierstock plan …` — simulate a live session before it starts (docs/rules.md §8).
 
 Example: ``tierstock plan --shop 1 --sku 7 --buyers 5000 --curve spike --minutes 90
 --quantity 1:6 --quantity 2:3 --batch 500@2026-12-01 --slip-days 3 --seed 7``.
@@ -25,7 +25,7 @@ from tierstock.services import planner
 from tierstock.services.runtime import Runtime
 
 plan_app = typer.Typer(
-    help="Simulate a live session: sell-out, promises, share, risk (SPEC §8).",
+    help="Simulate a live session: sell-out, promises, share, risk (docs/rules.md §8).",
     invoke_without_command=True,
 )
 

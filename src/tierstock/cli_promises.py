@@ -1,4 +1,4 @@
-"""`tierstock promises …` and `tierstock eligibility …` (Typer + Rich) — SPEC §6–7.
+"""`tierstock promises …` and `tierstock eligibility …` (Typer + Rich) — docs/rules.md §6–7.
 
 Every refusal prints one line on stderr and exits 1 (the caller's ``main`` also maps
 ``DomainError``); nothing here touches the database except through services.
@@ -25,10 +25,10 @@ from tierstock.services import delays, eligibility, promises, shipping
 from tierstock.services.runtime import Runtime
 
 promises_app = typer.Typer(
-    help="Shipping promises: urgency, scan, risk (SPEC §7).", invoke_without_command=True
+    help="Shipping promises: urgency, scan, risk (docs/rules.md §7).", invoke_without_command=True
 )
 eligibility_app = typer.Typer(
-    help="Tiered-shipping eligibility (SPEC §6).", invoke_without_command=True
+    help="Tiered-shipping eligibility (docs/rules.md §6).", invoke_without_command=True
 )
 shipments_app = typer.Typer(help="Ship, cancel as unshippable, delay a line.", no_args_is_help=True)
 

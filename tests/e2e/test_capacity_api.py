@@ -1,5 +1,5 @@
 """Supplier capacity over HTTP against the real server, on SQLite and PostgreSQL (issue 4,
-SPEC §5): the merchant plans, the supplier's own key confirms, presale sells only what
+docs/rules.md §5): the merchant plans, the supplier's own key confirms, presale sells only what
 is confirmed with the batch's promise, another supplier gets 404, receiving moves the
 rest to spot, a shrink shows the promises at risk."""
 

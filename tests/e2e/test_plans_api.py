@@ -1,4 +1,4 @@
-"""POST /plans over HTTP against the served app, on SQLite and PostgreSQL (SPEC §8).
+"""POST /plans over HTTP against the served app, on SQLite and PostgreSQL (docs/rules.md §8).
 
 A tiered SKU (48 h spot, 5-day presale, ¥199) with 10 spot and 20 presale units; the
 session starts at 10:00 Shanghai on 26 Nov 2026 and 40 one-unit buyers come one a minute.

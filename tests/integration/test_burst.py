@@ -1,4 +1,4 @@
-"""A live-stream burst (爆单) never oversells — SPEC §3.
+"""A live-stream burst (爆单) never oversells — docs/rules.md §3.
 
 Many buyers pay at once for one tiered SKU, on threads of one process and on several
 processes, on SQLite and on PostgreSQL. Every check is computed back from the database,

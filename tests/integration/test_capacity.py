@@ -1,4 +1,4 @@
-"""Supplier capacity (产能确认) on SQLite and PostgreSQL (issue 4, SPEC §3, §5).
+"""Supplier capacity (产能确认) on SQLite and PostgreSQL (issue 4, docs/rules.md §3, §5).
 
 The clock starts at 26 Nov 2026 10:00 in Shanghai. Tiered SKUs promise 48 h spot and a
 5-day presale window (to 1 Dec 10:00); handling is 1 day, so a batch ready on 28 Nov

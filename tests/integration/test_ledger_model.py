@@ -1,4 +1,4 @@
-"""The database's stock figures always equal a plain in-memory model — SPEC §2–3.
+"""The database's stock figures always equal a plain in-memory model — docs/rules.md §2–3.
 
 Hypothesis drives random sequences of receipts, stock settings, orders, cancels,
 listing changes and sales-form changes against a fresh shop, and compares after every
@@ -242,7 +242,7 @@ def make_machine(runtime: Runtime) -> type[RuleBasedStateMachine]:
 
         @rule(i=sku_indexes)
         def relist(self, i: int) -> None:
-            """上架; 0 stock does not stop a product from being listed (SPEC §1)."""
+            """上架; 0 stock does not stop a product from being listed (docs/rules.md §1)."""
             self._set_listed(i, True)
 
         @rule(i=sku_indexes, form=forms)

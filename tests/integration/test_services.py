@@ -1,4 +1,4 @@
-"""Stock, listing, cancelling and idempotency through the services (SPEC §1–3).
+"""Stock, listing, cancelling and idempotency through the services (docs/rules.md §1–3).
 
 Every test runs on SQLite and on PostgreSQL (the ``runtime`` fixture) and checks what a
 merchant or a buyer would notice: figures on the tiers, refusals with their error, the

@@ -1,4 +1,4 @@
-"""Which tier a line takes (SPEC §2) and the check that no unit went to two buyers (§3)."""
+"""Which tier a line takes (docs/rules.md §2) and the check that no unit went to two buyers (§3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Compensation clamps (SPEC §7) at every boundary, for every shipped pack."""
+"""Compensation clamps (docs/rules.md §7) at every boundary, for every shipped pack."""
 
 from __future__ import annotations
 

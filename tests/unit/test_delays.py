@@ -1,4 +1,4 @@
-"""The three delay tools, their limits, and urgency of open lines (SPEC §7)."""
+"""The three delay tools, their limits, and urgency of open lines (docs/rules.md §7)."""
 
 from __future__ import annotations
 

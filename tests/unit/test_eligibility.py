@@ -1,4 +1,4 @@
-"""Tiered-shipping eligibility from store score and spot-order share (SPEC §6)."""
+"""Tiered-shipping eligibility from store score and spot-order share (docs/rules.md §6)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The live-burst planner against small sessions computed by hand (SPEC §8).
+"""The live-burst planner against small sessions computed by hand (docs/rules.md §8).
 
 The session starts at 10:00 Shanghai (02:00 UTC) on 26 Nov 2026. A tiered SKU promises
 48 h for spot and a 5-day presale window, so a spot line paid that morning ships by

@@ -1,4 +1,4 @@
-"""Policy packs: every rule number of SPEC §2 comes from the Kuaishou pack file."""
+"""Policy packs: every rule number of docs/rules.md §2 comes from the Kuaishou pack file."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def test_an_unknown_pack_is_not_found_and_the_message_lists_the_known_ones():
 def test_pack_text_keeps_the_comments_that_cite_sources():
     text = pack_text("kuaishou")
     assert "assumption" in text
-    assert "SPEC §2" in text
+    assert "docs/rules.md §2" in text
 
 
 def test_parsing_the_pack_file_gives_the_loaded_pack(kuaishou):

@@ -1,4 +1,4 @@
-"""Ship-by deadlines fixed at payment and the promise a buyer reads (SPEC §2)."""
+"""Ship-by deadlines fixed at payment and the promise a buyer reads (docs/rules.md §2)."""
 
 from __future__ import annotations
 

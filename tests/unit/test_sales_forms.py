@@ -1,4 +1,4 @@
-"""SPEC §2 sales forms, as the Kuaishou pack allows them."""
+"""docs/rules.md §2 sales forms, as the Kuaishou pack allows them."""
 
 from __future__ import annotations
 

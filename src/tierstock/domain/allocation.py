@@ -1,6 +1,6 @@
 """Which tier a line takes — the rule the database hot path enforces row by row.
 
-SPEC §2: an order line takes the earliest tier that can hold its whole quantity. The
+docs/rules.md §2: an order line takes the earliest tier that can hold its whole quantity. The
 store applies the same rule with conditional UPDATEs; this pure version is the model
 the tests compare the database against, and what the product card uses to say which
 tier the next unit comes from.

@@ -1,4 +1,4 @@
-"""Audit entries: who changed what, when and why (issue: trust; SPEC §3, §7)."""
+"""Audit entries: who changed what, when and why (issue: trust; docs/rules.md §3, §7)."""
 
 from __future__ import annotations
 

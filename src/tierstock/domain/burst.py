@@ -1,6 +1,6 @@
 """The expected burst of a live session (直播爆单): buyers per minute and their quantities.
 
-SPEC §8: the planner takes either a curve over the session — (minute, weight) points or
+docs/rules.md §8: the planner takes either a curve over the session — (minute, weight) points or
 a named shape — with a total number of buyers and a quantity distribution, or a past
 session's order log. Arrivals per minute follow the curve by largest-remainder
 apportionment (no randomness, so small cases can be computed by hand); the seed draws

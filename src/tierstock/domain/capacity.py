@@ -1,4 +1,6 @@
-"""Supplier capacity (产能确认) for presale — SPEC §3, §5. Pure: no I/O, the clock passed in.
+"""Supplier capacity (产能确认) for presale — docs/rules.md §3, §5.
+
+Pure: no I/O, the clock passed in.
 
 A supplier's plan is a set of **batches** (quantity by date). Only *confirmed* batches
 are sellable capacity; the presale tier's ``quantity`` holds them (a confirm adds the

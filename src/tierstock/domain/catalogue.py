@@ -1,4 +1,4 @@
-"""Shop → product → SKU, service promises and the listing lifecycle — SPEC §1–2."""
+"""Shop → product → SKU, service promises and the listing lifecycle — docs/rules.md §1–2."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def check_price(price_fen: int) -> None:
 
 
 def ensure_form_change_allowed(product: Product) -> None:
-    """SPEC §2: delist → edit → relist; a listed product's forms are frozen."""
+    """docs/rules.md §2: delist → edit → relist; a listed product's forms are frozen."""
     if product.listed:
         raise ListedProductFormChangeError(
             f"product {product.id} is listed; delist it first, change the sales form, "

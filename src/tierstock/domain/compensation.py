@@ -1,4 +1,4 @@
-"""Compensation the merchant owes a buyer for a broken shipping promise — SPEC §7.
+"""Compensation the merchant owes a buyer for a broken shipping promise — docs/rules.md §7.
 
 Two kinds: **late** (shipped after the effective deadline, within the grace period) and
 **unshipped** (cancelled because it cannot ship, or still unshipped — or shipped only —

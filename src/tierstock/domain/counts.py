@@ -1,4 +1,4 @@
-"""Stock counts (库存盘点) — SPEC §3–4. Pure: values, variance and the adjustment rule.
+"""Stock counts (库存盘点) — docs/rules.md §3–4. Pure: values, variance and the adjustment rule.
 
 A count belongs to one warehouse of a shop (for now every shop has one warehouse,
 ``main``). Sales go on while people count, so each counted line is compared with the

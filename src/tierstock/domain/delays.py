@@ -1,4 +1,4 @@
-"""The three delay tools — the only way a ship-by deadline moves (SPEC §7).
+"""The three delay tools — the only way a ship-by deadline moves (docs/rules.md §7).
 
 * delayed shipping (延迟发货): for a platform-accepted reason (big promotion, holiday,
   force majeure …), within the pack's limit;

@@ -1,4 +1,4 @@
-"""Tiered-shipping eligibility (现货+预售阶梯发货资格) — SPEC §6.
+"""Tiered-shipping eligibility (现货+预售阶梯发货资格) — docs/rules.md §6.
 
 A shop may create or switch SKUs to the tiered form while its latest store score
 (店铺分) and its spot-order share (现货订单交易占比: spot lines ÷ paid lines over the

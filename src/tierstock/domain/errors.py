@@ -45,7 +45,7 @@ class UnauthorizedError(DomainError):
 
 
 class ListedProductFormChangeError(DomainError):
-    """SPEC §2: a sales form may change only while the product is delisted."""
+    """docs/rules.md §2: a sales form may change only while the product is delisted."""
 
     code = "listed_product_form_change"
     kind = "conflict"

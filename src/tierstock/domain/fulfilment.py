@@ -1,4 +1,4 @@
-"""Where a paid line stands against its promise, and mass non-fulfilment — SPEC §7.
+"""Where a paid line stands against its promise, and mass non-fulfilment — docs/rules.md §7.
 
 A line's *effective deadline* is its ship-by moved by the latest accepted delay
 (``domain/delays.py``). Shipped after it but within the pack's grace period, it is

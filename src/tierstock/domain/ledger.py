@@ -1,6 +1,6 @@
 """Stock ledger entries: the immutable history every stock figure is derived from.
 
-SPEC §3: every change of stock is a ledger entry with who, when and why. ``quantity``
+docs/rules.md §3: every change of stock is a ledger entry with who, when and why. ``quantity``
 changes when units become sellable or stop being so (receipt, set stock, adjustment);
 ``sold`` changes when units are promised to a paid line or given back (sale, cancel).
 """

@@ -1,4 +1,4 @@
-"""The live-burst planner's inputs and results (SPEC §8), as plain values.
+"""The live-burst planner's inputs and results (docs/rules.md §8), as plain values.
 
 :mod:`tierstock.domain.planner` runs the simulation; these are what goes in and what
 comes out, shared by the service, the API, the CLI and the workbench.

@@ -1,4 +1,4 @@
-"""Live-burst planner (直播备货推演): simulate a live session before it starts — SPEC §8.
+"""Live-burst planner (直播备货推演): simulate a live session before it starts — docs/rules.md §8.
 
 Given spot stock, the presale tier with its supplier batches, the SKU's sales form and an
 expected burst, the planner replays the session minute by minute exactly as the order
@@ -15,7 +15,7 @@ allocated, as the live transaction rolls back). A slipped batch is priced with
 :func:`~tierstock.domain.compensation.owed_fen`; the spot-order share afterwards is judged
 by :func:`~tierstock.domain.eligibility.judge`.
 
-Model (assumptions, SPEC §5, §8):
+Model (assumptions, docs/rules.md §5, §8):
 - The clock ticks in minutes: every buyer of minute ``m`` pays at ``starts_at + m``;
   within a minute buyers pay in arrival order (the burst: :mod:`tierstock.domain.burst`),
   each in its own order of one line.
@@ -346,7 +346,7 @@ def _risks(
 ) -> tuple[BatchRisk, ...]:
     """Each confirmed batch slipped alone by ``slip_days``: the session's lines it
     covers whose promise the slipped batch misses (``capacity.expected_ship``), and what
-    they would owe under the pack's late / unshipped rules (SPEC §7)."""
+    they would owe under the pack's late / unshipped rules (docs/rules.md §7)."""
     zone, layout = prep.zone, prep.layout
     slip = timedelta(days=inp.slip_days)
     grace = timedelta(hours=pack.fulfilment.grace_hours)
@@ -443,7 +443,7 @@ def check_input(inp: PlanInput) -> None:
 
 def plan_session(inp: PlanInput, pack: PolicyPack, *, search: bool = True) -> Plan:
     """Simulate the session, price a slip of every batch, and search the spot quantity
-    that keeps the shop's spot-order share eligible (SPEC §6, §8)."""
+    that keeps the shop's spot-order share eligible (docs/rules.md §6, §8)."""
     check_input(inp)
     prep = _prepare(inp, pack)
     session = _Session(inp, prep, inp.spot_quantity, detail=True).play()

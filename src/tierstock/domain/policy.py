@@ -44,7 +44,7 @@ class OrderLimits:
 
 @dataclass(frozen=True)
 class CompensationRule:
-    """Compensation owed to the buyer for one line (SPEC §7): ``rate_bp`` basis points
+    """Compensation owed to the buyer for one line (docs/rules.md §7): ``rate_bp`` basis points
     (1/100 of a percent) of the line's paid value, clamped to ``[min_fen, max_fen]``;
     ``max_fen = None`` means the pack knows no cap."""
 
@@ -76,7 +76,7 @@ class FulfilmentRules:
 
 @dataclass(frozen=True)
 class DelayRules:
-    """The three delay tools (延迟发货 / 预约发货 / 协商发货) and their limits (SPEC §7).
+    """The three delay tools (延迟发货 / 预约发货 / 协商发货) and their limits (docs/rules.md §7).
 
     Each ``*_max_days`` bounds how far past the line's original ship-by a tool may move
     the deadline. ``delayed_reasons`` are the platform-accepted reasons of delayed
@@ -95,7 +95,7 @@ class DelayRules:
 
 @dataclass(frozen=True)
 class EligibilityRules:
-    """Tiered-shipping eligibility (SPEC §6). Store score in hundredths of a point
+    """Tiered-shipping eligibility (docs/rules.md §6). Store score in hundredths of a point
     (4.60 → 460); spot share in basis points over ``window_days``; with fewer than
     ``min_paid_lines`` paid lines in the window the share is not judged."""
 
@@ -129,7 +129,7 @@ class HolidayRules:
 
 @dataclass(frozen=True)
 class CapacityRules:
-    """Supplier capacity (产能确认, SPEC §5): ``handling_days`` is the time from a batch
+    """Supplier capacity (产能确认, docs/rules.md §5): ``handling_days`` is the time from a batch
     arriving to its units being shipped; a presale line covered by a batch promises
     max(payment + handling, end of the batch's ready day + handling)."""
 

@@ -1,6 +1,6 @@
 """Ship-by deadlines fixed at payment, and the promise a buyer reads before paying.
 
-SPEC §2: an order line's ship-by deadline is fixed at payment from the tier it took.
+docs/rules.md §2: an order line's ship-by deadline is fixed at payment from the tier it took.
 Spot promises a number of hours; presale promises a number of days or a fixed date.
 Times are aware datetimes; the display zone comes from the policy pack.
 """
@@ -66,7 +66,7 @@ def buyer_promise(
 
     Spot reads "ships within 48 h"; presale reads "ships by 5 Dec" with the local date
     of the deadline a buyer paying now would get — the form's own rule, or ``deadline``
-    when a supplier batch decides it (SPEC §5).
+    when a supplier batch decides it (docs/rules.md §5).
     """
     if tier is None:
         return SOLD_OUT

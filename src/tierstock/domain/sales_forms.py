@@ -1,4 +1,4 @@
-"""Sales forms (销售形式) and the tiers each may sell from — SPEC §2.
+"""Sales forms (销售形式) and the tiers each may sell from — docs/rules.md §2.
 
 A SKU holds two stock tiers: ``spot`` (on-hand units, ETA now) and ``presale``
 (capacity that arrives later). The sales form decides which tiers may be sold, in which

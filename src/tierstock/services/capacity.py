@@ -1,5 +1,5 @@
 """Supplier capacity (产能确认): suppliers, reading plans, promises at risk, pace, and
-the presale promise of the order hot path — SPEC §3, §5; rules in domain/capacity.py.
+the presale promise of the order hot path — docs/rules.md §3, §5; rules in domain/capacity.py.
 Proposing and acting on batches is in ``services/capacity_plans.py``.
 
 Every action on a batch is one transaction that locks the SKU's presale tier row first
@@ -145,7 +145,7 @@ def sku_capacity(shop_id: int, sku_id: int, uow: UnitOfWork) -> SkuCapacity:
 
 
 def supplier_batches(shop_id: int, supplier_id: int | None, uow: UnitOfWork) -> list[BatchView]:
-    """A supplier's own batches, each with its SKU's sales pace (SPEC §5: the pace is
+    """A supplier's own batches, each with its SKU's sales pace (docs/rules.md §5: the pace is
     shared with suppliers). A supplier key without a supplier sees none."""
     if supplier_id is None:
         return []
@@ -208,7 +208,7 @@ def _pace(uow: UnitOfWork, sku_id: int, hours: int) -> Pace:
 def capacity_risk(
     shop_id: int, sku_id: int, uow: UnitOfWork, hours: int = DEFAULT_PACE_HOURS
 ) -> CapacityRisk:
-    """SPEC §5: promises a late or shrunk batch can no longer keep (with compensation
+    """docs/rules.md §5: promises a late or shrunk batch can no longer keep (with compensation
     exposure), and when confirmed capacity runs out at the last ``hours``' pace."""
     if not 1 <= hours <= 24 * 90:
         raise InvalidValueError("hours must be 1 to 2160", field="hours")

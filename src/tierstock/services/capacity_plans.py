@@ -1,5 +1,5 @@
 """Proposing capacity batches and acting on them (confirm, revise, decline, receive) —
-SPEC §5. See ``services/capacity.py`` for the locking and ledger rules every action
+docs/rules.md §5. See ``services/capacity.py`` for the locking and ledger rules every action
 follows: one transaction that locks the SKU's presale tier row first, then writes the
 batch, a revision row, an audit row and, when sellable capacity changes, the tier row
 and its ``capacity`` ledger entry.
@@ -35,7 +35,7 @@ from tierstock.store.uow import UnitOfWork
 # proposing --------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ProposeCapacity:
-    """The merchant records what a supplier will deliver and by when (SPEC §5)."""
+    """The merchant records what a supplier will deliver and by when (docs/rules.md §5)."""
 
     shop_id: int
     sku_id: int

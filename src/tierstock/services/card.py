@@ -1,5 +1,5 @@
 """The product card (商品卡): the one view the host, the product page and customer
-service share (SPEC §1). It is read by every viewer of a live stream, so it is one
+service share (docs/rules.md §1). It is read by every viewer of a live stream, so it is one
 read-only transaction with two queries. Viewers read it through the short-lived cache
 of :mod:`tierstock.services.card_cache`; this function always reads the database."""
 

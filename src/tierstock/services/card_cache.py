@@ -1,7 +1,7 @@
 """A short-lived, in-process cache of product cards (商品卡) for live-stream viewers.
 
 Every viewer of a live stream reads the same card, hundreds of times a second; the
-card is advisory (SPEC §1), so it may be a fraction of a second old. With
+card is advisory (docs/rules.md §1), so it may be a fraction of a second old. With
 ``Runtime.card_cache_seconds`` (``TIERSTOCK_CARD_CACHE_SECONDS``, 0.5 s on the server,
 0 — no cache — in tests and the CLI) a card is served from memory while it is younger
 than that, measured on the runtime's clock from the card's own ``as_of``.

@@ -1,4 +1,4 @@
-"""Products, SKUs, sales forms and listing (上架/下架) — SPEC §1–2."""
+"""Products, SKUs, sales forms and listing (上架/下架) — docs/rules.md §1–2."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def _validated(spec: SalesFormSpec, policy: PolicyPack, now: datetime) -> SalesF
 def _allowed_form(
     uow: UnitOfWork, shop_id: int, spec: SalesFormSpec, now: datetime
 ) -> SalesFormSpec:
-    """The validated form; tiered only while the shop is eligible (SPEC §6, 409)."""
+    """The validated form; tiered only while the shop is eligible (docs/rules.md §6, 409)."""
     policy = shop_policy(uow, shop_id)
     checked = _validated(spec, policy, now)
     if checked.form is SalesForm.TIERED:
@@ -174,7 +174,7 @@ class ChangeSalesForm:
 
 
 def change_sales_form(cmd: ChangeSalesForm, uow: UnitOfWork) -> Sku:
-    """SPEC §2: only while the product is delisted. The product row is locked so a
+    """docs/rules.md §2: only while the product is delisted. The product row is locked so a
     concurrent relist cannot slip between the check and the change."""
     with uow:
         spec = _allowed_form(uow, cmd.shop_id, cmd.sales_form, uow.now())
@@ -206,7 +206,7 @@ class SetListed:
 
 def set_listed(cmd: SetListed, uow: UnitOfWork) -> Product:
     """List (上架) or delist (下架). Listing needs at least one SKU; listing with 0
-    stock is allowed (SPEC §1: the product stays listed but cannot be bought)."""
+    stock is allowed (docs/rules.md §1: the product stays listed but cannot be bought)."""
     with uow:
         product = require_product(uow, cmd.shop_id, cmd.product_id, lock=True)
         if cmd.listed and not uow.catalogue.skus_of_product(product.id):

@@ -1,4 +1,4 @@
-"""Approving a stock count (库存盘点审核) — SPEC §4.
+"""Approving a stock count (库存盘点审核) — docs/rules.md §4.
 
 Approval (owner or warehouse) adjusts only the SKUs that were counted, in one
 transaction: ``adjustment`` ledger entries bring system stock to counted stock, spot
@@ -67,7 +67,7 @@ class CountApproved:
 
 
 def approve_count(cmd: ApproveCount, uow: UnitOfWork) -> CountApproved:
-    """Make system stock equal counted stock, in one transaction (SPEC §4).
+    """Make system stock equal counted stock, in one transaction (docs/rules.md §4).
 
     For each counted SKU off by ``variance`` (counted − on-hand when counted), in SKU-id
     order so two writers never deadlock: lock its spot tier, set quantity to

@@ -1,4 +1,4 @@
-"""Stock counts (库存盘点): open, enter counts, variance report, approve — SPEC §3–4.
+"""Stock counts (库存盘点): open, enter counts, variance report, approve — docs/rules.md §3–4.
 
 Approval lives in ``services/count_approval.py``.
 

@@ -1,4 +1,4 @@
-"""Move a ship-by deadline through one of the three delay tools (SPEC §7).
+"""Move a ship-by deadline through one of the three delay tools (docs/rules.md §7).
 
 Each accepted delay is an immutable row (reason, who, when, buyer's consent); nothing
 else moves a deadline.

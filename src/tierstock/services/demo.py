@@ -1,4 +1,4 @@
-"""`tierstock demo`: a seeded shop and a simulated live-stream burst (SPEC §3, §8).
+"""`tierstock demo`: a seeded shop and a simulated live-stream burst (docs/rules.md §3, §8).
 
 A host says "上链接" and a thousand buyers pay at once for one tiered SKU. Buyers run
 on a thread pool against the real database, each with its own idempotency key, and

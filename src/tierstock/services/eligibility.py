@@ -1,4 +1,4 @@
-"""Tiered-shipping eligibility (SPEC §6): store scores in, figures and verdict out.
+"""Tiered-shipping eligibility (docs/rules.md §6): store scores in, figures and verdict out.
 
 ``ensure_tiered_allowed`` is what the catalogue calls before a SKU becomes tiered;
 ``eligibility_report`` is what the workbench, the API and the CLI show: both figures,

@@ -1,4 +1,4 @@
-"""Place and cancel orders — the hot path of a live-stream burst (SPEC §2–3).
+"""Place and cancel orders — the hot path of a live-stream burst (docs/rules.md §2–3).
 
 ``place_order`` is one short transaction: claim the idempotency key, read the SKUs,
 then one conditional UPDATE per line (in SKU-id order, so two orders never deadlock)
@@ -306,7 +306,7 @@ class CancelOrder:
 
 
 def cancel_order(cmd: CancelOrder, uow: UnitOfWork) -> Order:
-    """Units go back to the tier they came from (SPEC §2), each line at most once."""
+    """Units go back to the tier they came from (docs/rules.md §2), each line at most once."""
     with uow:
         order = uow.orders.get(cmd.shop_id, cmd.order_id)
         if order is None:

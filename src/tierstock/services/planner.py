@@ -1,4 +1,4 @@
-"""Plan a live session before it starts (直播前推演) — SPEC §8.
+"""Plan a live session before it starts (直播前推演) — docs/rules.md §8.
 
 ``plan_live`` gathers what the pure planner needs — the shop's policy pack, the SKU's
 sales form, price and tier stock, the shop's spot-order share over the pack's trailing
@@ -6,7 +6,7 @@ window — from the database where the command leaves it out, and runs
 :func:`tierstock.domain.planner.plan_session`. It changes nothing (one read-only unit
 of work). The API, the CLI and the workbench call it alike.
 
-Presale is the SKU's real capacity as the order hot path sees it (SPEC §5): the presale
+Presale is the SKU's real capacity as the order hot path sees it (docs/rules.md §5): the presale
 tier's quantity and sold figures and the SKU's supplier batches (``batches_of_sku``), so
 the plan sells the merchant's unbatched units first, then each confirmed batch's
 unpromised units by ready date, and promises what ``place_order`` would. Batches given in
@@ -85,7 +85,7 @@ class LivePlan:
 
 
 def plan_live(cmd: PlanLive, uow: UnitOfWork) -> LivePlan:
-    """Simulate the session the command describes (SPEC §8); read-only."""
+    """Simulate the session the command describes (docs/rules.md §8); read-only."""
     with uow:
         pack = shop_policy(uow, cmd.shop_id)
         now = uow.now()

@@ -1,4 +1,4 @@
-"""Watch every promise to its end (SPEC §7): the board of open lines by urgency, the
+"""Watch every promise to its end (docs/rules.md §7): the board of open lines by urgency, the
 periodic scan that records compensation, and the mass non-fulfilment risk.
 
 ``scan_promises`` is safe to run every minute: each step is set-based SQL guarded by
@@ -128,7 +128,7 @@ def _scan_range(
 
 @dataclass(frozen=True)
 class RiskReport:
-    """Mass non-fulfilment (SPEC §7) over lines due in the pack's trailing window."""
+    """Mass non-fulfilment (docs/rules.md §7) over lines due in the pack's trailing window."""
 
     window_days: int
     due_lines: int

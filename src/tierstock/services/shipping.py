@@ -1,4 +1,4 @@
-"""Ship an order line, or cancel it because it cannot ship (SPEC §7).
+"""Ship an order line, or cancel it because it cannot ship (docs/rules.md §7).
 
 A shipment fixes what the line became: on time, late (after its effective deadline,
 within the grace period) or unshipped (after the grace period). The promise scan then

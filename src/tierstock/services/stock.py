@@ -1,4 +1,4 @@
-"""Receive stock, set stock, read stock and its ledger — SPEC §1, §3.
+"""Receive stock, set stock, read stock and its ledger — docs/rules.md §1, §3.
 
 Each change writes its ledger entry in the same transaction as the tier row, so the
 figures and their history can never drift apart.

@@ -1,4 +1,4 @@
-"""`tierstock verify`: recompute every stock figure from the ledger (SPEC §3)."""
+"""`tierstock verify`: recompute every stock figure from the ledger (docs/rules.md §3)."""
 
 from __future__ import annotations
 

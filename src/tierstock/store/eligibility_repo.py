@@ -1,4 +1,7 @@
-"""Store scores (店铺分) and the order figures tiered eligibility is judged on (SPEC §6)."""
+"""Store scores (店铺分) and the order figures tiered eligibility is judged on.
+
+See docs/rules.md §6.
+"""
 
 from __future__ import annotations
 

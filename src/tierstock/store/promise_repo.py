@@ -1,4 +1,4 @@
-"""Delays, compensation and the set-based promise scan (SPEC §7).
+"""Delays, compensation and the set-based promise scan (docs/rules.md §7).
 
 The scan never loops over lines in Python: each step is one ``INSERT … SELECT … ON
 CONFLICT (line_id, kind) DO NOTHING`` over a range of line ids, so a line's

@@ -2,7 +2,7 @@
 
 Stock lives in ``stock_tiers`` (one row per SKU and tier) guarded by a CHECK that makes
 the database itself refuse an oversell, and in ``stock_ledger``, the immutable history
-the tier figures are derived from and verified against (SPEC §3).
+the tier figures are derived from and verified against (docs/rules.md §3).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Languages of the workbench: Babel catalogues, and numbers, money and times per locale.
 
-zh-CN is the default (SPEC: merchants in mainland China); English is the switch. Times
+zh-CN is the default (docs/rules.md: merchants in mainland China); English is the switch. Times
 are shown in the shop's display zone (Asia/Shanghai in the Kuaishou pack).
 """
 

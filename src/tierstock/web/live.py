@@ -1,4 +1,4 @@
-"""The live session view's figures, folded from the stock ledger — SPEC §8.
+"""The live session view's figures, folded from the stock ledger — docs/rules.md §8.
 
 A :class:`LiveTracker` belongs to one open live view. Each refresh (one every 500 ms,
 however many orders arrived meanwhile) reads the chosen SKUs' tier rows and only the

@@ -1,4 +1,4 @@
-"""Supplier capacity (产能确认, SPEC §5): suppliers, per-SKU plans, the supplier's own
+"""Supplier capacity (产能确认, docs/rules.md §5): suppliers, per-SKU plans, the supplier's own
 confirm / revise / decline, receiving a batch, and promises at risk with the pace.
 
 Permissions: the merchant plans (``CatalogueWriter``), reads with ``Reader``; a supplier

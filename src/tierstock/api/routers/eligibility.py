@@ -1,4 +1,4 @@
-"""Tiered-shipping eligibility (SPEC §6): store scores in, figures and verdict out."""
+"""Tiered-shipping eligibility (docs/rules.md §6): store scores in, figures and verdict out."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Live-burst planner (直播前推演) — SPEC §8: ``POST /plans`` simulates a session.
+"""Live-burst planner (直播前推演) — docs/rules.md §8: ``POST /plans`` simulates a session.
 
 Reading permission is enough: a plan changes nothing. Register in ``api/main.py``
 with the other routers (``plans.router``).

@@ -1,4 +1,4 @@
-"""Promises: open lines by urgency, the delay tools, the scan and the risk (SPEC §7)."""
+"""Promises: open lines by urgency, the delay tools, the scan and the risk (docs/rules.md §7)."""
 
 from __future__ import annotations
 

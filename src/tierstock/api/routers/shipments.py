@@ -1,4 +1,4 @@
-"""Shipments (发货): ship one order line, or cancel it as unshippable (SPEC §7)."""
+"""Shipments (发货): ship one order line, or cancel it as unshippable (docs/rules.md §7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Suppliers and capacity (供应商与产能): suppliers, per-SKU batches, pace, risk — SPEC §5.
+"""Suppliers and capacity (供应商与产能): suppliers, per-SKU batches, pace, risk — docs/rules.md §5.
 
 The page runs the same services as ``tierstock capacity …`` and the capacity API:
 :mod:`tierstock.services.capacity` keeps every rule (only confirmed capacity sells,

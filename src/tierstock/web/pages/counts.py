@@ -1,4 +1,4 @@
-"""Stock counts (库存盘点): open a count, import a count sheet, variance, approve — SPEC §3–4.
+"""Stock counts (库存盘点): open, import a count sheet, variance, approve (docs/rules.md §3–4).
 
 The page runs the same services as ``tierstock count …`` and ``/counts``: a sheet is read
 and checked by :mod:`tierstock.services.count_import` and saved all-or-nothing by

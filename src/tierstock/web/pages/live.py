@@ -1,4 +1,4 @@
-"""Live session (直播): pick the SKUs on sale, watch them live over SSE — SPEC §8.
+"""Live session (直播): pick the SKUs on sale, watch them live over SSE — docs/rules.md §8.
 
 The live view gets one server-sent event every 500 ms built from one database read,
 whatever the number of orders in between, so a burst of hundreds of orders per second

@@ -1,4 +1,4 @@
-"""Overview (概览): the shop at a glance — SPEC §3, §6, §7, §8.
+"""Overview (概览): the shop at a glance — docs/rules.md §3, §6, §7, §8.
 
 SKUs low on stock per tier; tiered-shipping eligibility (store score and spot-order
 share against the pack's thresholds, with their trend and the products pulling the

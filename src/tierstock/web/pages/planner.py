@@ -1,4 +1,4 @@
-"""Live planner (直播规划): simulate a live session before it starts — SPEC §8.
+"""Live planner (直播规划): simulate a live session before it starts — docs/rules.md §8.
 
 The page only fills :class:`tierstock.services.planner.PlanLive` from its form and calls
 :func:`tierstock.services.planner.plan_live`, as ``POST /plans`` and ``tierstock plan``

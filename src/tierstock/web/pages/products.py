@@ -1,4 +1,4 @@
-"""Products (商品): list, create, add SKUs, list/delist, sales form, set stock — SPEC §1–2."""
+"""Products (商品): list, create, add SKUs, list/delist, form, set stock (docs/rules.md §1–2)."""
 
 from __future__ import annotations
 

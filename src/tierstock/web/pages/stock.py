@@ -1,4 +1,4 @@
-"""Stock (库存): a SKU's ledger with filters — SPEC §3 (who, when and why)."""
+"""Stock (库存): a SKU's ledger with filters — docs/rules.md §3 (who, when and why)."""
 
 from __future__ import annotations
 
