@@ -1,4 +1,4 @@
-"""The Redis reservation front (services/front.py) in the hot-SKU benchmark.
+"""The Redis reservation front (services/placing/redis_front/front.py) in the hot-SKU benchmark.
 
 Run by ``bench/hot_sku.py`` on PostgreSQL when Redis answers on 127.0.0.1:6379 (or
 ``TIERSTOCK_BENCH_REDIS``). Each measurement sells through the front with a folder
@@ -75,7 +75,7 @@ def folder_process(database_url: str) -> Iterator[None]:
 
 def drain_note(runtime: Any, m: Measurement) -> None:
     """Fold what is left and give unsold units back, timing it; then switch on again."""
-    from tierstock.services import front_admin
+    from tierstock.services.placing.redis_front import admin as front_admin
 
     waiting = front_admin.status(runtime.front).unfolded
     t0 = time.perf_counter()

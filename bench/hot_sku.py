@@ -64,7 +64,7 @@ LIMIT = "limit: bare UPDATE"
 RAW_TXN = "raw txn: UPDATE+2 INSERT"
 BASELINE = "baseline: lock aggregate"
 GROUP = "raw batch: group commit"
-SERVICE = "tierstock service"  # group commit (services/batching.py), the default
+SERVICE = "tierstock service"  # group commit (services/placing/group_commit.py), the default
 SERVICE_SINGLE = "tierstock service, 1 txn/order"  # TIERSTOCK_BATCH_ORDERS=false
 HTTP = "tierstock HTTP"
 HTTP_WRK = "tierstock HTTP (wrk)"
@@ -469,7 +469,7 @@ def place_op(runtime: Any, shop_id: int, sku_ids: list[int], tag: str, batched: 
     default) or in a transaction of its own."""
     from tierstock.domain.errors import InsufficientStockError
     from tierstock.domain.orders import LineRequest
-    from tierstock.services.orders import PlaceOrder, place_order
+    from tierstock.services.placing import PlaceOrder, place_order
 
     n = len(sku_ids)
 

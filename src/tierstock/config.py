@@ -21,14 +21,14 @@ class Settings(BaseSettings):
     database_url: str = ""
     host: str = "127.0.0.1"
     port: int = 8000
-    # Group commit of single-line orders during a burst (services/batching.py).
+    # Group commit of single-line orders during a burst (services/placing/group_commit.py).
     batch_orders: bool = True
     # Seconds a product card may be served from memory (services/card.py); 0 = never.
     card_cache_seconds: float = 0.5
-    # The optional Redis reservation front (services/front.py), PostgreSQL only; empty =
+    # The optional Redis reservation front (services/placing/redis_front/front.py), PostgreSQL only; empty =
     # off, as on the embedded default. Example: redis://127.0.0.1:6379/0
     redis_url: str = ""
-    # Units the front leases from a tier row at a time (services/front.py).
+    # Units the front leases from a tier row at a time (services/placing/redis_front/front.py).
     front_lease_units: int = 500
     # Each server process folds the front's stream with a thread of its own; false: the
     # stream is folded by `tierstock front fold --follow`, a process of its own.

@@ -16,7 +16,7 @@ import httpx
 
 from tests.e2e.test_crash import _place, open_hot_sku
 from tests.integration.test_front import redis_url  # noqa: F401 - the fixture
-from tierstock.services.front import ReservationFront
+from tierstock.services.placing.redis_front.front import ReservationFront
 from tierstock.services.runtime import Runtime
 from tierstock.testing import TIERSTOCK, served
 
@@ -145,7 +145,7 @@ def test_the_front_with_sqlite_is_refused_in_one_line(tmp_path: Path) -> None:
 def test_front_fold_writes_what_the_front_answered(postgresql_url: str, redis_url: str) -> None:  # noqa: F811
     from tests.integration.test_burst import listed_sku, open_shop
     from tierstock.domain.orders import LineRequest
-    from tierstock.services.orders import PlaceOrder
+    from tierstock.services.placing import PlaceOrder
 
     _forget(postgresql_url, redis_url)  # the front of this database starts clean (and on)
     runtime = Runtime.open(postgresql_url)

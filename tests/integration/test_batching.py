@@ -1,4 +1,4 @@
-"""Group commit (services/batching.py): the same answers as one order per transaction,
+"""Group commit (services/placing/group_commit.py): the same answers as one order per transaction,
 in payment order, with nothing sold twice — on SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from tierstock.domain.errors import (
 from tierstock.domain.orders import LineRequest
 from tierstock.domain.sales_forms import SalesForm, SalesFormSpec, Tier
 from tierstock.services import catalogue, shops
-from tierstock.services.batching import allocate_batch
-from tierstock.services.orders import PlaceOrder
+from tierstock.services.placing import PlaceOrder
+from tierstock.services.placing.group_commit import allocate_batch
 from tierstock.services.runtime import Runtime
 from tierstock.services.verify import verify_ledger
 from tierstock.store.engine import make_engine

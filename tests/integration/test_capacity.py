@@ -27,8 +27,8 @@ from tierstock.domain.errors import InsufficientStockError, NotFoundError
 from tierstock.domain.ledger import LedgerKind
 from tierstock.domain.orders import LineRequest
 from tierstock.domain.sales_forms import SalesForm, SalesFormSpec, Tier
-from tierstock.services import capacity, capacity_plans, catalogue, keys, orders, shops, stock
-from tierstock.services.batching import allocate_batch
+from tierstock.services import capacity, capacity_plans, catalogue, keys, placing, shops, stock
+from tierstock.services.placing.group_commit import allocate_batch
 from tierstock.services.runtime import Runtime
 from tierstock.services.verify import verify_ledger
 
@@ -88,8 +88,8 @@ def _confirm(runtime, shop_id, *batch_ids, supplier_id=None):
 
 
 def _buy(runtime, shop_id, sku_id, quantity=1):
-    placed = orders.place_order(
-        orders.PlaceOrder(shop_id, uuid.uuid4().hex, (LineRequest(sku_id, quantity),)),
+    placed = placing.place_order(
+        placing.PlaceOrder(shop_id, uuid.uuid4().hex, (LineRequest(sku_id, quantity),)),
         runtime.uow(),
     )
     return placed.order.lines[0], placed.order.id
@@ -150,7 +150,7 @@ def test_the_group_commit_path_gives_the_same_batch_promises(runtime) -> None:
     a, b = _plan(runtime, shop_id, sku_id, factory, (1, NOV28), (1, NOV29))
     _confirm(runtime, shop_id, a, b)
     cmds = [
-        orders.PlaceOrder(shop_id, uuid.uuid4().hex, (LineRequest(sku_id, 1),)) for _ in range(3)
+        placing.PlaceOrder(shop_id, uuid.uuid4().hex, (LineRequest(sku_id, 1),)) for _ in range(3)
     ]
     t = runtime.clock()
     outcome = allocate_batch(cmds, [t, t, t], runtime.uow())
@@ -171,7 +171,7 @@ def test_a_batch_beyond_the_window_refuses_the_line_and_allocates_nothing(runtim
     )
     t = runtime.clock()
     outcome = allocate_batch(
-        [orders.PlaceOrder(shop_id, "k1", (LineRequest(sku_id, 1),))], [t], runtime.uow()
+        [placing.PlaceOrder(shop_id, "k1", (LineRequest(sku_id, 1),))], [t], runtime.uow()
     )
     assert isinstance(outcome.refused[0], CapacityBeyondWindowError) and not outcome.sales
     presale = _tiers(runtime, shop_id, sku_id)[Tier.PRESALE]
@@ -347,7 +347,7 @@ def test_a_burst_sells_each_confirmed_unit_once_with_its_batchs_promise(runtime,
     def buy(i: int) -> object:
         try:
             return burst.place_order(
-                orders.PlaceOrder(shop_id, f"burst-{i}", (LineRequest(sku_id, 1),))
+                placing.PlaceOrder(shop_id, f"burst-{i}", (LineRequest(sku_id, 1),))
             )
         except InsufficientStockError as exc:
             return exc

@@ -20,7 +20,15 @@ from tierstock.domain.errors import InvalidValueError
 from tierstock.domain.ledger import LedgerKind
 from tierstock.domain.orders import LineRequest
 from tierstock.domain.sales_forms import SalesForm, SalesFormSpec, Tier
-from tierstock.services import catalogue, count_approval, count_import, counts, orders, shops, stock
+from tierstock.services import (
+    catalogue,
+    count_approval,
+    count_import,
+    counts,
+    placing,
+    shops,
+    stock,
+)
 from tierstock.services.shipping import ShipLine, ship_line
 from tierstock.services.verify import verify_ledger
 
@@ -42,8 +50,8 @@ def _shop(runtime, stock_by_code: dict[str, int]) -> tuple[int, dict[str, int]]:
 
 
 def _sell(runtime, shop_id: int, sku_id: int, quantity: int) -> int:
-    placed = orders.place_order(
-        orders.PlaceOrder(shop_id, uuid.uuid4().hex, (LineRequest(sku_id, quantity),)),
+    placed = placing.place_order(
+        placing.PlaceOrder(shop_id, uuid.uuid4().hex, (LineRequest(sku_id, quantity),)),
         runtime.uow(),
     )
     return placed.order.id

@@ -1,4 +1,4 @@
-"""The Redis reservation front (services/front.py) on PostgreSQL and a real Redis.
+"""The Redis reservation front (services/placing/redis_front/) on PostgreSQL and a real Redis.
 
 Every check is computed back from the database after the front is drained: units per
 tier, the unit ranges each line holds, ship-by promises, the ledger, and the leases
@@ -33,9 +33,10 @@ from tierstock.domain.errors import (
 )
 from tierstock.domain.orders import LineRequest
 from tierstock.domain.sales_forms import Tier
-from tierstock.services import front_admin, front_lua
-from tierstock.services.front_fold import Folder, fold
-from tierstock.services.orders import PlaceOrder
+from tierstock.services.placing import PlaceOrder
+from tierstock.services.placing.redis_front import admin as front_admin
+from tierstock.services.placing.redis_front import lua as front_lua
+from tierstock.services.placing.redis_front.fold import Folder, fold
 from tierstock.services.runtime import Runtime
 from tierstock.services.verify import verify_ledger
 

@@ -21,9 +21,11 @@ from tests.integration.test_front import redis_url as redis_url  # the fixture
 from tierstock.domain.errors import InsufficientStockError
 from tierstock.domain.orders import LineRequest
 from tierstock.domain.sales_forms import Tier
-from tierstock.services import catalogue, front_admin, front_supply, stock
-from tierstock.services.front_fold import Folder
-from tierstock.services.orders import PlaceOrder
+from tierstock.services import catalogue, stock
+from tierstock.services.placing import PlaceOrder
+from tierstock.services.placing.redis_front import admin as front_admin
+from tierstock.services.placing.redis_front import supply as front_supply
+from tierstock.services.placing.redis_front.fold import Folder
 from tierstock.services.runtime import Runtime
 from tierstock.services.verify import verify_ledger
 

@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 
 from tests.conftest import IN_CI, PG_SERVER, _admin_engine
 from tierstock.domain.orders import LineRequest
-from tierstock.services import orders
+from tierstock.services import placing
 from tierstock.services.runtime import Runtime
 from tierstock.services.verify import verify_ledger
 from tierstock.store.engine import make_engine
@@ -211,8 +211,8 @@ def test_upgrading_from_the_first_release_keeps_every_row(empty_engine: Engine) 
     assert _rows(empty_engine) == before
     runtime = Runtime(empty_engine)
     assert verify_ledger(runtime.uow(readonly=True)) == (2, [])
-    placed = orders.place_order(
-        orders.PlaceOrder(1, "new-after-upgrade", (LineRequest(1, 1),)), runtime.uow()
+    placed = placing.place_order(
+        placing.PlaceOrder(1, "new-after-upgrade", (LineRequest(1, 1),)), runtime.uow()
     )
     assert placed.order.lines[0].tier == "spot"
 

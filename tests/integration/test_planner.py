@@ -33,7 +33,7 @@ from tierstock.domain.orders import LineRequest
 from tierstock.domain.plan import RefusalReason
 from tierstock.domain.sales_forms import SalesForm, SalesFormSpec, Tier
 from tierstock.services import capacity, capacity_plans, catalogue, shops, stock
-from tierstock.services.orders import PlaceOrder, place_order
+from tierstock.services.placing import PlaceOrder, place_order
 from tierstock.services.planner import BatchIn, PlanLive, plan_live
 from tierstock.services.runtime import Runtime
 

@@ -25,7 +25,7 @@ from tierstock.domain.compensation import CompensationKind
 from tierstock.domain.fulfilment import Urgency
 from tierstock.domain.orders import LineRequest
 from tierstock.domain.sales_forms import SalesForm, SalesFormSpec
-from tierstock.services import catalogue, orders, shops
+from tierstock.services import catalogue, placing, shops
 from tierstock.services.delays import RequestDelay, request_delay
 from tierstock.services.promises import (
     ScanPromises,
@@ -66,8 +66,8 @@ def _tiered_shop(runtime):
 
 def _burst(runtime, shop_id, sku_id, buyers):
     def pay(i):
-        cmd = orders.PlaceOrder(shop_id, f"burst-{i}", (LineRequest(sku_id, 1),), f"b{i}")
-        return orders.place_order(cmd, runtime.uow()).order
+        cmd = placing.PlaceOrder(shop_id, f"burst-{i}", (LineRequest(sku_id, 1),), f"b{i}")
+        return placing.place_order(cmd, runtime.uow()).order
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         return list(pool.map(pay, range(buyers)))
@@ -91,8 +91,8 @@ def test_every_broken_promise_is_compensated_exactly_once(runtime, clock):
     spot = sorted((o for o in burst if o.lines[0].tier == "spot"), key=lambda o: o.id)
     presale = sorted((o for o in burst if o.lines[0].tier == "presale"), key=lambda o: o.id)
     assert (len(spot), len(presale)) == (5, 3)  # spot sold out in the burst
-    big = orders.place_order(
-        orders.PlaceOrder(shop_id, "big", (LineRequest(sku_id, 3),)), runtime.uow()
+    big = placing.place_order(
+        placing.PlaceOrder(shop_id, "big", (LineRequest(sku_id, 3),)), runtime.uow()
     ).order
     assert big.lines[0].tier == "presale"
     s1, s2, s3, s4, s5 = (o.id for o in spot)
@@ -212,8 +212,8 @@ def test_the_scan_computes_each_amount_exactly_as_the_domain_rule(runtime, clock
         )
         catalogue.set_listed(catalogue.SetListed(shop.id, product.id, True), runtime.uow())
         for kind in ("late", "lapse"):
-            order = orders.place_order(
-                orders.PlaceOrder(shop.id, f"{price}-{kind}", (LineRequest(sku.id, 1),)),
+            order = placing.place_order(
+                placing.PlaceOrder(shop.id, f"{price}-{kind}", (LineRequest(sku.id, 1),)),
                 runtime.uow(),
             ).order
             placed.append((order.id, price, kind))

@@ -24,7 +24,7 @@ from tierstock.domain.ledger import LedgerKind
 from tierstock.domain.orders import LineRequest, LineStatus, Order
 from tierstock.domain.sales_forms import SalesForm, SalesFormSpec, Tier
 from tierstock.services import catalogue, shops, stock
-from tierstock.services.orders import CancelOrder, PlaceOrder, cancel_order, place_order
+from tierstock.services.placing import CancelOrder, PlaceOrder, cancel_order, place_order
 from tierstock.services.runtime import Runtime
 from tierstock.services.verify import verify_ledger
 

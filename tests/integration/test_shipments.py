@@ -12,7 +12,7 @@ from tierstock.domain.errors import InvalidValueError, NotFoundError
 from tierstock.domain.fulfilment import AlreadyShippedError, LineCancelledError
 from tierstock.domain.orders import LineRequest
 from tierstock.domain.sales_forms import SalesForm, SalesFormSpec
-from tierstock.services import catalogue, orders, shops
+from tierstock.services import catalogue, placing, shops
 from tierstock.services.delays import RequestDelay, line_delays, request_delay
 from tierstock.services.eligibility import RecordScores, eligibility_report, record_scores
 from tierstock.services.shipping import (
@@ -33,8 +33,8 @@ def _shop_with_order(runtime, name="shop", form=SPOT_48H):
         runtime.uow(),
     )
     catalogue.set_listed(catalogue.SetListed(shop.id, product.id, True), runtime.uow())
-    order = orders.place_order(
-        orders.PlaceOrder(shop.id, f"k-{name}", (LineRequest(sku.id, 1),)), runtime.uow()
+    order = placing.place_order(
+        placing.PlaceOrder(shop.id, f"k-{name}", (LineRequest(sku.id, 1),)), runtime.uow()
     ).order
     return shop.id, order.id, product.id, sku.id
 
@@ -54,7 +54,7 @@ def test_a_line_ships_once_and_the_second_attempt_names_the_first(runtime):
 
 def test_a_cancelled_line_cannot_ship(runtime):
     shop_id, order_id, *_ = _shop_with_order(runtime)
-    orders.cancel_order(orders.CancelOrder(shop_id, order_id), runtime.uow())
+    placing.cancel_order(placing.CancelOrder(shop_id, order_id), runtime.uow())
     with pytest.raises(LineCancelledError, match="cancelled"):
         _ship(runtime, shop_id, order_id)
 
@@ -118,8 +118,8 @@ def test_only_the_three_delay_tools_move_a_deadline(runtime, clock):
 
 def _pay(runtime, shop_id, sku_id, n, prefix):
     for i in range(n):
-        orders.place_order(
-            orders.PlaceOrder(shop_id, f"{prefix}{i}", (LineRequest(sku_id, 1),)), runtime.uow()
+        placing.place_order(
+            placing.PlaceOrder(shop_id, f"{prefix}{i}", (LineRequest(sku_id, 1),)), runtime.uow()
         )
 
 
@@ -185,8 +185,8 @@ def test_the_api_ships_delays_lists_and_judges_with_clear_errors(runtime, clock)
     )
     catalogue.set_listed(catalogue.SetListed(shop_id, product.id, True), runtime.uow())
     placed = [
-        orders.place_order(
-            orders.PlaceOrder(shop_id, f"a{i}", (LineRequest(sku.id, 1),)), runtime.uow()
+        placing.place_order(
+            placing.PlaceOrder(shop_id, f"a{i}", (LineRequest(sku.id, 1),)), runtime.uow()
         ).order.id
         for i in range(3)
     ]

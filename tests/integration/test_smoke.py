@@ -1,6 +1,6 @@
 from tierstock.domain.orders import LineRequest
 from tierstock.domain.sales_forms import SalesForm, SalesFormSpec
-from tierstock.services import catalogue, orders, shops
+from tierstock.services import catalogue, placing, shops
 
 
 def test_an_order_takes_spot_first(runtime):
@@ -19,7 +19,7 @@ def test_an_order_takes_spot_first(runtime):
         runtime.uow(),
     )
     catalogue.set_listed(catalogue.SetListed(shop.id, p.id, True), runtime.uow())
-    placed = orders.place_order(
-        orders.PlaceOrder(shop.id, "k", (LineRequest(sku.id, 1),)), runtime.uow()
+    placed = placing.place_order(
+        placing.PlaceOrder(shop.id, "k", (LineRequest(sku.id, 1),)), runtime.uow()
     )
     assert placed.order.lines[0].tier == "spot"

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.dialects import sqlite
 
 from tierstock.domain.orders import LineRequest
-from tierstock.services.orders import PlaceOrder
+from tierstock.services.placing import PlaceOrder
 from tierstock.store.stock_repo import utc_text
 from tierstock.store.types import UTCDateTime
 

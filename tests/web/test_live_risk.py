@@ -21,7 +21,7 @@ from tests.web.conftest import Shop, sign_in, switch_language
 from tierstock.domain.fulfilment import Urgency
 from tierstock.domain.orders import LineRequest
 from tierstock.domain.sales_forms import SalesForm, SalesFormSpec
-from tierstock.services import catalogue, orders, shops
+from tierstock.services import catalogue, placing, shops
 from tierstock.services.promises import promise_board
 from tierstock.services.runtime import Runtime
 from tierstock.web.live import RISK_INTERVAL, LiveTracker
@@ -56,8 +56,8 @@ def _spot_sku(runtime: Runtime, price: int = PRICE) -> tuple[int, int]:
 
 def _pay(runtime: Runtime, shop_id: int, sku_id: int, quantity: int) -> None:
     key = uuid.uuid4().hex
-    cmd = orders.PlaceOrder(shop_id, key, (LineRequest(sku_id, quantity),), f"buyer-{key}")
-    orders.place_order(cmd, runtime.uow())
+    cmd = placing.PlaceOrder(shop_id, key, (LineRequest(sku_id, quantity),), f"buyer-{key}")
+    placing.place_order(cmd, runtime.uow())
 
 
 def _board_figures(runtime: Runtime, shop_id: int, sku_id: int) -> tuple[int, int, int]:

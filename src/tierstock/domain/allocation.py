@@ -8,8 +8,9 @@ tier the next unit comes from.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from tierstock.domain.sales_forms import Tier
 
@@ -27,12 +28,28 @@ class TierStock:
         return self.quantity - self.sold
 
 
+T = TypeVar("T")
+
+
+def first_tier_taking(
+    tiers: Iterable[Tier], take: Callable[[Tier], T | None]
+) -> tuple[Tier, T] | None:
+    """The tier rule itself: try ``tiers`` in the form's order (spot before presale) and
+    stop at the first one ``take`` accepts the whole line from (``take`` answers
+    ``None`` to refuse). ``take`` may be a pure test (:func:`choose_tier`) or the
+    store's conditional UPDATE (the per-order path): one rule, whoever holds the figures.
+    """
+    for tier in tiers:
+        taken = take(tier)
+        if taken is not None:
+            return tier, taken
+    return None
+
+
 def choose_tier(quantity: int, tiers: Iterable[Tier], available: Mapping[Tier, int]) -> Tier | None:
     """The first of ``tiers`` (in the form's order) whose availability holds ``quantity``."""
-    for tier in tiers:
-        if available.get(tier, 0) >= quantity:
-            return tier
-    return None
+    found = first_tier_taking(tiers, lambda t: True if available.get(t, 0) >= quantity else None)
+    return None if found is None else found[0]
 
 
 def units_held_twice(holdings: Iterable[tuple[int, int]]) -> int:

@@ -22,7 +22,8 @@ class LedgerKind(StrEnum):
     CANCEL = "cancel"
     ADJUSTMENT = "adjustment"
     CAPACITY = "capacity"  # supplier capacity confirmed, revised, declined or received
-    LEASE = "lease"  # units handed to (+) or back from (−) the Redis front (services/front.py)
+    # units handed to (+) or back from (−) the Redis front (services/placing/redis_front/)
+    LEASE = "lease"
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Given spot stock, the presale tier with its supplier batches, the SKU's sales form and an
 expected burst, the planner replays the session minute by minute exactly as the order
-hot path (``services.orders.place_order``) would serve it, reusing its rules rather than
+hot path (``services.placing.per_order.place_order``) would serve it, reusing its rules rather than
 re-stating them: each line takes the first tier that holds it whole
 (:func:`~tierstock.domain.allocation.choose_tier`); a spot line's deadline comes from
 :func:`~tierstock.domain.promises.ship_by`; a presale line's from

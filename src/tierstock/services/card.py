@@ -16,7 +16,7 @@ from tierstock.domain.policy import PolicyPack
 from tierstock.domain.promises import BuyerPromise, buyer_promise
 from tierstock.domain.sales_forms import Tier
 from tierstock.services.catalogue import require_product, shop_policy
-from tierstock.services.orders import deadline_of
+from tierstock.services.placing.order import deadline_of
 from tierstock.store.uow import UnitOfWork
 
 

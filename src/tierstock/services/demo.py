@@ -21,7 +21,7 @@ from tierstock.domain.errors import DomainError
 from tierstock.domain.orders import LineRequest
 from tierstock.domain.sales_forms import SalesForm, SalesFormSpec, Tier
 from tierstock.services import catalogue, shops
-from tierstock.services.orders import PlaceOrder
+from tierstock.services.placing import PlaceOrder
 from tierstock.services.runtime import Runtime
 from tierstock.services.verify import verify_ledger
 
@@ -107,7 +107,7 @@ def run_burst(
         paid = list(pool.map(buy, range(plan.buyers)))
     seconds = time.perf_counter() - started
     if runtime.front is not None:  # the Redis front answered: write it all, then report
-        from tierstock.services import front_admin
+        from tierstock.services.placing.redis_front import admin as front_admin
 
         front_admin.drain(runtime.front)
         runtime.front.switch_on()

@@ -1,4 +1,11 @@
-"""What every entry point needs to run use cases: an engine, a clock, units of work."""
+"""What every entry point needs to run use cases: an engine, a clock, units of work,
+and the order path this process places orders through.
+
+The runtime is where the choice of path is made, in one place (:meth:`Runtime.open`
+and :meth:`Runtime.attach_front`): group commit by default, one transaction per order
+with ``batch_orders=False``, the Redis front in front of either with
+``TIERSTOCK_REDIS_URL``. The paths (services/placing/) never import the runtime.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +14,23 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
+import anyio
 
 from tierstock.domain.idempotency import IdempotencyClaim
-from tierstock.store.engine import make_engine
+from tierstock.domain.orders import Order
+from tierstock.services.placing import CancelOrder, OrderPath, OrderPlaced, PlaceOrder
+from tierstock.services.placing.async_group import AsyncGroup
+from tierstock.services.placing.group_commit import GroupCommit
+from tierstock.services.placing.per_order import PerOrder
+from tierstock.store.engine import Engine, make_engine
 from tierstock.store.migrate import upgrade
 from tierstock.store.uow import UnitOfWork
 
 if TYPE_CHECKING:
     from tierstock.config import Settings
-    from tierstock.services.async_group import AsyncGroup
-    from tierstock.services.batching import OrderBatcher
-    from tierstock.services.front import ReservationFront
-    from tierstock.services.front_async import AsyncFront
-    from tierstock.services.front_fold import Folder
-    from tierstock.services.orders import OrderPlaced, PlaceOrder
+    from tierstock.services.placing.redis_front.fold import Folder
+    from tierstock.services.placing.redis_front.front import ReservationFront
+    from tierstock.services.placing.redis_front.on_loop import AsyncFront
 
 
 def system_clock() -> datetime:
@@ -32,9 +41,10 @@ def system_clock() -> datetime:
 class Runtime:
     engine: Engine
     clock: Callable[[], datetime] = field(default=system_clock)
-    batch_orders: bool = True  # group commit of single-line orders (services/batching.py)
+    batch_orders: bool = True  # group commit of single-line orders (placing/group_commit.py)
     card_cache_seconds: float = 0.0  # how stale a product card may be (services/card.py)
-    _batcher: OrderBatcher | None = field(default=None, init=False, repr=False)
+    orders: OrderPath = field(init=False, repr=False)  # the path orders go through
+    _database_path: OrderPath = field(init=False, repr=False)  # per order or group commit
     front: ReservationFront | None = field(default=None, init=False, repr=False)
     _async_front: AsyncFront | None = field(default=None, init=False, repr=False)
     _async_orders: AsyncGroup[PlaceOrder, OrderPlaced] | None = field(
@@ -42,23 +52,20 @@ class Runtime:
     )
     _folder: Folder | None = field(default=None, init=False, repr=False)
 
+    def __post_init__(self) -> None:
+        self._database_path = GroupCommit(self) if self.batch_orders else PerOrder(self)
+        self.orders = self._database_path
+
     def uow(self, *, readonly: bool = False, claim: IdempotencyClaim | None = None) -> UnitOfWork:
         """A unit of work; with ``claim`` it owns that Idempotency-Key or replays."""
         return UnitOfWork(self.engine, self.clock, readonly=readonly, claim=claim)
 
     def place_order(self, cmd: PlaceOrder) -> OrderPlaced:
-        """Place an order the way this runtime is configured: through the Redis front
-        when there is one and it takes the order, else through the group-commit batcher
-        (default) or in a transaction of its own."""
-        if self.front is not None:
-            reserved = self.front.place(cmd)
-            if reserved is not None:
-                return reserved
-        if not self.batch_orders:
-            from tierstock.services.orders import place_order
+        """Place an order through the path this runtime picked (see the module)."""
+        return self.orders.place(cmd)
 
-            return place_order(cmd, self.uow())
-        return self._order_batcher().place(cmd)
+    def cancel_order(self, cmd: CancelOrder) -> Order:
+        return self.orders.cancel(cmd)
 
     @classmethod
     def open(
@@ -78,61 +85,39 @@ class Runtime:
 
     async def place_order_async(self, cmd: PlaceOrder) -> OrderPlaced:
         """:meth:`place_order` for an event loop (the API): the orders its requests
-        carry are grouped on the loop (services/async_group.py) — reserved in Redis with
+        carry are grouped on the loop (placing/async_group.py) — reserved in Redis with
         one pipeline, or written by one worker-thread call per batch."""
         if self.front is not None:
             if self._async_front is None:
-                from tierstock.services.front_async import AsyncFront
+                from tierstock.services.placing.redis_front.on_loop import AsyncFront
 
                 self._async_front = AsyncFront(self.front)
             reserved = await self._async_front.place(cmd)
             if reserved is not None:
                 return reserved
         if self._async_orders is None:
-            from tierstock.services.async_group import AsyncGroup
-
             self._async_orders = AsyncGroup(self._place_together, 256)
         return await self._async_orders.submit(cmd)
 
     async def _place_together(self, cmds: list[PlaceOrder]) -> list[OrderPlaced | BaseException]:
-        import anyio
-
-        return await anyio.to_thread.run_sync(self._place_together_sync, cmds)
-
-    def _place_together_sync(self, cmds: list[PlaceOrder]) -> list[OrderPlaced | BaseException]:
-        if self.batch_orders:
-            return self._order_batcher().place_together(cmds)
-        from tierstock.services.orders import place_order
-
-        answers: list[OrderPlaced | BaseException] = []
-        for cmd in cmds:
-            try:
-                answers.append(place_order(cmd, self.uow()))
-            except Exception as exc:
-                answers.append(exc)
-        return answers
-
-    def _order_batcher(self) -> OrderBatcher:
-        if self._batcher is None:
-            from tierstock.services.batching import OrderBatcher
-
-            self._batcher = OrderBatcher(self)
-        return self._batcher
+        return await anyio.to_thread.run_sync(self._database_path.place_many, cmds)
 
     def attach_front(
         self, redis_url: str, lease_units: int, *, fold: bool = True, namespace: str | None = None
     ) -> None:
-        """Sell single-line orders through the Redis front (services/front.py); with
+        """Sell single-line orders through the Redis front (placing/redis_front/); with
         ``fold`` this process also runs a folder thread writing the front's stream."""
-        from tierstock.services.front import ReservationFront
+        from tierstock.services.placing.redis_front.front import ReservationFront
+        from tierstock.services.placing.redis_front.path import FrontPath
 
         self.front = ReservationFront.connect(self, redis_url, lease_units, namespace)
+        self.orders = FrontPath(self.front, self._database_path)
         if fold:
             self.start_folder()
 
     def start_folder(self) -> None:
         """Run a thread folding the front's stream into the database (one per process)."""
-        from tierstock.services.front_fold import Folder
+        from tierstock.services.placing.redis_front.fold import Folder
 
         assert self.front is not None and self._folder is None
         self._folder = Folder(self.front)

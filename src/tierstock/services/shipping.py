@@ -22,7 +22,7 @@ from tierstock.domain.fulfilment import (
 )
 from tierstock.domain.orders import LineStatus
 from tierstock.services.catalogue import shop_policy
-from tierstock.services.orders import return_line
+from tierstock.services.placing.cancelling import return_line
 from tierstock.store.shipment_repo import LineRef
 from tierstock.store.uow import UnitOfWork
 

@@ -11,7 +11,7 @@ from tierstock.store.uow import UnitOfWork
 def verify_ledger(uow: UnitOfWork, shop_id: int | None = None) -> tuple[int, list[LedgerMismatch]]:
     """Return (tiers checked, mismatches). A tier is right when its quantity and sold
     equal the sums of its ledger deltas and its sold equals the units paid lines hold
-    plus the units leased to the Redis front and not yet folded (services/front.py)."""
+    plus the units leased to the Redis front and not yet folded (services/placing/redis_front/)."""
     with uow:
         rows = uow.stock.audit_rows(shop_id)
         leased = uow.front.outstanding_by_tier(shop_id)

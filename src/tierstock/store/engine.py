@@ -9,13 +9,21 @@ product-card reads never queue behind the burst's writers.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+
+__all__ = ["ConstraintViolation", "Engine", "database_identity", "dialect_of", "make_engine"]
 
 SQLITE_BUSY_TIMEOUT_S = 60
+
+# A write the database refused for a constraint (a duplicate key, a foreign key):
+# callers outside store/ catch this name, never SQLAlchemy's.
+ConstraintViolation = IntegrityError
 
 _WRITE_LOCKS: dict[int, threading.Lock] = {}
 
@@ -77,3 +85,24 @@ def _sqlite_engine(url: str) -> Engine:
         conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def dialect_of(engine: Engine) -> str:
+    """``"sqlite"`` or ``"postgresql"``: for callers that must refuse a database kind."""
+    return engine.dialect.name
+
+
+def database_identity(engine: Engine) -> str:
+    """A short name for this very database: its URL (no password) and, on PostgreSQL, its
+    oid — so a database dropped and created again under the same name is another one
+    (the Redis front names its keys after it and must never meet the old one's)."""
+    oid = ""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            oid = str(
+                conn.exec_driver_sql(
+                    "SELECT oid FROM pg_database WHERE datname = current_database()"
+                ).scalar_one()
+            )
+    url = engine.url.render_as_string(hide_password=True)
+    return hashlib.sha256(f"{url}#{oid}".encode()).hexdigest()[:12]

@@ -1,4 +1,4 @@
-"""Persistence of the Redis reservation front (services/front.py): leases, order ids
+"""Persistence of the Redis reservation front (services/placing/redis_front/): leases, order ids
 handed out ahead, and the fold of reservations into orders, lines and ledger rows.
 
 PostgreSQL only (the front refuses SQLite at start-up): order ids come from the
@@ -144,7 +144,7 @@ class FrontRepository:
 
         An id already present is a reservation folded before (re-delivered after a crash
         between COMMIT and the stream's acknowledgement); a (shop, key) already present
-        is a key the front did not know (see services/front_fold.py)."""
+        is a key the front did not know (see services/placing/redis_front/fold.py)."""
         if not sales:
             return set()
         rows = self._bulk(

@@ -1,4 +1,4 @@
-"""The Redis reservation front's leases (migration 0007, services/front.py).
+"""The Redis reservation front's leases (migration 0007, services/placing/redis_front/front.py).
 
 A lease is a run of a tier's units handed to the front: the tier row counts them as
 sold from the moment of the lease (ledger kind ``lease``), so every other path keeps

@@ -1,6 +1,6 @@
 """'Simulate burst' on the live page: buyers paying for one SKU, as `tierstock demo` does.
 
-The buyers are real calls of :func:`tierstock.services.orders.place_order` against the
+The buyers are real calls of :func:`tierstock.services.placing.per_order.place_order` against the
 shop's own SKU (each with its own idempotency key and buyer name ``sim-…``), paced at a
 chosen rate so the live view can be watched. They are real paid orders: the page says
 so before the button is pressed. One burst per shop runs at a time.
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from tierstock.domain.errors import DomainError, InvalidValueError
 from tierstock.domain.orders import LineRequest
 from tierstock.services import stock
-from tierstock.services.orders import PlaceOrder, place_order
+from tierstock.services.placing import PlaceOrder, place_order
 from tierstock.services.runtime import Runtime
 
 MAX_BUYERS = 5000

@@ -23,7 +23,7 @@ the store plain tuples; the store runs these statements on the raw driver.
 Each buyer gets its own answer (its order, or its own refusal) only after the COMMIT,
 so nothing acknowledged is lost if the process dies mid-batch. Anything unusual (an
 order with several lines, a key raced by another process, a failed batch) goes through
-:func:`tierstock.services.orders.place_order`, one order per transaction.
+:func:`tierstock.services.placing.per_order.place_order`, one order per transaction.
 """
 
 from __future__ import annotations
@@ -38,24 +38,26 @@ from typing import NamedTuple
 from tierstock.domain.allocation import choose_tier
 from tierstock.domain.catalogue import Sku
 from tierstock.domain.errors import DomainError, IdempotencyKeyReusedError
-from tierstock.domain.orders import check_lines
+from tierstock.domain.orders import Order, check_lines
 from tierstock.domain.policy import PolicyPack
 from tierstock.domain.sales_forms import Tier
 from tierstock.services.catalogue import shop_policy
-from tierstock.services.leader_queue import LeaderQueue, Waiter
-from tierstock.services.orders import (
+from tierstock.services.placing.cancelling import cancel_order
+from tierstock.services.placing.leader_queue import LeaderQueue, Waiter
+from tierstock.services.placing.order import (
+    CancelOrder,
     OrderPlaced,
     PlaceOrder,
     Sale,
     checked_key,
     deadline_of,
-    place_order,
     placed,
     sale,
     sellable,
     short_of,
 )
-from tierstock.services.runtime import Runtime
+from tierstock.services.placing.path import Database
+from tierstock.services.placing.per_order import place_order
 from tierstock.store.uow import UnitOfWork
 
 log = logging.getLogger("tierstock.batching")
@@ -82,44 +84,48 @@ class _Outcome:
     later: list[int] = field(default_factory=list)  # replays and repeats, after commit
 
 
-class OrderBatcher:
-    """Thread-safe front of ``place_order``: call :meth:`place` from any thread; the
-    payments waiting together are settled as one batch (services/leader_queue.py)."""
+class GroupCommit:
+    """The group-commit :class:`~tierstock.services.placing.path.OrderPath`: call
+    :meth:`place` from any thread; the payments waiting together are settled as one
+    batch (leader_queue.py). Thread-safe."""
 
-    def __init__(self, runtime: Runtime, max_batch: int = MAX_BATCH) -> None:
-        self.runtime = runtime
+    def __init__(self, db: Database, max_batch: int = MAX_BATCH) -> None:
+        self.db = db
         self._queue: LeaderQueue[_Payment] = LeaderQueue(self.settle, max_batch)
 
     def place(self, cmd: PlaceOrder) -> OrderPlaced:
         if len(cmd.lines) != 1:
-            return place_order(cmd, self.runtime.uow())
+            return place_order(cmd, self.db.uow())
         checked_key(cmd)
-        mine = _Payment(cmd, self.runtime.clock())
+        mine = _Payment(cmd, self.db.clock())
         self._queue.run(mine)
         if mine.error is not None:
             raise mine.error
         placed: OrderPlaced = mine.result
         return placed
 
-    def place_together(self, cmds: Sequence[PlaceOrder]) -> list[OrderPlaced | BaseException]:
+    def place_many(self, cmds: Sequence[PlaceOrder]) -> list[OrderPlaced | BaseException]:
         """Place orders that arrived together — the API's event loop groups them
-        (services/async_group.py) — in one batch; each gets its own answer or error."""
+        (async_group.py) — in one batch; each gets its own answer or error."""
         answers: list[OrderPlaced | BaseException | None] = [None] * len(cmds)
         batch: list[tuple[int, _Payment]] = []
         for i, cmd in enumerate(cmds):
             try:
                 if len(cmd.lines) != 1:
-                    answers[i] = place_order(cmd, self.runtime.uow())
+                    answers[i] = place_order(cmd, self.db.uow())
                     continue
                 checked_key(cmd)
             except Exception as exc:
                 answers[i] = exc
                 continue
-            batch.append((i, _Payment(cmd, self.runtime.clock())))
+            batch.append((i, _Payment(cmd, self.db.clock())))
         self.settle([p for _, p in batch])
         for i, payment in batch:
             answers[i] = payment.error if payment.error is not None else payment.result
         return [a if a is not None else RuntimeError("no answer") for a in answers]
+
+    def cancel(self, cmd: CancelOrder) -> Order:
+        return cancel_order(cmd, self.db.uow())
 
     def settle(self, batch: list[_Payment]) -> None:
         """Answer every payment of the batch; allocated and refused buyers are woken
@@ -128,7 +134,7 @@ class OrderBatcher:
             return
         try:
             outcome = allocate_batch(
-                [p.cmd for p in batch], [p.paid_at for p in batch], self.runtime.uow()
+                [p.cmd for p in batch], [p.paid_at for p in batch], self.db.uow()
             )
         except Exception:
             log.warning(
@@ -143,7 +149,7 @@ class OrderBatcher:
                 payment.settle(None, refused[i])
         for i in outcome.later:
             try:
-                batch[i].settle(place_order(batch[i].cmd, self.runtime.uow()), None)
+                batch[i].settle(place_order(batch[i].cmd, self.db.uow()), None)
             except Exception as exc:
                 batch[i].settle(None, exc)
 

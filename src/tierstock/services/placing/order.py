@@ -1,13 +1,11 @@
-"""Place and cancel orders — the hot path of a live-stream burst (docs/rules.md §2–3).
+"""What every order path shares (docs/rules.md §2–3): the commands, their answers, and
+the checks and rows each path applies in the same words.
 
-``place_order`` is one short transaction: claim the idempotency key, read the SKUs,
-then one conditional UPDATE per line (in SKU-id order, so two orders never deadlock)
-on the earliest tier that holds the whole line, then insert the lines and their
-ledger entries. No stock figure is ever read into Python and written back.
-
-Under a burst the API goes through ``services/batching.py`` instead, which allocates
-the payments that arrive together in one transaction and falls back to ``place_order``
-for anything unusual; both give the same answers (tests/integration/test_batching.py).
+Three paths place orders (per_order, group_commit, redis_front — see ``placing``);
+they differ only in how many buyers share a transaction or a round trip. Everything a
+buyer can notice — the key check, the listed-SKU check, the refusal for too little
+stock, the ship-by fixed at payment, the replay of a retried key — is decided here,
+once, and tests/contract holds the three paths to identical answers.
 """
 
 from __future__ import annotations
@@ -17,12 +15,10 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from json.encoder import encode_basestring_ascii
-from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from tierstock.domain.catalogue import Sku
 from tierstock.domain.errors import (
-    AlreadyCancelledError,
     IdempotencyKeyReusedError,
     InsufficientStockError,
     InvalidValueError,
@@ -30,12 +26,11 @@ from tierstock.domain.errors import (
     ProductNotListedError,
 )
 from tierstock.domain.ledger import LedgerEntry, LedgerKind
-from tierstock.domain.orders import LineRequest, LineStatus, Order, OrderLine, check_lines
+from tierstock.domain.orders import LineRequest, LineStatus, Order, OrderLine
 from tierstock.domain.policy import PolicyPack
 from tierstock.domain.promises import ship_by
 from tierstock.domain.sales_forms import Tier
 from tierstock.services.capacity import presale_promise
-from tierstock.services.catalogue import shop_policy
 from tierstock.store.order_repo import NewLine
 from tierstock.store.uow import UnitOfWork
 
@@ -71,6 +66,17 @@ class PlaceOrder:
         spelled = "null" if buyer is None else encode_basestring_ascii(buyer)
         lines = ", ".join([f"[{ln.sku_id}, {ln.quantity}]" for ln in self.lines])
         return f'{{"buyer": {spelled}, "lines": [{lines}]}}'
+
+
+@dataclass(frozen=True)
+class CancelOrder:
+    """Cancel one line (``line_no``) or every still-paid line (``None``)."""
+
+    shop_id: int
+    order_id: int
+    line_no: int | None = None
+    actor: str = "system"
+    reason: str = "cancelled"
 
 
 @dataclass(frozen=True)
@@ -165,48 +171,6 @@ def sale(
     )
 
 
-def place_order(cmd: PlaceOrder, uow: UnitOfWork) -> OrderPlaced:
-    """Place one order in its own transaction (see the module docstring)."""
-    key = checked_key(cmd)
-    with uow:
-        policy = shop_policy(uow, cmd.shop_id)
-        check_lines(list(cmd.lines), policy.orders)
-        paid_at = uow.now()
-        request_hash = cmd.request_hash()
-        order_id = uow.orders.insert_order(cmd.shop_id, key, request_hash, cmd.buyer, paid_at)
-        if order_id is None:
-            return replay(cmd.shop_id, key, request_hash, uow)
-        forsale = uow.catalogue.skus_for_sale(cmd.shop_id, (ln.sku_id for ln in cmd.lines))
-        sales: list[Sale] = []
-        numbered = sorted(enumerate(cmd.lines, start=1), key=lambda p: (p[1].sku_id, p[0]))
-        for line_no, req in numbered:
-            sku = sellable(forsale, req, line_no - 1)
-            for tier in sku.sales_form.tiers:
-                sold_after = uow.stock.take(sku.id, tier, req.quantity)
-                if sold_after is not None:
-                    break
-            else:
-                raise short_of(sku, req, line_no - 1)
-            deadline = deadline_of(
-                uow,
-                sku,
-                tier,
-                req.quantity,
-                sold_after,
-                paid_at,
-                policy,
-                f"lines[{line_no - 1}].quantity",
-            )
-            sales.append(
-                sale(cmd, order_id, line_no, sku, tier, req.quantity, sold_after, paid_at, deadline)
-            )
-        sales.sort(key=lambda x: x.line.line_no)
-        uow.orders.insert_lines(cmd.shop_id, order_id, [x.line for x in sales])
-        uow.stock.record([x.entry for x in sales])
-        uow.commit()
-    return OrderPlaced(placed(order_id, cmd, paid_at, [x.line for x in sales]), replayed=False)
-
-
 def replay(shop_id: int, key: str, request_hash: str, uow: UnitOfWork) -> OrderPlaced:
     keyed = uow.orders.find_by_key(shop_id, key)
     assert keyed is not None, "the key's insert conflicted, so its row exists"
@@ -249,82 +213,3 @@ def get_order(shop_id: int, order_id: int, uow: UnitOfWork) -> Order:
     if order is None:
         raise NotFoundError(f"no order {order_id} in this shop", field="order_id")
     return order
-
-
-class HeldUnits(Protocol):
-    """What cancelling needs to know of a line (an OrderLine, or a shipping LineRef)."""
-
-    @property
-    def line_no(self) -> int: ...
-    @property
-    def sku_id(self) -> int: ...
-    @property
-    def tier(self) -> Tier: ...
-    @property
-    def quantity(self) -> int: ...
-
-
-def return_line(
-    uow: UnitOfWork, shop_id: int, order_id: int, line: HeldUnits, actor: str, reason: str
-) -> bool:
-    """Cancel one paid line inside the caller's transaction: flip its status, give its
-    units back to the tier they came from, write the ledger entry. ``False`` (and no
-    change) if the line was no longer paid, so concurrent cancels return units once."""
-    now = uow.now()
-    if not uow.orders.mark_cancelled(order_id, line.line_no, now):
-        return False
-    uow.stock.give_back(line.sku_id, line.tier, line.quantity)
-    uow.stock.record(
-        [
-            LedgerEntry(
-                shop_id,
-                line.sku_id,
-                line.tier,
-                LedgerKind.CANCEL,
-                0,
-                -line.quantity,
-                actor,
-                reason,
-                now,
-                order_id,
-                line.line_no,
-            )
-        ]
-    )
-    return True
-
-
-@dataclass(frozen=True)
-class CancelOrder:
-    """Cancel one line (``line_no``) or every still-paid line (``None``)."""
-
-    shop_id: int
-    order_id: int
-    line_no: int | None = None
-    actor: str = "system"
-    reason: str = "cancelled"
-
-
-def cancel_order(cmd: CancelOrder, uow: UnitOfWork) -> Order:
-    """Units go back to the tier they came from (docs/rules.md §2), each line at most once."""
-    with uow:
-        order = uow.orders.get(cmd.shop_id, cmd.order_id)
-        if order is None:
-            raise NotFoundError(f"no order {cmd.order_id} in this shop", field="order_id")
-        targets = [ln for ln in order.lines if cmd.line_no in (None, ln.line_no)]
-        if cmd.line_no is not None and not targets:
-            raise NotFoundError(f"order {order.id} has no line {cmd.line_no}", field="line_no")
-        returned = [
-            line
-            for line in sorted(targets, key=lambda ln: (ln.sku_id, ln.line_no))
-            if return_line(uow, cmd.shop_id, order.id, line, cmd.actor, cmd.reason)
-        ]
-        if not returned:
-            raise AlreadyCancelledError(
-                "nothing left to cancel: the line(s) are cancelled",
-                field="line_no" if cmd.line_no else "order_id",
-            )
-        after = uow.orders.get(cmd.shop_id, order.id)
-        uow.commit()
-    assert after is not None
-    return after

@@ -1,5 +1,5 @@
 """Operating the Redis front: its status, the drain at the end of a live session, and
-the reconciliation ``tierstock verify`` runs (services/front.py explains the design)."""
+the reconciliation ``tierstock verify`` runs (redis_front/front.py explains the design)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from tierstock.domain.sales_forms import Tier
-from tierstock.services.front import ReservationFront
-from tierstock.services.front_fold import Folder, per_lease, release_outstanding
+from tierstock.services.placing.redis_front.fold import Folder
+from tierstock.services.placing.redis_front.front import ReservationFront
+from tierstock.services.placing.redis_front.leases import per_lease, release_outstanding
 from tierstock.store.front_repo import Lease
 
 DRAIN_WAIT_SECONDS = 30.0
@@ -41,7 +42,7 @@ class LeaseMismatch:
 
 
 def status(front: ReservationFront) -> FrontStatus:
-    with front.runtime.uow(readonly=True) as uow:
+    with front.db.uow(readonly=True) as uow:
         leases = uow.front.open_leases()
     return FrontStatus(
         front.is_on(),
@@ -67,7 +68,7 @@ def drain(front: ReservationFront, wait_seconds: float = DRAIN_WAIT_SECONDS) -> 
     ``wait_seconds`` for the stream to empty, taking over entries idle for a second.
     Only then are leases Redis no longer holds given back from the database side."""
     front.wait_for_background()
-    with front.runtime.uow(readonly=True) as uow:
+    with front.db.uow(readonly=True) as uow:
         leases = uow.front.open_leases()
     put_back = int(
         front.drain_script(
@@ -90,7 +91,7 @@ def drain(front: ReservationFront, wait_seconds: float = DRAIN_WAIT_SECONDS) -> 
         time.sleep(0.2)
     recovered = 0
     if not front.redis.xlen(front.key("stream")):
-        with front.runtime.uow() as uow:
+        with front.db.uow() as uow:
             for lease in uow.front.open_leases():
                 recovered += release_outstanding(uow, lease.id)
             uow.commit()
@@ -105,7 +106,7 @@ def reconcile(front: ReservationFront, attempts: int = 3) -> list[LeaseMismatch]
     for attempt in range(attempts):
         if attempt:
             time.sleep(0.2)
-        with front.runtime.uow(readonly=True) as uow:
+        with front.db.uow(readonly=True) as uow:
             before = uow.front.open_leases()
         held: dict[int, int] = defaultdict(int)
         for raw in front.snapshot_script(
@@ -113,7 +114,7 @@ def reconcile(front: ReservationFront, attempts: int = 3) -> list[LeaseMismatch]
         ):
             for lease_id, n in per_lease(raw.decode()).items():
                 held[lease_id] += n
-        with front.runtime.uow(readonly=True) as uow:
+        with front.db.uow(readonly=True) as uow:
             known = {x.id: x for x in uow.front.open_leases()}
             known.update(uow.front.leases(set(held) - set(known)))
         mismatches = [

@@ -1,5 +1,5 @@
 """Fold the Redis front's stream into the database, drain the front, reconcile it
-(services/front.py explains the design).
+(redis_front/front.py explains the design).
 
 The stream is a Redis consumer group: each process's folder reads new entries, writes
 them in one transaction, then acknowledges and deletes them. Entries a folder read but
@@ -20,12 +20,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import redis
-from sqlalchemy.exc import IntegrityError
 
 from tierstock.domain.errors import InvalidValueError
 from tierstock.domain.ledger import LedgerEntry, LedgerKind
 from tierstock.domain.sales_forms import Tier
-from tierstock.services.front import ReservationFront, from_micros
+from tierstock.services.placing.redis_front.front import ReservationFront, from_micros
+from tierstock.services.placing.redis_front.leases import per_lease, release
+from tierstock.store.engine import ConstraintViolation
 from tierstock.store.front_repo import FoldedSale
 from tierstock.store.order_repo import NewLine
 from tierstock.store.uow import UnitOfWork
@@ -44,52 +45,6 @@ class Folded:
     released: int = 0  # leased units given back to their tiers
     skipped: int = 0  # re-delivered entries already in the database
     void: list[int] = field(default_factory=list)  # order ids whose key was taken before
-
-
-def per_lease(pairs: str) -> dict[int, int]:
-    """``"12:3,13:2"`` (what a stream entry says it took or gives back) -> {12: 3, 13: 2}."""
-    out: dict[int, int] = defaultdict(int)
-    for pair in filter(None, pairs.split(",")):
-        lease, units = pair.split(":")
-        out[int(lease)] += int(units)
-    return dict(out)
-
-
-def release(uow: UnitOfWork, key: str, units_by_lease: dict[int, int]) -> int:
-    """Give leased units back to their tiers, once per ``key``; the units given back
-    (0 when ``key`` was applied before). Leases are locked in id order."""
-    if not units_by_lease or not uow.front.claim_release(key, uow.now()):
-        return 0
-    ledger = []
-    for lease_id, units in sorted(units_by_lease.items()):
-        lease = uow.front.give_back(lease_id, units)
-        uow.stock.give_back(lease.sku_id, lease.tier, units)
-        ledger.append(
-            LedgerEntry(
-                lease.shop_id,
-                lease.sku_id,
-                lease.tier,
-                LedgerKind.LEASE,
-                0,
-                -units,
-                "front",
-                f"lease {lease_id} given back",
-                uow.now(),
-            )
-        )
-    uow.stock.record(ledger)
-    return sum(units_by_lease.values())
-
-
-def release_outstanding(uow: UnitOfWork, lease_id: int) -> int:
-    """Give back every unit of a lease Redis does not hold (a lease the front never
-    queued, or the drain's sweep). Keyed by the lease's figures, so two callers that
-    read the same figures give back once, and a later caller finds nothing left."""
-    lease = uow.front.leases([lease_id]).get(lease_id)
-    if lease is None or not lease.outstanding:
-        return 0
-    key = f"recover:{lease.id}:{lease.sold}:{lease.returned}"
-    return release(uow, key, {lease.id: lease.outstanding})
 
 
 def _sale(f: dict[str, str]) -> FoldedSale:
@@ -220,8 +175,8 @@ class Folder:
         if not batch:
             return Folded()
         try:
-            done = fold(batch, self.front.runtime.uow())
-        except (InvalidValueError, IntegrityError):
+            done = fold(batch, self.front.db.uow())
+        except (InvalidValueError, ConstraintViolation):
             done = self._fold_one_by_one(batch)
         self._forget([entry_id for entry_id, _ in batch])
         return done
@@ -235,8 +190,8 @@ class Folder:
         total = Folded()
         for entry in batch:
             try:
-                done = fold([entry], self.front.runtime.uow())
-            except (InvalidValueError, IntegrityError):
+                done = fold([entry], self.front.db.uow())
+            except (InvalidValueError, ConstraintViolation):
                 log.exception("front entry %s cannot be stored; dropped: %s", *entry)
                 continue
             total.sales += done.sales

@@ -9,11 +9,11 @@ of the database; this is that design, with the database still the system of reco
    transaction (``take`` + a ``front_leases`` row + a ``lease`` ledger entry): the tier
    row counts them as sold, so every other path — multi-line orders, cancels, stock
    changes, counts — keeps working on what is left and can never sell them twice.
-2. **Reserve.** A single-line order is one Lua script (services/front_lua.py): the
+2. **Reserve.** A single-line order is one Lua script (redis_front/lua.py): the
    earliest tier whose leased units hold the whole line gives it its units, an order id
    reserved from the database's sequence, the Idempotency-Key's answer, and an entry on
    a Redis stream — all atomically. The buyer is answered from that.
-3. **Fold.** A folder thread (services/front_fold.py) moves the stream into orders,
+3. **Fold.** A folder thread (redis_front/fold.py) moves the stream into orders,
    lines and ledger rows in large transactions, then acknowledges and deletes the
    entries; a crash in between re-delivers them and the fold skips what it wrote.
 4. **Drain.** ``tierstock front drain`` switches the front off, folds everything and
@@ -32,12 +32,11 @@ Redis crash (``everysec`` may lose the last second).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import redis
@@ -48,14 +47,19 @@ from tierstock.domain.orders import LineStatus, Order, OrderLine, check_lines
 from tierstock.domain.policy import PolicyPack
 from tierstock.domain.promises import ship_by
 from tierstock.domain.sales_forms import Tier
-from tierstock.services import front_lua
 from tierstock.services.catalogue import shop_policy
-from tierstock.services.front_supply import FrontSupply
-from tierstock.services.leader_queue import LeaderQueue, Waiter
-from tierstock.services.orders import OrderPlaced, PlaceOrder, checked_key, sellable, short_of
-
-if TYPE_CHECKING:
-    from tierstock.services.runtime import Runtime
+from tierstock.services.placing.leader_queue import LeaderQueue, Waiter
+from tierstock.services.placing.order import (
+    OrderPlaced,
+    PlaceOrder,
+    checked_key,
+    sellable,
+    short_of,
+)
+from tierstock.services.placing.path import Database
+from tierstock.services.placing.redis_front import lua
+from tierstock.services.placing.redis_front.supply import FrontSupply
+from tierstock.store.engine import database_identity, dialect_of
 
 log = logging.getLogger("tierstock.front")
 
@@ -89,18 +93,16 @@ class _Listing:
 
 
 class ReservationFront:
-    """Thread-safe; one per process (``Runtime.front``)."""
+    """Thread-safe; one per process (the runtime's ``front``)."""
 
-    def __init__(
-        self, runtime: Runtime, client: redis.Redis, namespace: str, lease_units: int
-    ) -> None:
-        _require_postgresql(runtime)
+    def __init__(self, db: Database, client: redis.Redis, namespace: str, lease_units: int) -> None:
+        _require_postgresql(db)
         if lease_units < 1:
             raise InvalidValueError(
                 "TIERSTOCK_FRONT_LEASE_UNITS must be at least 1",
                 field="TIERSTOCK_FRONT_LEASE_UNITS",
             )
-        self.runtime = runtime
+        self.db = db
         self.redis = client
         # the folder reads thousands of stream fields a second: hiredis decodes them in C
         self.text_redis = redis.Redis(
@@ -110,23 +112,23 @@ class ReservationFront:
         )
         self.prefix = f"tsf:{{{namespace}}}:"
         self.lease_units = lease_units
-        self._reserve = client.register_script(front_lua.RESERVE)
+        self._reserve = client.register_script(lua.RESERVE)
         # Reservations that arrive together go to Redis in one pipeline: one round trip
         # (and one wake-up of Redis) per batch instead of one per buyer.
         self._pipeline: LeaderQueue[_Call] = LeaderQueue(self._send, MAX_PIPELINE)
-        self.drain_script = client.register_script(front_lua.DRAIN)
-        self.snapshot_script = client.register_script(front_lua.SNAPSHOT)
+        self.drain_script = client.register_script(lua.DRAIN)
+        self.snapshot_script = client.register_script(lua.SNAPSHOT)
         self._listings: dict[tuple[int, int], _Listing] = {}
         self._refreshing: set[tuple[int, int]] = set()
         self.supplies = FrontSupply(self)
 
     @classmethod
     def connect(
-        cls, runtime: Runtime, redis_url: str, lease_units: int, namespace: str | None = None
+        cls, db: Database, redis_url: str, lease_units: int, namespace: str | None = None
     ) -> ReservationFront:
         """The front on the Redis at ``redis_url``; its keys are named after the
         database (``namespace`` by default), so two databases never share a front."""
-        _require_postgresql(runtime)
+        _require_postgresql(db)
         client = redis.Redis.from_url(redis_url)
         try:
             client.ping()
@@ -137,8 +139,8 @@ class ReservationFront:
                 field="TIERSTOCK_REDIS_URL",
             ) from None
         if namespace is None:
-            namespace = _namespace_of(runtime)
-        return cls(runtime, client, namespace, lease_units)
+            namespace = database_identity(db.engine)
+        return cls(db, client, namespace, lease_units)
 
     def forget_everything(self) -> None:
         """Delete every key of this front (tests and benchmarks start clean)."""
@@ -152,7 +154,7 @@ class ReservationFront:
 
     def tier_keys(self, sku_id: int, tier: Tier) -> tuple[str, str, str, str]:
         """(current run, its leases, queued leases, dry flag) of one SKU tier
-        (services/front_lua.py)."""
+        (redis_front/lua.py)."""
         return (
             self.key(f"t:{sku_id}:{tier}"),
             self.key(f"s:{sku_id}:{tier}"),
@@ -201,7 +203,7 @@ class ReservationFront:
         check_lines([req], listing.policy.orders)
         if not listing.by_front:
             return None
-        paid_at = self.runtime.clock()
+        paid_at = self.db.clock()
         tiers, ended = self._open_tiers(sku, paid_at, listing.zone)
         keys = [
             self.key("off"),
@@ -288,11 +290,11 @@ class ReservationFront:
     def _send(self, batch: list[_Call]) -> None:
         """Run the batch's reservation scripts in one pipeline (not a transaction: each
         script is atomic on its own, and each buyer gets its own answer); calls refused
-        for a lost script cache go again once the script is loaded (front_lua)."""
+        for a lost script cache go again once the script is loaded (lua.py)."""
         answers = self._evalsha([(c.keys, c.args) for c in batch])
-        lost = front_lua.refused_for_lost_script(answers)
+        lost = lua.refused_for_lost_script(answers)
         if lost:
-            self.redis.script_load(front_lua.RESERVE)
+            self.redis.script_load(lua.RESERVE)
             again = self._evalsha([(batch[i].keys, batch[i].args) for i in lost])
             for i, answer in zip(lost, again, strict=True):
                 answers[i] = answer
@@ -302,9 +304,9 @@ class ReservationFront:
             else:
                 call.settle(answer)
 
-    def _evalsha(self, calls: list[front_lua.Call]) -> list[Any]:
+    def _evalsha(self, calls: list[lua.Call]) -> list[Any]:
         pipe = self.redis.pipeline(transaction=False)
-        front_lua.queue_calls(pipe, self._reserve.sha, calls)
+        lua.queue_calls(pipe, self._reserve.sha, calls)
         answers: list[Any] = pipe.execute(raise_on_error=False)
         return answers
 
@@ -343,7 +345,7 @@ class ReservationFront:
 
     def load_listing(self, shop_id: int, sku_id: int) -> _Listing:
         now = time.monotonic()
-        with self.runtime.uow(readonly=True) as uow:
+        with self.db.uow(readonly=True) as uow:
             policy = shop_policy(uow, shop_id)
             found = uow.catalogue.skus_for_sale(shop_id, [sku_id]).get(sku_id)
             by_front = found is not None and uow.capacity.layout(sku_id) is None
@@ -361,7 +363,7 @@ class ReservationFront:
         self._listings[(shop_id, sku_id)] = listing
         return listing
 
-    # supplies: order ids and leases (services/front_supply.py) ------------------------
+    # supplies: order ids and leases (redis_front/supply.py) ------------------------
     def lease(
         self, shop_id: int, sku_id: int, tier: Tier, at_least: int = 1, then: Tier | None = None
     ) -> int:
@@ -391,23 +393,12 @@ class Need:
     tier: Tier | None
 
 
-def _require_postgresql(runtime: Runtime) -> None:
-    if runtime.engine.dialect.name != "postgresql":
+def _require_postgresql(db: Database) -> None:
+    if dialect_of(db.engine) != "postgresql":
         raise InvalidValueError(
-            "the Redis front needs PostgreSQL (TIERSTOCK_DATABASE_URL)", field="TIERSTOCK_REDIS_URL"
+            "the Redis front needs PostgreSQL (TIERSTOCK_DATABASE_URL)",
+            field="TIERSTOCK_REDIS_URL",
         )
-
-
-def _namespace_of(runtime: Runtime) -> str:
-    """The front's key prefix for this database: its URL and its oid, so a database
-    dropped and created again under the same name never meets the old one's keys
-    (answers, order ids, leases) left in Redis."""
-    with runtime.engine.connect() as conn:
-        oid = conn.exec_driver_sql(
-            "SELECT oid FROM pg_database WHERE datname = current_database()"
-        ).scalar_one()
-    url = runtime.engine.url.render_as_string(hide_password=True)
-    return hashlib.sha256(f"{url}#{oid}".encode()).hexdigest()[:12]
 
 
 class _Call(Waiter):

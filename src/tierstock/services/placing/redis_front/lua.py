@@ -1,4 +1,4 @@
-"""The Lua scripts of the Redis reservation front (services/front.py).
+"""The Lua scripts of the Redis reservation front (redis_front/front.py).
 
 Each script runs atomically inside Redis, so one script call is one decision no other
 buyer can interleave with. Every key of one front shares the hash tag ``{ns}``, so the

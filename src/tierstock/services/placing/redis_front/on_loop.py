@@ -1,4 +1,4 @@
-"""The Redis front on the API's event loop (services/front.py has the design).
+"""The Redis front on the API's event loop (redis_front/front.py has the design).
 
 Reservation scripts of the requests a loop is serving go to Redis together in one
 pipeline through an asyncio client: no worker thread per buyer. Only what needs the
@@ -15,18 +15,18 @@ import anyio
 import redis
 import redis.asyncio
 
-from tierstock.services import front_lua
-from tierstock.services.async_group import AsyncGroup
-from tierstock.services.front import (
+from tierstock.services.placing.async_group import AsyncGroup
+from tierstock.services.placing.order import OrderPlaced, PlaceOrder
+from tierstock.services.placing.redis_front import lua
+from tierstock.services.placing.redis_front.front import (
     MAX_PIPELINE,
     MAX_ROUNDS,
     Need,
     Reservation,
     ReservationFront,
 )
-from tierstock.services.orders import OrderPlaced, PlaceOrder
 
-Call = front_lua.Call
+Call = lua.Call
 
 
 class AsyncFront:
@@ -39,7 +39,7 @@ class AsyncFront:
                 **front.redis.connection_pool.connection_kwargs
             )
         )
-        self._reserve = self.client.register_script(front_lua.RESERVE)
+        self._reserve = self.client.register_script(lua.RESERVE)
         self._group: AsyncGroup[Call, Any] = AsyncGroup(self._send, MAX_PIPELINE)
         self._supplying: dict[tuple[object, ...], asyncio.Future[object]] = {}
 
@@ -83,17 +83,17 @@ class AsyncFront:
 
     async def _send(self, calls: list[Call]) -> Sequence[Any]:
         """One pipeline of the calls; those refused for a lost script cache go again
-        once the script is loaded (front_lua)."""
+        once the script is loaded (lua.py)."""
         answers = await self._evalsha(calls)
-        lost = front_lua.refused_for_lost_script(answers)
+        lost = lua.refused_for_lost_script(answers)
         if lost:
-            await self.client.script_load(front_lua.RESERVE)
+            await self.client.script_load(lua.RESERVE)
             for i, answer in zip(lost, await self._evalsha([calls[i] for i in lost]), strict=True):
                 answers[i] = answer
         return answers
 
     async def _evalsha(self, calls: list[Call]) -> list[Any]:
         pipe = self.client.pipeline(transaction=False)
-        front_lua.queue_calls(pipe, self._reserve.sha, calls)
+        lua.queue_calls(pipe, self._reserve.sha, calls)
         answers: list[Any] = await pipe.execute(raise_on_error=False)
         return answers

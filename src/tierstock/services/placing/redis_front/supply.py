@@ -1,5 +1,5 @@
 """What the Redis front needs before it can sell: order ids reserved from the database
-and leases of tier units (services/front.py explains the design).
+and leases of tier units (redis_front/front.py explains the design).
 
 Both are taken ahead in the background when they run low, so buyers rarely wait for a
 transaction; leases of one tier are taken under a lock every process shares, so they
@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING
 
 from tierstock.domain.ledger import LedgerEntry, LedgerKind
 from tierstock.domain.sales_forms import Tier
-from tierstock.services import front_lua
+from tierstock.services.placing.redis_front import lua
+from tierstock.services.placing.redis_front.leases import release_outstanding
 
 if TYPE_CHECKING:
-    from tierstock.services.front import ReservationFront
+    from tierstock.services.placing.redis_front.front import ReservationFront
 
 log = logging.getLogger("tierstock.front")
 
@@ -30,11 +31,11 @@ LEASE_LOCK_SECONDS = 10.0  # a process that dies holding the lease lock frees it
 
 
 class FrontSupply:
-    """Order ids and leases for one :class:`~tierstock.services.front.ReservationFront`."""
+    """Order ids and leases for one reservation front (front.py)."""
 
     def __init__(self, front: ReservationFront) -> None:
         self.front = front
-        self._add_lease = front.redis.register_script(front_lua.ADD_LEASE)
+        self._add_lease = front.redis.register_script(lua.ADD_LEASE)
         self._ids_lock = threading.Lock()
         self._lease_locks: dict[tuple[int, Tier], threading.Lock] = {}
         self._locks_lock = threading.Lock()
@@ -45,7 +46,7 @@ class FrontSupply:
         with self._ids_lock:
             if self.front.redis.llen(self.front.key("ids")) >= IDS_BLOCK // 4:
                 return  # another thread refilled while we waited
-            with self.front.runtime.uow() as uow:
+            with self.front.db.uow() as uow:
                 ids = uow.front.next_order_ids(IDS_BLOCK)
                 uow.commit()
             self.front.redis.rpush(self.front.key("ids"), *ids)
@@ -86,7 +87,7 @@ class FrontSupply:
 
         Leases of one tier are taken under a Redis lock shared by every process, so they
         reach the queue in the order of their units and each continues the one before
-        (a line can then span them, services/front_lua.py)."""
+        (a line can then span them, redis_front/lua.py)."""
         run, _leases, queued, dry = self.front.tier_keys(sku_id, tier)
         enough = max(at_least, self.front.lease_units // 2)
         if self._stocked(run, queued, enough):
@@ -122,7 +123,7 @@ class FrontSupply:
     def _lease_now(
         self, shop_id: int, sku_id: int, tier: Tier, at_least: int, queued: str, dry: str
     ) -> int:
-        with self.front.runtime.uow() as uow:
+        with self.front.db.uow() as uow:
             held = uow.stock.tiers([sku_id]).get(sku_id, {}).get(tier)
             units = min(max(self.front.lease_units, at_least), held.available if held else 0)
             sold_after = uow.stock.take(sku_id, tier, units) if units else None
@@ -163,9 +164,7 @@ class FrontSupply:
 
     def give_back_lease(self, lease_id: int) -> int:
         """Return a lease Redis never queued (the front was off) to its tier."""
-        from tierstock.services.front_fold import release_outstanding
-
-        with self.front.runtime.uow() as uow:
+        with self.front.db.uow() as uow:
             given = release_outstanding(uow, lease_id)
             uow.commit()
         return given
