@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: install demo serve test lint bench clean
+.PHONY: install demo serve test screenshots lint bench clean
 
 install: $(VENV)/.installed
 
@@ -24,6 +24,11 @@ test: install            ## the whole suite, on SQLite and PostgreSQL, and in Ch
 	scripts/ensure-services.sh
 	scripts/install-web-test-deps.sh
 	$(BIN)/pytest
+
+screenshots: install     ## refresh docs/screenshots/ from the browser tests
+	scripts/ensure-services.sh
+	scripts/install-web-test-deps.sh
+	TIERSTOCK_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/pytest tests/web -q
 
 lint: install
 	$(BIN)/ruff check .

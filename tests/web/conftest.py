@@ -31,7 +31,12 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+# Pictures go to a temporary folder, so the test command leaves the git tree clean;
+# `make screenshots` sets TIERSTOCK_SCREENSHOTS=docs/screenshots to refresh the README's.
+SCREENSHOTS = Path(
+    os.environ.get("TIERSTOCK_SCREENSHOTS")
+    or Path(os.environ.get("TMPDIR", "/tmp")) / "tierstock-screenshots"
+)
 STARTUP_TIMEOUT_S = 30
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
