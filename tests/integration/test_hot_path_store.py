@@ -11,11 +11,10 @@ from sqlalchemy.exc import IntegrityError
 
 from tierstock.domain.errors import InvalidValueError
 from tierstock.domain.ledger import LedgerEntry, LedgerKind
-from tierstock.domain.orders import LineStatus
+from tierstock.domain.orders import LineStatus, NewLine
 from tierstock.domain.sales_forms import SalesForm, SalesFormSpec, Tier
 from tierstock.services import catalogue, shops, stock
 from tierstock.services.runtime import Runtime
-from tierstock.store.order_repo import NewLine
 
 BEIJING = timezone(timedelta(hours=8))
 

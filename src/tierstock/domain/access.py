@@ -6,6 +6,7 @@ a merchant should be able to read this table and know what a key it hands out ca
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 from tierstock.domain.errors import DomainError
@@ -64,3 +65,12 @@ def ensure_allowed(role: str, permission: Permission) -> None:
         raise ForbiddenError(
             f"a key with role {role!r} may not do this ({permission.value})", field="X-API-Key"
         )
+
+
+@dataclass(frozen=True)
+class ApiKeyOwner:
+    shop_id: int
+    role: str
+    policy: str
+    key_id: int
+    supplier_id: int | None = None

@@ -95,3 +95,21 @@ def check_score(score_centi: int, rules: EligibilityRules) -> None:
         raise InvalidValueError(
             f"store score must be between 0 and {score(rules.max_store_score_centi)}", field="score"
         )
+
+
+@dataclass(frozen=True)
+class PullingProduct:
+    """A product whose presale lines pull the spot share down."""
+
+    product_id: int
+    name: str
+    presale_lines: int
+    paid_lines: int
+
+
+@dataclass(frozen=True)
+class TieredSku:
+    sku_id: int
+    code: str
+    product_id: int
+    product_name: str

@@ -15,7 +15,9 @@ from enum import StrEnum
 
 from tierstock.domain.compensation import BASIS_POINTS, CompensationKind, owed_fen
 from tierstock.domain.errors import DomainError
+from tierstock.domain.orders import LineStatus
 from tierstock.domain.policy import FulfilmentRules, PolicyPack
+from tierstock.domain.sales_forms import Tier
 
 
 class Urgency(StrEnum):
@@ -122,3 +124,43 @@ class AlreadyShippedError(DomainError):
 class LineCancelledError(DomainError):
     code = "line_cancelled"
     kind = "conflict"
+
+
+@dataclass(frozen=True)
+class LineRef:
+    """An order line with what promise handling needs (its order's payment time)."""
+
+    id: int
+    shop_id: int
+    order_id: int
+    line_no: int
+    sku_id: int
+    tier: Tier
+    quantity: int
+    unit_price_fen: int
+    ship_by: datetime
+    status: LineStatus
+    paid_at: datetime
+
+    @property
+    def paid_fen(self) -> int:
+        return self.quantity * self.unit_price_fen
+
+
+@dataclass(frozen=True)
+class OpenLine:
+    line_id: int
+    order_id: int
+    line_no: int
+    sku_id: int
+    tier: str
+    paid_fen: int
+    deadline: datetime
+
+
+@dataclass(frozen=True)
+class ExposureSums:
+    overdue_lines: int
+    overdue_fen: int
+    due_soon_lines: int
+    due_soon_fen: int

@@ -67,3 +67,16 @@ def check_lines(lines: list[LineRequest], limits: OrderLimits) -> None:
                 f"quantity must be between 1 and {limits.max_line_quantity}",
                 field=f"lines[{i}].quantity",
             )
+
+
+@dataclass(frozen=True)
+class NewLine:
+    """A line about to be written: the allocation result of the hot path."""
+
+    line_no: int
+    sku_id: int
+    quantity: int
+    tier: Tier
+    unit_price_fen: int
+    ship_by: datetime
+    tier_sold_after: int

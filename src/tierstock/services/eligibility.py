@@ -14,8 +14,10 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from tierstock.domain.eligibility import (
+    PullingProduct,
     ScorePoint,
     ShareCount,
+    TieredSku,
     Verdict,
     check_score,
     judge,
@@ -24,7 +26,6 @@ from tierstock.domain.eligibility import (
 from tierstock.domain.errors import NotFoundError
 from tierstock.domain.policy import EligibilityRules, PolicyPack
 from tierstock.policies import load_pack
-from tierstock.store.eligibility_repo import PullingProduct, TieredSku
 from tierstock.store.uow import UnitOfWork
 
 

@@ -19,6 +19,8 @@ from tierstock.domain.compensation import CompensationKind
 from tierstock.domain.fulfilment import (
     URGENCY_ORDER,
     Exposure,
+    ExposureSums,
+    OpenLine,
     RiskLevel,
     exposure,
     risk_level,
@@ -27,7 +29,6 @@ from tierstock.domain.fulfilment import (
 from tierstock.domain.policy import PolicyPack
 from tierstock.policies import load_pack
 from tierstock.services.catalogue import shop_policy
-from tierstock.store.promise_repo import ExposureSums, OpenLine
 from tierstock.store.uow import UnitOfWork
 
 SCAN_CHUNK_LINES = 250_000  # lines per transaction: a tuning knob, not a rule

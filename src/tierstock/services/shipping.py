@@ -17,13 +17,13 @@ from tierstock.domain.fulfilment import (
     ON_TIME,
     AlreadyShippedError,
     LineCancelledError,
+    LineRef,
     Shipment,
     shipment_outcome,
 )
 from tierstock.domain.orders import LineStatus
 from tierstock.services.catalogue import shop_policy
 from tierstock.services.placing.cancelling import return_line
-from tierstock.store.shipment_repo import LineRef
 from tierstock.store.uow import UnitOfWork
 
 MAX_TEXT = {"carrier": 60, "tracking_no": 100}

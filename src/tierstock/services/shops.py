@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from tierstock.domain.access import ApiKeyOwner
 from tierstock.domain.catalogue import Shop
 from tierstock.domain.errors import InvalidValueError, NotFoundError, UnauthorizedError
 from tierstock.policies import available_packs, load_pack
 from tierstock.services.key_material import hash_key, new_key
-from tierstock.store.catalogue_repo import ApiKeyOwner
 from tierstock.store.uow import UnitOfWork
 
 OWNER = "owner"

@@ -7,27 +7,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from tierstock.domain.access import ApiKeyOwner
 from tierstock.domain.catalogue import Product, ServicePromise, Shop, Sku
 from tierstock.domain.errors import DuplicateError
 from tierstock.domain.sales_forms import SalesForm, SalesFormSpec, Tier
 from tierstock.store.stock_repo import placeholders, raw_execute
 from tierstock.store.tables import api_keys, products, shops, skus, stock_tiers
-
-
-@dataclass(frozen=True)
-class ApiKeyOwner:
-    shop_id: int
-    role: str
-    policy: str
-    key_id: int
-    supplier_id: int | None = None
 
 
 def _sku(row: Row[Any]) -> Sku:

@@ -5,34 +5,15 @@ See docs/rules.md §6.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, case, func, select
 
-from tierstock.domain.eligibility import ScorePoint, ShareCount
+from tierstock.domain.eligibility import PullingProduct, ScorePoint, ShareCount, TieredSku
 from tierstock.domain.orders import LineStatus
 from tierstock.domain.sales_forms import SalesForm, Tier
 from tierstock.store.tables import order_lines, orders, products, skus, store_scores
-
-
-@dataclass(frozen=True)
-class PullingProduct:
-    """A product whose presale lines pull the spot share down."""
-
-    product_id: int
-    name: str
-    presale_lines: int
-    paid_lines: int
-
-
-@dataclass(frozen=True)
-class TieredSku:
-    sku_id: int
-    code: str
-    product_id: int
-    product_name: str
 
 
 def _dialect_insert(conn: Connection) -> Any:

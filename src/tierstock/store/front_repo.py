@@ -9,13 +9,13 @@ PostgreSQL only (the front refuses SQLite at start-up): order ids come from the
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from tierstock.domain.leases import FoldedSale, Lease
 from tierstock.domain.sales_forms import Tier
 from tierstock.store.front_tables import front_leases, front_releases
 from tierstock.store.stock_repo import raw_execute
@@ -42,41 +42,6 @@ ADD_SOLD = (
     .where(_lease.id == bindparam("b_id"))
     .values(sold=_lease.sold + bindparam("b_units"))
 )
-
-
-@dataclass(frozen=True)
-class Lease:
-    id: int
-    shop_id: int
-    sku_id: int
-    tier: Tier
-    first_unit: int
-    units: int
-    sold: int
-    returned: int
-
-    @property
-    def outstanding(self) -> int:
-        """Leased units neither folded into lines nor given back yet."""
-        return self.units - self.sold - self.returned
-
-
-@dataclass(frozen=True)
-class FoldedSale:
-    """One reservation from the front's stream, as the row it becomes."""
-
-    order_id: int
-    shop_id: int
-    idempotency_key: str
-    request_hash: str
-    buyer: str | None
-    paid_at: datetime
-    sku_id: int
-    tier: Tier
-    quantity: int
-    unit_price_fen: int
-    ship_by: datetime
-    tier_sold_after: int
 
 
 class FrontRepository:

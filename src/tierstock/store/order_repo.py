@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Insert, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from tierstock.domain.orders import LineStatus, Order, OrderLine
+from tierstock.domain.orders import LineStatus, NewLine, Order, OrderLine
 from tierstock.domain.sales_forms import Tier
 from tierstock.store.stock_repo import (
     json_rows,
@@ -24,19 +24,6 @@ from tierstock.store.stock_repo import (
     utc_text,
 )
 from tierstock.store.tables import order_lines, orders
-
-
-@dataclass(frozen=True)
-class NewLine:
-    """A line about to be written: the allocation result of the hot path."""
-
-    line_no: int
-    sku_id: int
-    quantity: int
-    tier: Tier
-    unit_price_fen: int
-    ship_by: datetime
-    tier_sold_after: int
 
 
 @dataclass(frozen=True)

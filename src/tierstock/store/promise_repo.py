@@ -29,6 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from tierstock.domain.compensation import BASIS_POINTS, CompensationKind
 from tierstock.domain.delays import Delay, DelayKind
+from tierstock.domain.fulfilment import ExposureSums, OpenLine
 from tierstock.domain.orders import LineStatus
 from tierstock.domain.policy import CompensationRule
 from tierstock.store.tables import (
@@ -84,17 +85,6 @@ def latest_delays() -> Any:
 
 
 @dataclass(frozen=True)
-class OpenLine:
-    line_id: int
-    order_id: int
-    line_no: int
-    sku_id: int
-    tier: str
-    paid_fen: int
-    deadline: datetime
-
-
-@dataclass(frozen=True)
 class CompensationRecord:
     line_id: int
     order_id: int
@@ -104,14 +94,6 @@ class CompensationRecord:
     amount_fen: int
     deadline: datetime
     created_at: datetime
-
-
-@dataclass(frozen=True)
-class ExposureSums:
-    overdue_lines: int
-    overdue_fen: int
-    due_soon_lines: int
-    due_soon_fen: int
 
 
 class PromiseRepository:

@@ -2,38 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from tierstock.domain.fulfilment import Shipment
+from tierstock.domain.fulfilment import LineRef, Shipment
 from tierstock.domain.orders import LineStatus
 from tierstock.domain.sales_forms import Tier
 from tierstock.store.tables import order_lines, orders, shipments
-
-
-@dataclass(frozen=True)
-class LineRef:
-    """An order line with what promise handling needs (its order's payment time)."""
-
-    id: int
-    shop_id: int
-    order_id: int
-    line_no: int
-    sku_id: int
-    tier: Tier
-    quantity: int
-    unit_price_fen: int
-    ship_by: datetime
-    status: LineStatus
-    paid_at: datetime
-
-    @property
-    def paid_fen(self) -> int:
-        return self.quantity * self.unit_price_fen
 
 
 def _insert_once(dialect: Any) -> Insert:

@@ -26,12 +26,11 @@ from tierstock.domain.errors import (
     ProductNotListedError,
 )
 from tierstock.domain.ledger import LedgerEntry, LedgerKind
-from tierstock.domain.orders import LineRequest, LineStatus, Order, OrderLine
+from tierstock.domain.orders import LineRequest, LineStatus, NewLine, Order, OrderLine
 from tierstock.domain.policy import PolicyPack
 from tierstock.domain.promises import ship_by
 from tierstock.domain.sales_forms import Tier
 from tierstock.services.capacity import presale_promise
-from tierstock.store.order_repo import NewLine
 from tierstock.store.uow import UnitOfWork
 
 MAX_KEY_LENGTH = 200

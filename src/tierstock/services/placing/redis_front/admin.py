@@ -7,11 +7,11 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 
+from tierstock.domain.leases import Lease
 from tierstock.domain.sales_forms import Tier
 from tierstock.services.placing.redis_front.fold import Folder
 from tierstock.services.placing.redis_front.front import ReservationFront
 from tierstock.services.placing.redis_front.leases import per_lease, release_outstanding
-from tierstock.store.front_repo import Lease
 
 DRAIN_WAIT_SECONDS = 30.0
 

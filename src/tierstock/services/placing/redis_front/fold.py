@@ -22,13 +22,13 @@ from typing import Any
 import redis
 
 from tierstock.domain.errors import InvalidValueError
+from tierstock.domain.leases import FoldedSale
 from tierstock.domain.ledger import LedgerEntry, LedgerKind
+from tierstock.domain.orders import NewLine
 from tierstock.domain.sales_forms import Tier
 from tierstock.services.placing.redis_front.front import ReservationFront, from_micros
 from tierstock.services.placing.redis_front.leases import per_lease, release
 from tierstock.store.engine import ConstraintViolation
-from tierstock.store.front_repo import FoldedSale
-from tierstock.store.order_repo import NewLine
 from tierstock.store.uow import UnitOfWork
 
 log = logging.getLogger("tierstock.front")
