@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -26,6 +27,7 @@ PG_SERVER = os.environ.get(
 )
 IN_CI = os.environ.get("CI", "").lower() == "true"
 BACKENDS = ["sqlite", "postgresql"]
+REDIS_URL = os.environ.get("TIERSTOCK_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
 
 def _admin_engine():  # type: ignore[no-untyped-def]
@@ -103,3 +105,18 @@ def _engines(database_url: str) -> Iterator[Runtime]:
 def runtime(_engines: Runtime, clock: ManualClock) -> Runtime:
     """A runtime on this backend's database whose clock the test controls."""
     return Runtime(_engines.engine, clock)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        message = (
+            f"Redis not reachable at {REDIS_URL} ({exc}); start it with "
+            "scripts/ensure-services.sh or set TIERSTOCK_TEST_REDIS"
+        )
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return REDIS_URL

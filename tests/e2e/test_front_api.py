@@ -15,7 +15,6 @@ from pathlib import Path
 import httpx
 
 from tests.e2e.test_crash import _place, open_hot_sku
-from tests.integration.test_front import redis_url  # noqa: F401 - the fixture
 from tierstock.services.placing.redis_front.front import ReservationFront
 from tierstock.services.runtime import Runtime
 from tierstock.testing import TIERSTOCK, served
@@ -43,7 +42,7 @@ def _forget(database_url: str, redis: str) -> None:
 
 def test_kill_9_mid_burst_through_the_front_loses_no_acknowledged_order(
     postgresql_url: str,
-    redis_url: str,  # noqa: F811
+    redis_url: str,
     tmp_path: Path,
 ) -> None:
     env = {
@@ -142,7 +141,7 @@ def test_the_front_with_sqlite_is_refused_in_one_line(tmp_path: Path) -> None:
     ]
 
 
-def test_front_fold_writes_what_the_front_answered(postgresql_url: str, redis_url: str) -> None:  # noqa: F811
+def test_front_fold_writes_what_the_front_answered(postgresql_url: str, redis_url: str) -> None:
     from tests.integration.test_burst import listed_sku, open_shop
     from tierstock.domain.orders import LineRequest
     from tierstock.services.placing import PlaceOrder

@@ -8,7 +8,6 @@ reconciled with what Redis holds.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import random
 import secrets
 from collections.abc import Iterator
@@ -17,7 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import redis
 
-from tests.conftest import IN_CI
 from tests.integration.test_burst import (
     SOLD_OUT,
     assert_never_oversold,
@@ -40,23 +38,7 @@ from tierstock.services.placing.redis_front.fold import Folder, fold
 from tierstock.services.runtime import Runtime
 from tierstock.services.verify import verify_ledger
 
-REDIS_URL = os.environ.get("TIERSTOCK_TEST_REDIS", "redis://127.0.0.1:6379/0")
 LEASE = 7  # small leases: a burst crosses many lease boundaries
-
-
-@pytest.fixture(scope="session")
-def redis_url() -> str:
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except redis.RedisError as exc:
-        message = (
-            f"Redis not reachable at {REDIS_URL} ({exc}); start it with "
-            "scripts/ensure-services.sh or set TIERSTOCK_TEST_REDIS"
-        )
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    return REDIS_URL
 
 
 def front_runtime(pg_url: str, redis_url: str, namespace: str, *, fold: bool) -> Runtime:

@@ -17,7 +17,6 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from tests.integration.test_burst import TIERED, open_shop
 from tests.integration.test_front import front_runtime
-from tests.integration.test_front import redis_url as redis_url  # the fixture
 from tierstock.domain.errors import InsufficientStockError
 from tierstock.domain.orders import LineRequest
 from tierstock.domain.sales_forms import Tier

@@ -54,7 +54,6 @@ from tierstock.services.placing.order import (
     PlaceOrder,
     checked_key,
     sellable,
-    short_of,
 )
 from tierstock.services.placing.path import Database
 from tierstock.services.placing.redis_front import lua
@@ -204,7 +203,7 @@ class ReservationFront:
         if not listing.by_front:
             return None
         paid_at = self.db.clock()
-        tiers, ended = self._open_tiers(sku, paid_at, listing.zone)
+        tiers = self._open_tiers(sku, paid_at, listing.zone)
         keys = [
             self.key("off"),
             self.key("ids"),
@@ -228,7 +227,7 @@ class ReservationFront:
         for tier, deadline in tiers:
             keys.extend(self.tier_keys(sku.id, tier))
             args.extend((tier.value, micros(deadline)))
-        return Reservation(cmd, sku, tiers, ended, keys, args, paid_at)
+        return Reservation(cmd, sku, tiers, keys, args, paid_at)
 
     def listing_cached(self, cmd: PlaceOrder) -> bool:
         """Whether :meth:`prepare` can run without touching the database."""
@@ -261,9 +260,12 @@ class ReservationFront:
             return Need(None)
         if kind == "lease":
             return Need(res.tiers[int(answer[1]) - 1][0])
-        if res.ended is not None:  # out
-            raise res.ended
-        raise short_of(sku, req, 0)
+        # "out": every tier is dry. A tier is marked dry for DRY_SECONDS when the
+        # database had nothing left to lease, but units may have come back since (a
+        # cancel, a drain, a receipt): the database decides, so the front never refuses
+        # a buyer the database path would have sold to (tests/contract). Past the
+        # sell-out this sends refusals through the database, which refuses in batches.
+        return None
 
     def supply(self, res: Reservation, need: Need) -> None:
         """Reserve order ids, or lease units of the tier the script asked for."""
@@ -312,16 +314,16 @@ class ReservationFront:
 
     def _open_tiers(
         self, sku: Sku, paid_at: datetime, zone: ZoneInfo
-    ) -> tuple[list[tuple[Tier, datetime]], DomainError | None]:
+    ) -> list[tuple[Tier, datetime]]:
         """The form's tiers with the ship-by a line in each would get; a presale that
-        ended is left out (and is the refusal if nothing else holds the line)."""
-        tiers, ended = [], None
+        ended is left out (the database path refuses it if nothing else holds the line)."""
+        tiers = []
         for tier in sku.sales_form.tiers:
             try:
                 tiers.append((tier, ship_by(paid_at, sku.sales_form, tier, zone)))
-            except DomainError as exc:
-                ended = exc
-        return tiers, ended
+            except DomainError:
+                continue
+        return tiers
 
     def _listing(self, shop_id: int, sku_id: int) -> _Listing:
         """The SKU's listing, at most ``SKU_CACHE_SECONDS`` old — or up to twice that
@@ -380,7 +382,6 @@ class Reservation:
     cmd: PlaceOrder
     sku: Sku
     tiers: list[tuple[Tier, datetime]]  # the tiers the form sells, with their ship-by
-    ended: DomainError | None  # the presale that ended, if one was left out
     keys: list[str]
     args: list[Any]
     paid_at: datetime
