@@ -5,7 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from tierstock.api import schemas as s
+from tierstock.api.schemas.orders import OrderLinePublic, OrderPublic
+from tierstock.api.schemas.products import (
+    NextUnitPromisePublic,
+    ProductCardPublic,
+    ProductPublic,
+    SkuCardPublic,
+)
+from tierstock.api.schemas.shops import ShopPublic
+from tierstock.api.schemas.skus import (
+    LedgerEntryPublic,
+    SalesFormPublic,
+    SkuPublic,
+    TierStockPublic,
+)
 from tierstock.domain.allocation import TierStock
 from tierstock.domain.catalogue import Product, Shop, Sku
 from tierstock.domain.ledger import LedgerEntry
@@ -22,12 +35,12 @@ def local(dt: datetime, zone: ZoneInfo) -> datetime:
     return dt.astimezone(zone)
 
 
-def shop(x: Shop, zone: ZoneInfo) -> s.ShopPublic:
-    return s.ShopPublic(id=x.id, name=x.name, policy=x.policy, created_at=local(x.created_at, zone))
+def shop(x: Shop, zone: ZoneInfo) -> ShopPublic:
+    return ShopPublic(id=x.id, name=x.name, policy=x.policy, created_at=local(x.created_at, zone))
 
 
-def product(x: Product, zone: ZoneInfo) -> s.ProductPublic:
-    return s.ProductPublic(
+def product(x: Product, zone: ZoneInfo) -> ProductPublic:
+    return ProductPublic(
         id=x.id,
         name=x.name,
         listed=x.listed,
@@ -45,7 +58,7 @@ def sku_fields(x: Sku) -> dict[str, object]:
         "specs": x.specs,
         "price_fen": x.price_fen,
         "price_yuan": yuan(x.price_fen),
-        "sales_form": s.SalesFormPublic(
+        "sales_form": SalesFormPublic(
             form=f.form,
             spot_window_hours=f.spot_window_hours,
             presale_days=f.presale_days,
@@ -54,16 +67,16 @@ def sku_fields(x: Sku) -> dict[str, object]:
     }
 
 
-def sku(x: Sku) -> s.SkuPublic:
-    return s.SkuPublic.model_validate(sku_fields(x))
+def sku(x: Sku) -> SkuPublic:
+    return SkuPublic.model_validate(sku_fields(x))
 
 
-def tier(t: TierStock) -> s.TierStockPublic:
-    return s.TierStockPublic(tier=t.tier, quantity=t.quantity, sold=t.sold, available=t.available)
+def tier(t: TierStock) -> TierStockPublic:
+    return TierStockPublic(tier=t.tier, quantity=t.quantity, sold=t.sold, available=t.available)
 
 
-def ledger_entry(e: LedgerEntry, zone: ZoneInfo) -> s.LedgerEntryPublic:
-    return s.LedgerEntryPublic(
+def ledger_entry(e: LedgerEntry, zone: ZoneInfo) -> LedgerEntryPublic:
+    return LedgerEntryPublic(
         tier=e.tier,
         kind=e.kind.value,
         quantity_delta=e.quantity_delta,
@@ -76,14 +89,14 @@ def ledger_entry(e: LedgerEntry, zone: ZoneInfo) -> s.LedgerEntryPublic:
     )
 
 
-def order(x: Order, zone: ZoneInfo) -> s.OrderPublic:
-    return s.OrderPublic(
+def order(x: Order, zone: ZoneInfo) -> OrderPublic:
+    return OrderPublic(
         id=x.id,
         buyer=x.buyer,
         paid_at=local(x.paid_at, zone),
         total_fen=x.total_fen,
         lines=[
-            s.OrderLinePublic(
+            OrderLinePublic(
                 line_no=ln.line_no,
                 sku_id=ln.sku_id,
                 quantity=ln.quantity,
@@ -98,17 +111,17 @@ def order(x: Order, zone: ZoneInfo) -> s.OrderPublic:
     )
 
 
-def card(c: ProductCard, zone: ZoneInfo) -> s.ProductCardPublic:
+def card(c: ProductCard, zone: ZoneInfo) -> ProductCardPublic:
     skus = []
     for sc in c.skus:
         p = sc.next_unit
         skus.append(
-            s.SkuCardPublic.model_validate(
+            SkuCardPublic.model_validate(
                 {
                     **sku_fields(sc.sku),
                     "tiers": [tier(t) for t in sc.tiers],
                     "available": sc.available,
-                    "next_unit_promise": s.PromisePublic(
+                    "next_unit_promise": NextUnitPromisePublic(
                         tier=p.tier,
                         ship_by=local(p.ship_by, zone) if p.ship_by else None,
                         text_en=p.text_en,
@@ -117,6 +130,6 @@ def card(c: ProductCard, zone: ZoneInfo) -> s.ProductCardPublic:
                 }
             )
         )
-    return s.ProductCardPublic(
+    return ProductCardPublic(
         product=product(c.product, zone), skus=skus, as_of=local(c.as_of, zone)
     )

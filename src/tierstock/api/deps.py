@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -24,7 +25,6 @@ from tierstock.domain.idempotency import IdempotencyClaim, request_hash
 from tierstock.policies import load_pack
 from tierstock.services import shops
 from tierstock.services.runtime import Runtime
-from tierstock.store.uow import UnitOfWork
 
 MAX_KEY_LENGTH = 200
 MAX_ID = 2**62  # ids are BIGINT; anything larger cannot name a row
@@ -119,16 +119,19 @@ def _canonical(body: bytes) -> bytes:
         return body
 
 
-@dataclass(frozen=True)
 class Writes:
     """Units of work for one write request; with an Idempotency-Key, the first one
-    claims the key in its own transaction (or replays the first answer)."""
+    claims the key in its own transaction (or replays the first answer).
 
-    runtime: Runtime
-    claim: IdempotencyClaim | None
+    ``uow()`` is ``runtime.uow`` with the claim bound: its type is whatever the Runtime
+    returns, so this entry point names nothing from ``tierstock.store``."""
 
-    def uow(self) -> UnitOfWork:
-        return self.runtime.uow(claim=self.claim)
+    __slots__ = ("claim", "runtime", "uow")
+
+    def __init__(self, runtime: Runtime, claim: IdempotencyClaim | None) -> None:
+        self.runtime = runtime
+        self.claim = claim
+        self.uow = partial(runtime.uow, claim=claim)
 
 
 async def get_writes(

@@ -23,12 +23,12 @@ from tierstock.api.routers import (
     shops,
     skus,
 )
-from tierstock.api.schemas import ErrorBody
+from tierstock.api.schemas.errors import ErrorPublic
 from tierstock.services.runtime import Runtime
 from tierstock.web.app import mount as mount_workbench
 
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
-    code: {"model": ErrorBody} for code in (401, 403, 404, 409, 413, 422)
+    code: {"model": ErrorPublic} for code in (401, 403, 404, 409, 413, 422)
 }
 
 

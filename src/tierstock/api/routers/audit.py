@@ -11,8 +11,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from tierstock.api import schemas as s
 from tierstock.api.deps import Reader, RuntimeDep
+from tierstock.api.schemas.audit import AuditEntryPublic
 from tierstock.domain.audit import AuditEntry
 from tierstock.services import audit
 
@@ -28,12 +28,12 @@ def _trail(
     return audit.audit_trail(caller.shop_id, runtime.uow(readonly=True), since=since, limit=limit)
 
 
-@router.get("", response_model=list[s.AuditEntryPublic])
+@router.get("", response_model=list[AuditEntryPublic])
 def read_audit(
     caller: Reader, runtime: RuntimeDep, since: Since = None, limit: Limit = 1000
-) -> list[s.AuditEntryPublic]:
+) -> list[AuditEntryPublic]:
     return [
-        s.AuditEntryPublic(
+        AuditEntryPublic(
             actor=e.actor,
             action=e.action,
             object_type=e.object_type,

@@ -9,12 +9,11 @@ supplier; receiving goods is warehouse work (``StockWriter``).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Query, status
-from pydantic import BaseModel, Field, StringConstraints
 
 from tierstock.api.convert import local, yuan
 from tierstock.api.deps import (
@@ -28,10 +27,23 @@ from tierstock.api.deps import (
     StockWriter,
     WritesDep,
 )
-from tierstock.api.schemas import Name, Reason, RowId, Strict
+from tierstock.api.schemas.capacity import (
+    AtRiskPublic,
+    BatchChangedPublic,
+    BatchNoteUpdate,
+    BatchPublic,
+    BatchRevisionPublic,
+    BatchUpdate,
+    CapacityCreate,
+    CapacityRiskPublic,
+    PacePublic,
+    SkuCapacityPublic,
+    SkuPresalePublic,
+    SupplierCreate,
+    SupplierPublic,
+)
 from tierstock.domain.access import Role
 from tierstock.domain.capacity import (
-    MAX_BATCH_QUANTITY,
     AtRiskLine,
     BatchAction,
     Pace,
@@ -43,114 +55,6 @@ from tierstock.services.capacity import BatchView
 router = APIRouter(tags=["capacity"])
 
 BatchId = Annotated[int, Path(ge=1, le=MAX_ID)]
-Note = Annotated[str, StringConstraints(max_length=500, pattern=r"^[^\x00]*$")]
-BatchQuantity = Annotated[int, Field(ge=1, le=MAX_BATCH_QUANTITY)]
-
-
-class SupplierCreate(Strict):
-    name: Name
-
-
-class SupplierPublic(BaseModel):
-    id: int
-    name: str
-    created_at: datetime
-
-
-class PlanIn(Strict):
-    quantity: BatchQuantity
-    ready_on: date = Field(description="the day the supplier delivers (shop's local date)")
-
-
-class CapacityCreate(Strict):
-    supplier_id: RowId
-    batches: list[PlanIn] = Field(min_length=1, max_length=100)
-    note: Reason = ""
-
-
-class NoteIn(Strict):
-    note: Note = ""
-
-
-class ReviseIn(Strict):
-    quantity: BatchQuantity
-    ready_on: date
-    note: Note = ""
-
-
-class RevisionPublic(BaseModel):
-    action: str
-    quantity: int
-    ready_on: date
-    actor: str
-    note: str
-    at: datetime
-
-
-class PacePublic(BaseModel):
-    hours: int
-    units_sold: int
-    per_hour: float
-    remaining: int
-    runs_out_at: datetime | None
-
-
-class BatchPublic(BaseModel):
-    id: int
-    sku_id: int
-    supplier_id: int
-    quantity: int
-    ready_on: date
-    status: str
-    in_presale_tier: int = Field(description="units this batch adds to the presale tier")
-    promised: int | None = Field(None, description="units of it promised to paid lines")
-    late: bool = False
-    created_at: datetime
-    history: list[RevisionPublic] = []
-    pace: PacePublic | None = Field(None, description="the SKU's presale pace (supplier view)")
-
-
-class AtRiskPublic(BaseModel):
-    order_id: int
-    line_no: int
-    quantity: int
-    ship_by: datetime
-    batch_id: int | None
-    reason: str
-    expected_ship: datetime | None
-    exposure_fen: int
-    exposure_yuan: str
-
-
-class BatchChangedPublic(BaseModel):
-    batch: BatchPublic
-    moved_to_spot: int
-    at_risk: list[AtRiskPublic]
-    exposure_fen: int
-    exposure_yuan: str
-
-
-class PresalePublic(BaseModel):
-    quantity: int
-    sold: int
-    available: int
-    unbatched: int = Field(description="the merchant's own presale units, sold first")
-
-
-class SkuCapacityPublic(BaseModel):
-    sku_id: int
-    presale: PresalePublic
-    batches: list[BatchPublic]
-
-
-class RiskPublic(BaseModel):
-    sku_id: int
-    late_batches: list[int]
-    revised_down: list[int]
-    lines: list[AtRiskPublic]
-    exposure_fen: int
-    exposure_yuan: str
-    pace: PacePublic
 
 
 def _supplier(x: Supplier, zone: ZoneInfo) -> SupplierPublic:
@@ -172,7 +76,7 @@ def _batch(v: BatchView, zone: ZoneInfo) -> BatchPublic:
         created_at=local(b.created_at, zone),
         pace=_pace(v.pace, zone) if v.pace else None,
         history=[
-            RevisionPublic(
+            BatchRevisionPublic(
                 action=r.action.value,
                 quantity=r.quantity,
                 ready_on=r.ready_on,
@@ -258,24 +162,24 @@ def sku_capacity(sku_id: SkuId, caller: Reader, runtime: RuntimeDep) -> SkuCapac
     p = got.presale
     return SkuCapacityPublic(
         sku_id=sku_id,
-        presale=PresalePublic(
+        presale=SkuPresalePublic(
             quantity=p.quantity, sold=p.sold, available=p.available, unbatched=got.unbatched
         ),
         batches=[_batch(v, caller.zone) for v in got.batches],
     )
 
 
-@router.get("/skus/{sku_id}/capacity/risk", response_model=RiskPublic)
+@router.get("/skus/{sku_id}/capacity/risk", response_model=CapacityRiskPublic)
 def capacity_risk(
     sku_id: SkuId,
     caller: Reader,
     runtime: RuntimeDep,
     hours: Annotated[int, Query(ge=1, le=2160)] = capacity.DEFAULT_PACE_HOURS,
-) -> RiskPublic:
+) -> CapacityRiskPublic:
     """Paid presale lines a late or shrunk batch can no longer keep, their compensation
     exposure, and when confirmed capacity runs out at the last ``hours``' pace."""
     r = capacity.capacity_risk(caller.shop_id, sku_id, runtime.uow(readonly=True), hours)
-    return RiskPublic(
+    return CapacityRiskPublic(
         sku_id=sku_id,
         late_batches=list(r.late_batches),
         revised_down=list(r.revised_down),
@@ -324,7 +228,10 @@ def _act(
 
 @router.post("/capacity/{batch_id}/confirm", response_model=BatchChangedPublic)
 def confirm(
-    batch_id: BatchId, caller: CapacityWriter, writes: WritesDep, body: NoteIn | None = None
+    batch_id: BatchId,
+    caller: CapacityWriter,
+    writes: WritesDep,
+    body: BatchNoteUpdate | None = None,
 ) -> BatchChangedPublic:
     """The supplier commits: the batch's units become sellable presale capacity."""
     return _act(
@@ -339,7 +246,7 @@ def confirm(
 
 @router.post("/capacity/{batch_id}/revise", response_model=BatchChangedPublic)
 def revise(
-    batch_id: BatchId, body: ReviseIn, caller: CapacityWriter, writes: WritesDep
+    batch_id: BatchId, body: BatchUpdate, caller: CapacityWriter, writes: WritesDep
 ) -> BatchChangedPublic:
     """New quantity and ready day (the batch is then confirmed with them). Capacity never
     drops below what is promised; promises put at risk come back in ``at_risk``."""
@@ -357,7 +264,10 @@ def revise(
 
 @router.post("/capacity/{batch_id}/decline", response_model=BatchChangedPublic)
 def decline(
-    batch_id: BatchId, caller: CapacityWriter, writes: WritesDep, body: NoteIn | None = None
+    batch_id: BatchId,
+    caller: CapacityWriter,
+    writes: WritesDep,
+    body: BatchNoteUpdate | None = None,
 ) -> BatchChangedPublic:
     return _act(
         caller,
@@ -371,7 +281,7 @@ def decline(
 
 @router.post("/capacity/{batch_id}/receive", response_model=BatchChangedPublic)
 def receive(
-    batch_id: BatchId, caller: StockWriter, writes: WritesDep, body: NoteIn | None = None
+    batch_id: BatchId, caller: StockWriter, writes: WritesDep, body: BatchNoteUpdate | None = None
 ) -> BatchChangedPublic:
     """The goods arrived: promised units stay promised, the rest becomes spot stock."""
     return _act(caller, writes, batch_id, BatchAction.RECEIVED, body.note if body else "")

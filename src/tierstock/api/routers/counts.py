@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, status
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from tierstock.api.convert import local, yuan
 from tierstock.api.deps import MAX_ID, Offset, Reader, RuntimeDep, StockWriter, WritesDep
+from tierstock.api.schemas.counts import (
+    AdjustmentPublic,
+    AffectedLinePublic,
+    ApprovalCreate,
+    ApprovalPublic,
+    CountCreate,
+    CountEntriesCreate,
+    CountEntriesPublic,
+    CountPublic,
+    RowErrorPublic,
+    SkuVariancePublic,
+    VariancePublic,
+)
 from tierstock.domain.counts import (
-    DEFAULT_WAREHOUSE,
-    MAX_COUNTED,
     CountEntry,
     PromisedLine,
     RowError,
@@ -27,7 +36,6 @@ from tierstock.services.count_import import variance_xlsx
 router = APIRouter(prefix="/counts", tags=["counts"])
 
 CountId = Annotated[int, Path(ge=1, le=MAX_ID)]
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 
 
 def _approver(caller: StockWriter) -> StockWriter:
@@ -37,122 +45,6 @@ def _approver(caller: StockWriter) -> StockWriter:
 
 
 Approver = Annotated[StockWriter, Depends(_approver)]
-
-
-class CountCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    warehouse: str = Field(DEFAULT_WAREHOUSE, description="one warehouse per shop for now")
-    sku_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = Field(
-        None, max_length=10_000, description="the SKUs to count; omit to count every SKU"
-    )
-    note: Annotated[str, StringConstraints(max_length=500)] = ""
-
-
-class CountPublic(BaseModel):
-    id: int
-    warehouse: str
-    status: str
-    sku_ids: list[int] | None
-    note: str
-    opened_at: datetime
-    opened_by: str
-    approved_at: datetime | None
-    approved_by: str | None
-
-
-class EntryIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    sku_code: Code
-    counted: int = Field(ge=0, le=MAX_COUNTED)
-    location: Annotated[str, StringConstraints(strip_whitespace=True, max_length=60)] = ""
-    counter: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
-    unit_cost_fen: int | None = Field(None, ge=0, le=10**12)
-    counted_at: datetime | None = Field(
-        None, description="when counted (with offset); default: now"
-    )
-
-
-class EntriesIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    entries: list[EntryIn] = Field(min_length=1, max_length=10_000)
-    accept_good_rows: bool = Field(
-        False,
-        description="save good entries even if others "
-        "are refused (default: refuse the whole batch, 422)",
-    )
-
-
-class RowErrorPublic(BaseModel):
-    row: int = Field(description="1-based position of the entry")
-    field: str
-    message: str
-
-
-class EntriesPublic(BaseModel):
-    count_id: int
-    saved: int
-    refused: list[RowErrorPublic]
-
-
-class SkuVariancePublic(BaseModel):
-    sku_id: int
-    sku_code: str
-    locations: list[str]
-    counted: int
-    system_on_hand: int
-    counted_at: datetime
-    variance: int
-    unit_cost_fen: int | None
-    value_fen: int | None
-
-
-class VariancePublic(BaseModel):
-    count: CountPublic
-    skus: list[SkuVariancePublic]
-    skus_counted: int
-    skus_off: int
-    share_off: float
-    net_quantity: int
-    gross_quantity: int
-    net_value_fen: int
-    net_value_yuan: str
-    gross_value_fen: int
-    not_counted: list[str]
-    without_cost: list[str]
-
-
-class AffectedLinePublic(BaseModel):
-    order_id: int
-    line_no: int
-    quantity: int
-    paid_at: datetime
-    ship_by: datetime
-
-
-class AdjustmentPublic(BaseModel):
-    sku_id: int
-    sku_code: str
-    counted: int
-    system_on_hand: int
-    variance: int
-    quantity_delta: int
-    quantity: int
-    sold: int
-    shortfall: int = Field(description="promised units the shelf no longer holds")
-    affected: list[AffectedLinePublic]
-
-
-class ApprovalPublic(BaseModel):
-    count: CountPublic
-    adjustments: list[AdjustmentPublic]
-    flagged_skus: list[str]
-    affected_orders: list[int]
-    events: int
-
-
-class ApproveIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] = ""
 
 
 def _count(c: StockCount, caller: Reader) -> CountPublic:
@@ -200,10 +92,10 @@ def read_count(count_id: CountId, caller: Reader, runtime: RuntimeDep) -> CountP
     return _count(counts.get_count(caller.shop_id, count_id, runtime.uow(readonly=True)), caller)
 
 
-@router.post("/{count_id}/entries", response_model=EntriesPublic)
+@router.post("/{count_id}/entries", response_model=CountEntriesPublic)
 def enter_counts(
-    count_id: CountId, body: EntriesIn, caller: StockWriter, writes: WritesDep
-) -> EntriesPublic:
+    count_id: CountId, body: CountEntriesCreate, caller: StockWriter, writes: WritesDep
+) -> CountEntriesPublic:
     """Counted figures, each compared with on-hand stock at its ``counted_at``. A bad
     entry refuses the whole batch (422 naming every row) unless ``accept_good_rows``.
     The same SKU and location sent again replaces the earlier figure."""
@@ -215,7 +107,7 @@ def enter_counts(
         caller.shop_id, count_id, entries, caller.actor, body.accept_good_rows
     )
     done = counts.record_counts(cmd, writes.uow())
-    return EntriesPublic(count_id=done.count_id, saved=done.saved, refused=_rows(done.refused))
+    return CountEntriesPublic(count_id=done.count_id, saved=done.saved, refused=_rows(done.refused))
 
 
 def _report(caller: Reader, runtime: RuntimeDep, count_id: int) -> VarianceReport:
@@ -284,7 +176,7 @@ def _line(p: PromisedLine, caller: Reader) -> AffectedLinePublic:
 
 @router.post("/{count_id}/approve", response_model=ApprovalPublic)
 def approve(
-    count_id: CountId, caller: Approver, writes: WritesDep, body: ApproveIn | None = None
+    count_id: CountId, caller: Approver, writes: WritesDep, body: ApprovalCreate | None = None
 ) -> ApprovalPublic:
     """Owner or warehouse only. Writes adjustment ledger entries so system stock equals
     counted stock, publishes each change as an event, and flags SKUs whose spot stock

@@ -2,86 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Annotated
-
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
 
 from tierstock.api.convert import local
 from tierstock.api.deps import CatalogueWriter, Reader, RuntimeDep, WritesDep
+from tierstock.api.schemas.eligibility import (
+    EligibilityPublic,
+    NonCompliantSkuPublic,
+    ProductPullPublic,
+    ScorePublic,
+    ScoresCreate,
+    ScoresRecordedPublic,
+    SharePublic,
+)
 from tierstock.domain.eligibility import ScorePoint, percent, score
 from tierstock.domain.errors import NotFoundError
 from tierstock.services import eligibility
 
 router = APIRouter(prefix="/shops", tags=["eligibility"])
-
-Score = Annotated[
-    Decimal,
-    Field(ge=0, max_digits=5, decimal_places=2, description="store score (店铺分), e.g. 4.72"),
-]
-
-
-class ScoreIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    scored_on: date
-    score: Score
-
-
-class ScoresCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    data: list[ScoreIn] = Field(min_length=1, max_length=3660)
-
-
-class ScoresRecorded(BaseModel):
-    recorded: int
-
-
-class ScorePublic(BaseModel):
-    scored_on: date
-    score: str
-
-
-class SharePublic(BaseModel):
-    until: date
-    spot_lines: int
-    paid_lines: int
-    share_percent: str
-
-
-class ProductPull(BaseModel):
-    product_id: int
-    name: str
-    presale_lines: int
-    paid_lines: int
-
-
-class NonCompliantSku(BaseModel):
-    sku_id: int
-    code: str
-    product_id: int
-    product_name: str
-    reason: str
-
-
-class EligibilityPublic(BaseModel):
-    shop_id: int
-    as_of: datetime
-    eligible: bool
-    reasons: list[str]
-    store_score: str
-    min_store_score: str
-    spot_share_percent: str
-    spot_lines: int
-    paid_lines: int
-    min_spot_share_percent: str
-    window_days: int
-    min_paid_lines: int
-    score_trend: list[ScorePublic]
-    share_trend: list[SharePublic]
-    pulling_products: list[ProductPull]
-    non_compliant_skus: list[NonCompliantSku]
 
 
 def _own(shop_id: int, caller: Reader) -> None:
@@ -123,7 +61,7 @@ def get_eligibility(shop_id: int, caller: Reader, runtime: RuntimeDep) -> Eligib
             for p in r.share_trend
         ],
         pulling_products=[
-            ProductPull(
+            ProductPullPublic(
                 product_id=p.product_id,
                 name=p.name,
                 presale_lines=p.presale_lines,
@@ -132,7 +70,7 @@ def get_eligibility(shop_id: int, caller: Reader, runtime: RuntimeDep) -> Eligib
             for p in r.pulling
         ],
         non_compliant_skus=[
-            NonCompliantSku(
+            NonCompliantSkuPublic(
                 sku_id=t.sku_id,
                 code=t.code,
                 product_id=t.product_id,
@@ -144,14 +82,14 @@ def get_eligibility(shop_id: int, caller: Reader, runtime: RuntimeDep) -> Eligib
     )
 
 
-@router.post("/{shop_id}/store-scores", response_model=ScoresRecorded)
+@router.post("/{shop_id}/store-scores", response_model=ScoresRecordedPublic)
 def record_scores(
     shop_id: int, body: ScoresCreate, caller: CatalogueWriter, writes: WritesDep
-) -> ScoresRecorded:
+) -> ScoresRecordedPublic:
     """Enter or import the dated store-score series; a day entered again is replaced."""
     _own(shop_id, caller)
     points = tuple(ScorePoint(p.scored_on, int(p.score * 100)) for p in body.data)
     n = eligibility.record_scores(
         eligibility.RecordScores(shop_id, points, caller.actor), writes.uow()
     )
-    return ScoresRecorded(recorded=n)
+    return ScoresRecordedPublic(recorded=n)

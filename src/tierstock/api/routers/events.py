@@ -3,25 +3,16 @@ other systems. Page with ``after`` = the last id seen."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
 
 from tierstock.api.convert import local
 from tierstock.api.deps import MAX_ID, Reader, RuntimeDep
+from tierstock.api.schemas.events import EventPublic
 from tierstock.services import counts
 
 router = APIRouter(prefix="/events", tags=["events"])
-
-
-class EventPublic(BaseModel):
-    id: int
-    topic: str
-    payload: dict[str, Any]
-    created_at: datetime
-    published_at: datetime | None
 
 
 @router.get("", response_model=list[EventPublic])

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from tierstock.api import schemas as s
 from tierstock.api.deps import KeyAdmin, KeyId, RuntimeDep, WritesDep
+from tierstock.api.schemas.keys import KeyCreate, KeyCreatedPublic, KeyPublic
 from tierstock.services import keys
 
 router = APIRouter(prefix="/keys", tags=["keys"])
 
 
-def _public(info: keys.ApiKeyInfo, caller: KeyAdmin) -> s.KeyPublic:
-    return s.KeyPublic(
+def _public(info: keys.ApiKeyInfo, caller: KeyAdmin) -> KeyPublic:
+    return KeyPublic(
         id=info.id,
         role=info.role,
         label=info.label,
@@ -21,17 +21,17 @@ def _public(info: keys.ApiKeyInfo, caller: KeyAdmin) -> s.KeyPublic:
     )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=s.KeyCreated)
-def create_key(body: s.KeyCreate, caller: KeyAdmin, writes: WritesDep) -> s.KeyCreated:
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=KeyCreatedPublic)
+def create_key(body: KeyCreate, caller: KeyAdmin, writes: WritesDep) -> KeyCreatedPublic:
     created = keys.create_key(
         keys.CreateKey(caller.shop_id, body.role, body.label, caller.actor, body.supplier_id),
         writes.uow(),
     )
-    return s.KeyCreated(**_public(created.info, caller).model_dump(), api_key=created.api_key)
+    return KeyCreatedPublic(**_public(created.info, caller).model_dump(), api_key=created.api_key)
 
 
-@router.get("", response_model=list[s.KeyPublic])
-def list_keys(caller: KeyAdmin, runtime: RuntimeDep) -> list[s.KeyPublic]:
+@router.get("", response_model=list[KeyPublic])
+def list_keys(caller: KeyAdmin, runtime: RuntimeDep) -> list[KeyPublic]:
     return [_public(k, caller) for k in keys.list_keys(caller.shop_id, runtime.uow(readonly=True))]
 
 

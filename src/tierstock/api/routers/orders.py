@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request, Response, status
 
 from tierstock.api import convert
-from tierstock.api import schemas as s
 from tierstock.api.deps import LineNo, OrderId, OrderWriter, Reader, RuntimeDep, WritesDep
+from tierstock.api.schemas.orders import OrderCreate, OrderPublic
 from tierstock.domain.errors import InvalidValueError
 from tierstock.domain.orders import LineRequest
-from tierstock.services import orders
+from tierstock.services import placing
 from tierstock.services.runtime import Runtime
 
 router = APIRouter(prefix="/orders", tags=["orders"])
@@ -20,11 +20,11 @@ router = APIRouter(prefix="/orders", tags=["orders"])
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    response_model=s.OrderPublic,
+    response_model=OrderPublic,
     responses={200: {"description": "replay of an earlier request with this key"}},
 )
 async def place_order(
-    body: s.OrderCreate,
+    body: OrderCreate,
     caller: OrderWriter,
     request: Request,
     response: Response,
@@ -32,7 +32,7 @@ async def place_order(
         str | None,
         Header(description="one key per buyer payment; a retry with it returns the same order"),
     ] = None,
-) -> s.OrderPublic:
+) -> OrderPublic:
     """Each line takes the earliest tier that holds its whole quantity; its ship-by
     deadline is fixed now. A retry with the same key allocates nothing twice.
 
@@ -42,7 +42,7 @@ async def place_order(
         raise InvalidValueError(
             "send an Idempotency-Key header with every order", field="Idempotency-Key"
         )
-    cmd = orders.PlaceOrder(
+    cmd = placing.PlaceOrder(
         caller.shop_id,
         idempotency_key,
         tuple(LineRequest(ln.sku_id, ln.quantity) for ln in body.lines),
@@ -57,22 +57,22 @@ async def place_order(
     return convert.order(placed.order, caller.zone)
 
 
-@router.get("/{order_id}", response_model=s.OrderPublic)
-def get_order(order_id: OrderId, caller: Reader, runtime: RuntimeDep) -> s.OrderPublic:
-    found = orders.get_order(caller.shop_id, order_id, runtime.uow(readonly=True))
+@router.get("/{order_id}", response_model=OrderPublic)
+def get_order(order_id: OrderId, caller: Reader, runtime: RuntimeDep) -> OrderPublic:
+    found = placing.get_order(caller.shop_id, order_id, runtime.uow(readonly=True))
     return convert.order(found, caller.zone)
 
 
-@router.post("/{order_id}/cancel", response_model=s.OrderPublic)
-def cancel_order(order_id: OrderId, caller: OrderWriter, writes: WritesDep) -> s.OrderPublic:
+@router.post("/{order_id}/cancel", response_model=OrderPublic)
+def cancel_order(order_id: OrderId, caller: OrderWriter, writes: WritesDep) -> OrderPublic:
     """Cancel every paid line; units return to the tier each came from."""
-    cmd = orders.CancelOrder(caller.shop_id, order_id, None, caller.actor, "order cancelled")
-    return convert.order(orders.cancel_order(cmd, writes.uow()), caller.zone)
+    cmd = placing.CancelOrder(caller.shop_id, order_id, None, caller.actor, "order cancelled")
+    return convert.order(placing.cancel_order(cmd, writes.uow()), caller.zone)
 
 
-@router.post("/{order_id}/lines/{line_no}/cancel", response_model=s.OrderPublic)
+@router.post("/{order_id}/lines/{line_no}/cancel", response_model=OrderPublic)
 def cancel_line(
     order_id: OrderId, line_no: LineNo, caller: OrderWriter, writes: WritesDep
-) -> s.OrderPublic:
-    cmd = orders.CancelOrder(caller.shop_id, order_id, line_no, caller.actor, "line cancelled")
-    return convert.order(orders.cancel_order(cmd, writes.uow()), caller.zone)
+) -> OrderPublic:
+    cmd = placing.CancelOrder(caller.shop_id, order_id, line_no, caller.actor, "line cancelled")
+    return convert.order(placing.cancel_order(cmd, writes.uow()), caller.zone)

@@ -6,200 +6,35 @@ with the other routers (``plans.router``).
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from typing import Literal
+from datetime import timedelta
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field, model_validator
 
-from tierstock.api import schemas as s
 from tierstock.api.convert import local, yuan
 from tierstock.api.deps import Reader, RuntimeDep
 from tierstock.api.routers.products import form_spec
+from tierstock.api.schemas.plans import (
+    BatchRiskPublic,
+    CurveCreate,
+    PlanBatchPublic,
+    PlanCreate,
+    PlanPresalePublic,
+    PlanPublic,
+    PlanRiskPublic,
+    PromiseCountPublic,
+    RefusedPublic,
+    SeriesPublic,
+    ShareFiguresPublic,
+    ShareOutcomePublic,
+    TierOutcomePublic,
+)
+from tierstock.api.schemas.skus import SalesFormPublic
 from tierstock.domain.eligibility import ShareCount, percent
 from tierstock.domain.plan import Plan
-from tierstock.domain.sales_forms import Tier
 from tierstock.services import planner
-from tierstock.services.planner import MAX_BATCHES, MAX_BUYERS, MAX_MINUTES, LivePlan
+from tierstock.services.planner import LivePlan
 
 router = APIRouter(prefix="/plans", tags=["plans"])
-
-MAX_LOG_CHARS = 40_000_000  # room for 1,000,000 rows of "2026-11-26T20:00:00+08:00,1"
-MAX_COUNT = 10_000_000_000
-
-
-class BatchIn(s.Strict):
-    quantity: s.Quantity
-    ready_on: date = Field(description="local date the units can ship from")
-
-
-class CurvePoint(s.Strict):
-    minute: int = Field(ge=0, lt=MAX_MINUTES)
-    share: float = Field(ge=0, le=1_000_000, description="relative weight of this minute")
-
-
-class CurveIn(s.Strict):
-    """A named shape or (minute, share) points, joined by straight lines."""
-
-    shape: Literal["flat", "spike", "ramp"] | None = None
-    points: list[CurvePoint] | None = Field(None, min_length=1, max_length=MAX_MINUTES)
-    duration_minutes: int = Field(120, ge=1, le=MAX_MINUTES)
-
-    @model_validator(mode="after")
-    def _one_curve(self) -> CurveIn:
-        if self.shape is not None and self.points is not None:
-            raise ValueError("give a shape or points, not both")
-        return self
-
-
-class QuantityShare(s.Strict):
-    quantity: int = Field(ge=1, le=10_000)
-    weight: float = Field(ge=0, le=1_000_000)
-
-
-class ShareIn(s.Strict):
-    spot_lines: int = Field(ge=0, le=MAX_COUNT)
-    paid_lines: int = Field(ge=0, le=MAX_COUNT)
-
-
-class PlanCreate(s.Strict):
-    """Leave out what the SKU knows: with ``sku_id`` the sales form, price, spot stock
-    and presale capacity (its unbatched units and confirmed supplier batches, less what
-    is already promised) come from the database. ``batches`` replace the SKU's presale
-    (a what-if: confirmed batches with nothing promised yet)."""
-
-    sku_id: s.RowId | None = None
-    sales_form: s.SalesFormIn | None = None
-    price_fen: s.PriceFen | None = None
-    spot_quantity: s.Quantity | None = None
-    batches: list[BatchIn] | None = Field(None, max_length=MAX_BATCHES)
-    buyers: int | None = Field(None, ge=0, le=MAX_BUYERS)
-    curve: CurveIn | None = None
-    quantities: list[QuantityShare] = Field(
-        default_factory=lambda: [QuantityShare(quantity=1, weight=1)], min_length=1, max_length=100
-    )
-    order_log: str | None = Field(
-        None, max_length=MAX_LOG_CHARS, description="CSV: payment time (ISO 8601), quantity"
-    )
-    seed: int = Field(0, ge=0, le=2**63 - 1)
-    starts_at: datetime | None = None
-    slip_days: int = Field(0, ge=0, le=365)
-    current_share: ShareIn | None = Field(
-        None, description="spot and paid lines over the pack's window; default: the shop's"
-    )
-
-
-class PromiseCountPublic(BaseModel):
-    tier: Tier
-    ship_by_date: date
-    lines: int
-    units: int
-
-
-class TierOutcome(BaseModel):
-    lines: int
-    units: int
-    sold_out_minute: int | None
-    sold_out_at: datetime | None
-
-
-class Refused(BaseModel):
-    buyers: int
-    units: int
-    reasons: dict[str, int] = Field(
-        description="buyers by the error the live order would get: sold_out, "
-        "capacity_exhausted, capacity_beyond_window, presale_ended"
-    )
-
-
-class ShareFigures(BaseModel):
-    spot_lines: int
-    paid_lines: int
-    percent: str
-
-
-class ShareOutcome(BaseModel):
-    before: ShareFigures
-    after: ShareFigures
-    min_percent: str
-    window_days: int
-    min_paid_lines: int
-    eligible_after: bool
-    spot_needed: int | None = Field(
-        description="least spot quantity keeping the share eligible; null if none is enough"
-    )
-
-
-class BatchRiskPublic(BaseModel):
-    index: int
-    batch_id: int | None
-    quantity: int
-    ready_on: date
-    arrives_on: date
-    promised_before: int
-    lines: int
-    units: int
-    late_lines: int
-    unshipped_lines: int
-    compensation_fen: int
-    compensation_yuan: str
-
-
-class RiskPublic(BaseModel):
-    slip_days: int
-    at_risk_lines: int
-    compensation_fen: int
-    compensation_yuan: str
-    batches: list[BatchRiskPublic]
-
-
-class SeriesPublic(BaseModel):
-    """One value per minute of the session, column by column (for the charts)."""
-
-    minute: list[int]
-    buyers: list[int]
-    orders: list[int]
-    spot_units: list[int]
-    presale_units: list[int]
-    refused: list[int]
-    spot_left: list[int]
-    presale_left: list[int]
-
-
-class BatchPublic(BaseModel):
-    """A supplier batch as the session finds it (``batch_id`` null: from the request)."""
-
-    batch_id: int | None
-    status: str
-    quantity: int
-    ready_on: date
-    promised_before: int
-
-
-class PresalePublic(BaseModel):
-    quantity: int
-    sold_before: int
-    unbatched: int
-
-
-class PlanPublic(BaseModel):
-    sku_id: int | None
-    seed: int
-    starts_at: datetime
-    minutes: int
-    sales_form: s.SalesFormPublic
-    price_fen: int
-    spot_quantity: int
-    presale_stock: PresalePublic
-    batches: list[BatchPublic]
-    buyers: int
-    spot: TierOutcome
-    presale: TierOutcome
-    refused: Refused
-    promises: list[PromiseCountPublic]
-    share: ShareOutcome
-    risk: RiskPublic
-    series: SeriesPublic
 
 
 @router.post("", response_model=PlanPublic)
@@ -208,7 +43,7 @@ def create_plan(body: PlanCreate, caller: Reader, runtime: RuntimeDep) -> PlanPu
     refused, the spot-order share afterwards, compensation at risk if a batch slips by
     ``slip_days``, and the spot quantity that keeps the share eligible. Changes nothing;
     the same input and seed give the same answer."""
-    curve = body.curve or CurveIn()
+    curve = body.curve or CurveCreate()
     cmd = planner.PlanLive(
         shop_id=caller.shop_id,
         sku_id=body.sku_id,
@@ -238,20 +73,20 @@ def _weight(w: float) -> int:
     return round(w * 1_000_000)
 
 
-def _share(x: ShareCount) -> ShareFigures:
-    return ShareFigures(
+def _share(x: ShareCount) -> ShareFiguresPublic:
+    return ShareFiguresPublic(
         spot_lines=x.spot_lines, paid_lines=x.paid_lines, percent=percent(x.share_bp)
     )
 
 
-def _tier(lines: int, units: int, minute: int | None, r: LivePlan) -> TierOutcome:
+def _tier(lines: int, units: int, minute: int | None, r: LivePlan) -> TierOutcomePublic:
     at = None if minute is None else local(r.input.starts_at + timedelta(minutes=minute), r.zone)
-    return TierOutcome(lines=lines, units=units, sold_out_minute=minute, sold_out_at=at)
+    return TierOutcomePublic(lines=lines, units=units, sold_out_minute=minute, sold_out_at=at)
 
 
-def _risk(p: Plan, r: LivePlan) -> RiskPublic:
+def _risk(p: Plan, r: LivePlan) -> PlanRiskPublic:
     slip = timedelta(days=p.slip_days)
-    return RiskPublic(
+    return PlanRiskPublic(
         slip_days=p.slip_days,
         at_risk_lines=sum(b.late_lines + b.unshipped_lines for b in p.risks),
         compensation_fen=p.compensation_at_risk_fen,
@@ -290,11 +125,13 @@ def _series(p: Plan) -> SeriesPublic:
     )
 
 
-def _presale(r: LivePlan) -> PresalePublic:
+def _presale(r: LivePlan) -> PlanPresalePublic:
     presale = r.input.presale
     slots = presale.layout.slots  # the merchant's own units come first, batch-less
     unbatched = slots[0].end if slots and slots[0].batch is None else 0
-    return PresalePublic(quantity=presale.quantity, sold_before=presale.sold, unbatched=unbatched)
+    return PlanPresalePublic(
+        quantity=presale.quantity, sold_before=presale.sold, unbatched=unbatched
+    )
 
 
 def plan_public(r: LivePlan) -> PlanPublic:
@@ -305,7 +142,7 @@ def plan_public(r: LivePlan) -> PlanPublic:
         seed=r.seed,
         starts_at=local(inp.starts_at, r.zone),
         minutes=len(p.series),
-        sales_form=s.SalesFormPublic(
+        sales_form=SalesFormPublic(
             form=f.form,
             spot_window_hours=f.spot_window_hours,
             presale_days=f.presale_days,
@@ -315,7 +152,7 @@ def plan_public(r: LivePlan) -> PlanPublic:
         spot_quantity=inp.spot_quantity,
         presale_stock=_presale(r),
         batches=[
-            BatchPublic(
+            PlanBatchPublic(
                 batch_id=b.id if inp.presale.stored else None,
                 status=b.status.value,
                 quantity=b.quantity,
@@ -327,7 +164,7 @@ def plan_public(r: LivePlan) -> PlanPublic:
         buyers=p.buyers,
         spot=_tier(p.spot_lines, p.spot_units, p.spot_sold_out_minute, r),
         presale=_tier(p.presale_lines, p.presale_units, p.capacity_sold_out_minute, r),
-        refused=Refused(
+        refused=RefusedPublic(
             buyers=p.refused_buyers,
             units=p.refused_units,
             reasons={k.value: n for k, n in p.refusals},
@@ -338,7 +175,7 @@ def plan_public(r: LivePlan) -> PlanPublic:
             )
             for x in p.promises
         ],
-        share=ShareOutcome(
+        share=ShareOutcomePublic(
             before=_share(p.share_before),
             after=_share(p.share_after),
             min_percent=percent(rules.min_spot_share_bp),

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from tierstock.api.convert import local, yuan
 from tierstock.api.deps import (
@@ -18,80 +16,20 @@ from tierstock.api.deps import (
     ShippingWriter,
     WritesDep,
 )
+from tierstock.api.schemas.promises import (
+    DelayCreate,
+    DelayPublic,
+    LineDelaysPublic,
+    PromisePublic,
+    PromiseRiskPublic,
+    PromisesPublic,
+    ScanPublic,
+)
 from tierstock.domain.compensation import CompensationKind
 from tierstock.domain.delays import Delay
 from tierstock.services import delays, promises
 
 router = APIRouter(tags=["promises"])
-
-
-class PromisePublic(BaseModel):
-    order_id: int
-    line_no: int
-    sku_id: int
-    tier: str
-    paid_fen: int
-    deadline: datetime
-    urgency: str = Field(description="lapsed, overdue, due_soon or on_track")
-    compensation_now_fen: int
-    compensation_now_yuan: str
-    compensation_next_fen: int | None
-    compensation_next_at: datetime | None
-
-
-class PromisesPublic(BaseModel):
-    as_of: datetime
-    data: list[PromisePublic]
-    count: int
-
-
-class ScanPublic(BaseModel):
-    line_ids: int
-    late_recorded: int
-    unshipped_recorded: int
-    seconds: float
-
-
-class RiskPublic(BaseModel):
-    window_days: int
-    due_lines: int
-    failed_lines: int
-    overdue_open_lines: int
-    share_percent: str
-    projected_share_percent: str
-    warning_percent: str
-    threshold_percent: str
-    level: str
-    projected_level: str
-    overdue_exposure_yuan: str
-    due_soon_lines: int
-    due_soon_exposure_yuan: str
-    recorded_late_yuan: str
-    recorded_unshipped_yuan: str
-
-
-class DelayCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    kind: str = Field(description="delayed, appointment or negotiated")
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=400)]
-    new_ship_by: datetime
-    buyer_consent: bool = False
-
-
-class DelayPublic(BaseModel):
-    kind: str
-    reason: str
-    actor: str
-    buyer_consent: bool
-    previous_ship_by: datetime
-    new_ship_by: datetime
-    created_at: datetime
-
-
-class LineDelaysPublic(BaseModel):
-    original_ship_by: datetime
-    effective_ship_by: datetime
-    data: list[DelayPublic]
 
 
 def _pct(bp: int | None) -> str:
@@ -141,14 +79,14 @@ def scan(caller: ShippingWriter, runtime: RuntimeDep) -> ScanPublic:
     )
 
 
-@router.get("/promises/risk", response_model=RiskPublic)
-def risk(caller: Reader, runtime: RuntimeDep) -> RiskPublic:
+@router.get("/promises/risk", response_model=PromiseRiskPublic)
+def risk(caller: Reader, runtime: RuntimeDep) -> PromiseRiskPublic:
     """Mass non-fulfilment: late + unshipped share of lines due in the pack's window."""
     r = promises.risk_report(caller.shop_id, runtime.uow(readonly=True))
     rec = r.recorded
     late = rec.get(CompensationKind.LATE, (0, 0))[1]
     unshipped = rec.get(CompensationKind.UNSHIPPED, (0, 0))[1]
-    return RiskPublic(
+    return PromiseRiskPublic(
         window_days=r.window_days,
         due_lines=r.due_lines,
         failed_lines=r.failed_lines,

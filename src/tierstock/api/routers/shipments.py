@@ -2,50 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
-
 from fastapi import APIRouter, status
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from tierstock.api.convert import local, yuan
 from tierstock.api.deps import LineNo, OrderId, ShippingWriter, WritesDep
+from tierstock.api.schemas.shipments import (
+    ShipmentCreate,
+    ShipmentPublic,
+    UnshippableCreate,
+    UnshippablePublic,
+)
 from tierstock.services import shipping
 
 router = APIRouter(prefix="/orders", tags=["shipments"])
-
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-
-
-class ShipmentCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    carrier: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
-    tracking_no: Text
-    shipped_at: datetime | None = Field(
-        None, description="when it left (with offset); default: now"
-    )
-
-
-class ShipmentPublic(BaseModel):
-    order_id: int
-    line_no: int
-    carrier: str
-    tracking_no: str
-    shipped_at: datetime
-    deadline: datetime = Field(description="the line's effective deadline when it shipped")
-    outcome: str = Field(description="on_time, late or unshipped")
-
-
-class UnshippableCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=400)]
-
-
-class UnshippablePublic(BaseModel):
-    order_id: int
-    line_no: int
-    compensation_fen: int
-    compensation_yuan: str
 
 
 @router.post(

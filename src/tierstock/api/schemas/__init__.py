@@ -1,0 +1,1 @@
+"""The API contract, one module per resource: ``XCreate``/``XUpdate`` in, ``XPublic`` out."""
