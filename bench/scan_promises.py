@@ -118,7 +118,7 @@ def seed(runtime: Runtime, lines: int) -> int:
         "now_naive": NOW.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f"),
     }
     if runtime.engine.dialect.name == "postgresql":
-        params["now_naive"] = NOW.replace(tzinfo=None)  # type: ignore[assignment]
+        params["now_naive"] = NOW.replace(tzinfo=None)
     with runtime.engine.begin() as conn:
         for statement in filter(str.strip, script.split(";")):
             conn.execute(text(statement), {k: v for k, v in params.items() if f":{k}" in statement})

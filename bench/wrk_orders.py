@@ -105,7 +105,8 @@ def run_wrk(
     status = re.search(r"STATUS ok=(\d+) refused=(\d+) other=(\d+)", out)
     pct = dict(re.findall(r"PCT (\d+) ([\d.]+)", out))
     duration = re.search(r"requests in ([\d.]+)(m?s)", out)
-    assert status and duration, out
+    max_ms = re.search(r"MAXMS ([\d.]+)", out)
+    assert status and duration and max_ms, out
     secs = float(duration.group(1)) / (1000 if duration.group(2) == "ms" else 1)
     m = Measurement(
         backend,
@@ -117,8 +118,8 @@ def run_wrk(
         seconds=secs,
         p50_ms=float(pct["50"]),
         p99_ms=float(pct["99"]),
-        max_ms=float(re.search(r"MAXMS ([\d.]+)", out).group(1)),
-    )  # type: ignore[union-attr]
+        max_ms=float(max_ms.group(1)),
+    )
     m.extra["p90_ms"] = float(pct["90"])
     if m.errors:
         m.first_error = "non-201/409 answers (see wrk output)"

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import redis
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 
 from tierstock.services.runtime import Runtime
 
@@ -30,7 +30,7 @@ BACKENDS = ["sqlite", "postgresql"]
 REDIS_URL = os.environ.get("TIERSTOCK_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
 
-def _admin_engine():  # type: ignore[no-untyped-def]
+def _admin_engine() -> Engine:
     return create_engine(
         PG_SERVER, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3}
     )

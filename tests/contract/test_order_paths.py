@@ -33,7 +33,7 @@ from tests.integration.test_burst import (
     outcome,
 )
 from tierstock.domain.errors import DomainError
-from tierstock.domain.orders import LineRequest
+from tierstock.domain.orders import LineRequest, Order
 from tierstock.domain.sales_forms import Tier
 from tierstock.services import catalogue
 from tierstock.services.placing import CancelOrder, OrderPlaced, PlaceOrder
@@ -83,14 +83,18 @@ def path(
     runtime.front.forget_everything()
 
 
-def answer(pay: Callable[[], OrderPlaced]) -> tuple[object, ...]:
-    """What the buyer sees: the line's tier, quantity and ship-by offset, or the refusal."""
+def answer(pay: Callable[[], OrderPlaced | Order]) -> tuple[object, ...]:
+    """What the buyer sees: the line's tier, quantity and ship-by offset, or the refusal.
+
+    ``pay`` places an order (an ``OrderPlaced``) or acts on one (an ``Order``, e.g. a
+    cancel); either way the answer is read from the order."""
     try:
-        placed = pay()
+        done = pay()
     except DomainError as exc:
         return ("refused", exc.code, exc.field)
-    (line,) = placed.order.lines
-    return ("ok", line.tier.value, line.quantity, line.ship_by - placed.order.paid_at)
+    order = done.order if isinstance(done, OrderPlaced) else done
+    (line,) = order.lines
+    return ("ok", line.tier.value, line.quantity, line.ship_by - order.paid_at)
 
 
 SPOT = timedelta(hours=SPOT_HOURS)
@@ -101,9 +105,11 @@ def test_a_line_takes_the_earliest_tier_that_holds_all_of_it(path: Path) -> None
     shop = open_shop(path.runtime)
     sku = listed_sku(path.runtime, shop, "cross", spot=3, presale=5)
     wants = [2, 2, 1, 3, 1]
-    answers = [
-        answer(lambda q=q, i=i: path.pay(shop, f"k{i}", sku, q)) for i, q in enumerate(wants)
-    ]
+
+    def paying(i: int, q: int) -> Callable[[], OrderPlaced]:
+        return lambda: path.pay(shop, f"k{i}", sku, q)
+
+    answers = [answer(paying(i, q)) for i, q in enumerate(wants)]
     assert answers == [
         ("ok", "spot", 2, SPOT),
         ("ok", "presale", 2, PRESALE),  # one spot unit left: the whole line goes to presale

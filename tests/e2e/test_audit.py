@@ -64,7 +64,7 @@ def test_the_trail_exports_as_csv_that_keeps_chinese_text(shop: ShopClient) -> N
     assert {"created_at", "actor", "action", "reason"} <= set(rows[0])
 
 
-def test_a_shop_never_sees_another_shops_trail(shop: ShopClient, api) -> None:  # type: ignore[no-untyped-def]
+def test_a_shop_never_sees_another_shops_trail(shop: ShopClient, api) -> None:
     shop.create_product("秘密新品")
     other = api.new_shop("隔壁")
     assert "秘密新品" not in other.get("/audit").text

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import httpx
+
 from tests.e2e.conftest import ShopClient
 
 
-def _receive(shop: ShopClient, sku_id: int, quantity: int, key: str):  # type: ignore[no-untyped-def]
+def _receive(shop: ShopClient, sku_id: int, quantity: int, key: str) -> httpx.Response:
     return shop.post(
         f"/skus/{sku_id}/stock/receipts",
         json={"quantity": quantity},
@@ -85,7 +87,7 @@ def test_a_failed_write_does_not_use_up_its_key(shop: ShopClient) -> None:
     assert done.json()["sales_form"]["form"] == "spot"
 
 
-def test_keys_are_per_shop(shop: ShopClient, api) -> None:  # type: ignore[no-untyped-def]
+def test_keys_are_per_shop(shop: ShopClient, api) -> None:
     other = api.new_shop("隔壁")
     mine = shop.listed_sku(spot=0, presale=0)
     theirs = other.listed_sku(spot=0, presale=0)

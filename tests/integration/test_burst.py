@@ -15,10 +15,12 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from tierstock.domain.allocation import TierStock, units_held_twice
 from tierstock.domain.errors import AlreadyCancelledError, InsufficientStockError
+from tierstock.domain.ledger import LedgerMismatch
 from tierstock.domain.orders import LineRequest
 from tierstock.domain.sales_forms import SalesForm, SalesFormSpec, Tier
 from tierstock.services import catalogue, shops, stock
@@ -91,11 +93,11 @@ def burst(
 @dataclass(frozen=True)
 class Outcome:
     tiers: dict[Tier, TierStock]
-    lines: list  # type: ignore[type-arg]  # rows of lines_of_sku
-    paid_at: dict[int, object]  # order id -> paid_at as stored
-    mismatches: list  # type: ignore[type-arg]
+    lines: list[Any]  # rows of lines_of_sku
+    paid_at: dict[int, datetime]  # order id -> paid_at as stored
+    mismatches: list[LedgerMismatch]
 
-    def lines_in(self, tier: Tier) -> list:  # type: ignore[type-arg]
+    def lines_in(self, tier: Tier) -> list[Any]:
         return [ln for ln in self.lines if ln.tier == tier.value]
 
     def units_in_lines(self, tier: Tier) -> int:
@@ -106,7 +108,7 @@ def outcome(runtime: Runtime, shop_id: int, sku_id: int) -> Outcome:
     with runtime.uow(readonly=True) as uow:
         tiers = uow.stock.tiers([sku_id])[sku_id]
         lines = uow.orders.lines_of_sku(sku_id)
-        paid_at = {}
+        paid_at: dict[int, datetime] = {}
         for order_id in {ln.order_id for ln in lines}:
             order = uow.orders.get(shop_id, order_id)
             assert order is not None

@@ -26,6 +26,7 @@ from tierstock.domain.capacity import (
 from tierstock.domain.errors import InsufficientStockError, NotFoundError
 from tierstock.domain.ledger import LedgerKind
 from tierstock.domain.orders import LineRequest
+from tierstock.domain.promises import BuyerPromise
 from tierstock.domain.sales_forms import SalesForm, SalesFormSpec, Tier
 from tierstock.services import capacity, capacity_plans, catalogue, keys, placing, shops, stock
 from tierstock.services.placing.group_commit import allocate_batch
@@ -374,7 +375,7 @@ def test_the_product_card_promises_the_next_unit_by_the_batch_that_would_cover_i
     with runtime.uow(readonly=True) as uow:
         product_id = uow.catalogue.get_sku(shop_id, sku_id).product_id
 
-    def next_unit():  # type: ignore[no-untyped-def]
+    def next_unit() -> BuyerPromise:
         return product_card(shop_id, product_id, runtime.uow(readonly=True)).skus[0].next_unit
 
     assert next_unit().ship_by == _end(NOV28)

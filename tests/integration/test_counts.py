@@ -155,7 +155,7 @@ def _xlsx(path: Path, rows: list[list[object]]) -> Path:
     return path
 
 
-BAD_SHEET = [
+BAD_SHEET: list[list[object]] = [
     ["商品编码", "盘点数量", "库位", "盘点人"],
     ["TEA", 5, "A-01", "小王"],  # good
     ["NOPE", 3, "", ""],  # unknown SKU

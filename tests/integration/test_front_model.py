@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Iterator
 from itertools import count
 
 import pytest
@@ -125,7 +126,7 @@ class FrontMachine(RuleBasedStateMachine):
 
 
 @pytest.fixture()
-def model_runtime(postgresql_url, redis_url, monkeypatch) -> Runtime:
+def model_runtime(postgresql_url, redis_url, monkeypatch) -> Iterator[Runtime]:
     monkeypatch.setattr(front_supply, "DRY_SECONDS", DRY)
     runtime = front_runtime(postgresql_url, redis_url, f"model-{secrets.token_hex(4)}", fold=False)
     yield runtime

@@ -20,7 +20,7 @@ from tierstock.domain.errors import (
     PresaleEndedError,
     ProductNotListedError,
 )
-from tierstock.domain.ledger import LedgerKind
+from tierstock.domain.ledger import LedgerEntry, LedgerKind
 from tierstock.domain.orders import LineRequest, LineStatus, Order
 from tierstock.domain.sales_forms import SalesForm, SalesFormSpec, Tier
 from tierstock.services import catalogue, shops, stock
@@ -92,7 +92,7 @@ def available(runtime: Runtime, shop_id: int, sku_id: int) -> dict[Tier, int]:
     return {t: s.available for t, s in held.items()}
 
 
-def ledger(runtime: Runtime, shop_id: int, sku_id: int) -> list:  # type: ignore[type-arg]
+def ledger(runtime: Runtime, shop_id: int, sku_id: int) -> list[LedgerEntry]:
     return stock.read_ledger(shop_id, sku_id, runtime.uow(readonly=True), limit=1000)
 
 
@@ -348,7 +348,7 @@ def test_every_stock_change_writes_exactly_one_ledger_row_with_actor_and_reason(
         (LedgerKind.RECEIPT, Tier.SPOT, 3, 0, "alice", "opening stock")
     ]
 
-    def one_new_row() -> object:
+    def one_new_row() -> LedgerEntry:
         nonlocal rows
         now = ledger(runtime, shop, sku)
         assert now[: len(rows)] == rows, "ledger rows are never changed"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import tomllib
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -18,7 +19,7 @@ def kuaishou() -> PolicyPack:
     return load_pack("kuaishou")
 
 
-def raw_kuaishou() -> dict:
+def raw_kuaishou() -> dict[str, Any]:
     return tomllib.loads(pack_text("kuaishou"))
 
 
@@ -43,7 +44,7 @@ def test_kuaishou_tiered_uses_the_spot_windows_and_a_3_to_5_day_presale_tier(kua
 
 def test_the_pack_cannot_be_changed_while_running(kuaishou):
     with pytest.raises(dataclasses.FrozenInstanceError):
-        kuaishou.presale.max_days = 365  # type: ignore[misc]
+        kuaishou.presale.max_days = 365
 
 
 def test_available_packs_lists_kuaishou_in_name_order():

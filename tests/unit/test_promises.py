@@ -18,8 +18,10 @@ PRESALE_BY_5_DEC = SalesFormSpec(SalesForm.PRESALE, presale_ship_by=date(2025, 1
 TIERED = SalesFormSpec(SalesForm.TIERED, spot_window_hours=24, presale_days=5)
 
 
-def shanghai(*args: int) -> datetime:
-    return datetime(*args, tzinfo=SHANGHAI)
+def shanghai(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=SHANGHAI)
 
 
 # --- ship_by -----------------------------------------------------------------------------
