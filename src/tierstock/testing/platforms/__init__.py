@@ -1,0 +1,1 @@
+"""Loopback doubles of the store platforms' open APIs (Kuaishou, Douyin, Taobao)."""
