@@ -127,7 +127,7 @@ class ShopClient:
 
     def order(
         self,
-        lines: list[tuple[int, int]] | list[dict[str, int]],
+        lines: list[tuple[int, int]] | list[dict[str, int]] | list[dict[str, object]],
         *,
         key: str | None = "auto",
         buyer: str | None = None,

@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from typer.testing import CliRunner
 
-from tierstock import cli_capacity
+from tierstock.cli import capacity as cli_capacity
+from tierstock.cli import support as cli_support
 from tierstock.domain.capacity import (
     BatchAction,
     BatchStateError,
@@ -307,12 +308,12 @@ def test_a_spot_only_sku_takes_no_capacity_plan(runtime) -> None:
 def test_the_cli_plans_confirms_for_an_offline_supplier_receives_and_reports(
     runtime, monkeypatch
 ) -> None:
-    monkeypatch.setattr(cli_capacity, "runtime_factory", lambda: runtime)
+    monkeypatch.setattr(cli_support, "runtime_factory", lambda: runtime)
     shop_id, sku_id, _ = _setup(runtime, PRESALE)
     cli = CliRunner()
 
     def run(*args: str, code: int = 0) -> str:
-        result = cli.invoke(cli_capacity.capacity_app, [*args, "--shop", str(shop_id)])
+        result = cli.invoke(cli_capacity.app, [*args, "--shop", str(shop_id)])
         assert result.exit_code == code, result.output
         return result.output
 

@@ -25,7 +25,7 @@ from sqlalchemy import text
 from tierstock.domain.orders import LineRequest
 from tierstock.policies import pack_text
 from tierstock.services.demo import BurstPlan, seed_tiered_sku
-from tierstock.services.orders import PlaceOrder, place_order
+from tierstock.services.placing import PlaceOrder, place_order
 from tierstock.services.runtime import Runtime
 
 TIERSTOCK = Path(sys.executable).parent / "tierstock"
@@ -231,7 +231,7 @@ def test_a_mistyped_option_gets_the_usage_line_and_exit_code_2(tmp_path):
 
 
 def test_every_command_module_reports_a_refusal_on_one_escaped_line(tmp_path):
-    """The sub-commands share the top level's error line (cli_support): a refusal quoting
+    """The sub-commands share the top level's error line (cli/support.py): a refusal quoting
     bracketed input is one line and keeps the brackets (Rich would read them as markup)."""
     url = sqlite_url(tmp_path / "p.db")
     for args, quoted in (
@@ -301,4 +301,25 @@ def test_verify_fails_naming_the_sku_on_every_backend(database_url, corrupted_sh
     assert DEMO_SKU in result.stderr
     assert f"(id {corrupted_shop.sku_id})" in result.stderr
     assert "1 of 2 stock tiers disagree" in result.stderr
+    assert no_traceback(result)
+
+
+# --- the nouns of the cli/ package, and failures, through the real console script ---------
+
+
+def test_stock_show_reads_the_demo_sku_and_a_bad_sku_names_the_option(demo_run, tmp_path):
+    url = sqlite_url(demo_run.copy_to(tmp_path))
+    shown = run_cli("stock", "show", "--shop", "1", "--sku", "1", database_url=url)
+    assert shown.returncode == 0, shown.stderr
+    assert "spot" in shown.stdout and "presale" in shown.stdout
+    refused = run_cli("stock", "show", "--shop", "1", "--sku", "99", database_url=url)
+    assert refused.returncode == 1
+    assert stderr_lines(refused) == ["error: --sku: no SKU 99 in this shop"]
+    assert no_traceback(refused)
+
+
+def test_a_database_that_cannot_be_opened_is_one_line_and_exit_code_1(tmp_path):
+    result = run_cli("db", "upgrade", database_url=sqlite_url(tmp_path / "missing" / "x.db"))
+    assert result.returncode == 1
+    assert stderr_lines(result) == ["database error: unable to open database file"]
     assert no_traceback(result)

@@ -13,7 +13,9 @@ import pytest
 from openpyxl import Workbook
 from typer.testing import CliRunner
 
-from tierstock import cli_counts
+from tierstock.cli import counts as cli_counts
+from tierstock.cli import events as cli_events
+from tierstock.cli import support as cli_support
 from tierstock.domain.access import ForbiddenError
 from tierstock.domain.counts import CountClosedError, CountEntry, CountOpenError, CountRowsError
 from tierstock.domain.errors import InvalidValueError
@@ -214,13 +216,13 @@ def test_a_bad_xlsx_gives_a_row_report_and_changes_nothing(runtime, tmp_path):
 def test_the_cli_import_reports_rows_and_saves_nothing_then_approves(
     runtime, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(cli_counts, "runtime_factory", lambda: runtime)
+    monkeypatch.setattr(cli_support, "runtime_factory", lambda: runtime)
     shop_id, ids = _shop(runtime, {"TEA": 5, "MILK": 5, "SUGAR": 5})
     cli = CliRunner()
-    opened = cli.invoke(cli_counts.count_app, ["open", "--shop", str(shop_id)])
+    opened = cli.invoke(cli_counts.app, ["open", "--shop", str(shop_id)])
     assert opened.exit_code == 0, opened.output
     bad = cli.invoke(
-        cli_counts.count_app,
+        cli_counts.app,
         [
             "import",
             str(_xlsx(tmp_path / "b.xlsx", BAD_SHEET)),
@@ -235,19 +237,19 @@ def test_the_cli_import_reports_rows_and_saves_nothing_then_approves(
     assert (tmp_path / "rows.csv").read_text(encoding="utf-8-sig").count("\n") == 6
     good = tmp_path / "good.csv"
     good.write_text("sku_code,counted,location\nTEA,4,\nMILK,5,\nSUGAR,7,\n", encoding="utf-8")
-    ok = cli.invoke(cli_counts.count_app, ["import", str(good), "--shop", str(shop_id)])
+    ok = cli.invoke(cli_counts.app, ["import", str(good), "--shop", str(shop_id)])
     assert ok.exit_code == 0 and "saved 3 line(s)" in ok.output, ok.output
     [count] = counts.list_counts(shop_id, runtime.uow(readonly=True))
     xlsx = tmp_path / "variance.xlsx"
     shown = cli.invoke(
-        cli_counts.count_app,
+        cli_counts.app,
         ["variance", str(count.id), "--shop", str(shop_id), "--xlsx", str(xlsx)],
     )
     assert shown.exit_code == 0 and "2 of 3 SKU(s) off" in shown.output and xlsx.stat().st_size
-    approved = cli.invoke(cli_counts.count_app, ["approve", str(count.id), "--shop", str(shop_id)])
+    approved = cli.invoke(cli_counts.app, ["approve", str(count.id), "--shop", str(shop_id)])
     assert approved.exit_code == 0 and "event(s) published" in approved.output
     assert _spot(runtime, shop_id, ids["SUGAR"]).quantity == 7
-    listed = cli.invoke(cli_counts.events_app, ["--shop", str(shop_id), "--json"])
+    listed = cli.invoke(cli_events.app, ["--shop", str(shop_id), "--json"])
     assert listed.exit_code == 0 and listed.output.count("stock.adjusted") == 2
 
 

@@ -16,7 +16,8 @@ from typing import Any, Protocol
 import pytest
 from typer.testing import CliRunner
 
-from tierstock import cli_plan
+from tierstock.cli import plan as cli_plan
+from tierstock.cli import support as cli_support
 from tierstock.domain.capacity import (
     BatchAction,
     CapacityBeyondWindowError,
@@ -270,7 +271,7 @@ def _reason(exc: Exception) -> RefusalReason:
 # the CLI -----------------------------------------------------------------------------------
 @pytest.fixture()
 def cli(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setattr(cli_plan, "runtime_factory", lambda: runtime)
+    monkeypatch.setattr(cli_support, "runtime_factory", lambda: runtime)
     monkeypatch.setenv("COLUMNS", "160")
     return CliRunner()
 
@@ -281,7 +282,7 @@ def test_tierstock_plan_prints_sell_out_promises_share_and_risk(
     shop_id = open_shop(runtime)
     sku_id = new_sku(runtime, shop_id)
     result = cli.invoke(
-        cli_plan.plan_app,
+        cli_plan.app,
         [
             "--shop",
             str(shop_id),
@@ -318,7 +319,7 @@ def test_tierstock_plan_replays_an_order_log_file(
         "支付时间,数量\n2026-11-20 20:00:00,1\n2026-11-20 20:01:00,1\n", encoding="utf-8"
     )
     result = cli.invoke(
-        cli_plan.plan_app, ["--shop", str(shop_id), "--sku", str(sku_id), "--order-log", str(log)]
+        cli_plan.app, ["--shop", str(shop_id), "--sku", str(sku_id), "--order-log", str(log)]
     )
     assert result.exit_code == 0, result.output
     assert "1 buyers, 1 units" in result.output
@@ -340,7 +341,7 @@ def test_tierstock_plan_refuses_bad_input_in_one_line(
     base = ["--shop", str(shop_id), "--buyers", "10"]
     if "--sku" not in args:
         base += ["--sku", str(sku_id)]
-    result = cli.invoke(cli_plan.plan_app, base + args)
+    result = cli.invoke(cli_plan.app, base + args)
     assert result.exit_code == 1
     assert message in result.output
     assert "Traceback" not in result.output

@@ -250,24 +250,27 @@ def test_the_api_ships_delays_lists_and_judges_with_clear_errors(runtime, clock)
 def test_the_cli_lists_scans_and_judges(runtime, clock, monkeypatch):
     from typer.testing import CliRunner
 
-    from tierstock import cli_promises
+    from tierstock.cli import eligibility as eligibility_cli
+    from tierstock.cli import promises as promises_cli
+    from tierstock.cli import shipments as shipments_cli
+    from tierstock.cli import support as cli_support
 
     shop_id, order_id, *_ = _shop_with_order(runtime, "cli")
-    monkeypatch.setattr(cli_promises, "runtime_factory", lambda: runtime)
+    monkeypatch.setattr(cli_support, "runtime_factory", lambda: runtime)
     cli = CliRunner()
     clock.now += timedelta(hours=80)
-    board = cli.invoke(cli_promises.promises_app, ["--shop", str(shop_id)])
+    board = cli.invoke(promises_cli.app, ["--shop", str(shop_id)])
     assert board.exit_code == 0, board.output
     assert "lapsed" in board.output
-    first = cli.invoke(cli_promises.promises_app, ["scan", "--shop", str(shop_id)])
-    again = cli.invoke(cli_promises.promises_app, ["scan", "--shop", str(shop_id)])
+    first = cli.invoke(promises_cli.app, ["scan", "--shop", str(shop_id)])
+    again = cli.invoke(promises_cli.app, ["scan", "--shop", str(shop_id)])
     assert "1 unshipped" in first.output and "0 unshipped" in again.output
-    risk = cli.invoke(cli_promises.promises_app, ["risk", "--shop", str(shop_id)])
+    risk = cli.invoke(promises_cli.app, ["risk", "--shop", str(shop_id)])
     assert risk.exit_code == 0 and "1 of 1 lines" in risk.output
-    shown = cli.invoke(cli_promises.eligibility_app, ["--shop", str(shop_id)])
+    shown = cli.invoke(eligibility_cli.app, ["--shop", str(shop_id)])
     assert shown.exit_code == 0 and "eligible" in shown.output
     bad = cli.invoke(
-        cli_promises.shipments_app,
+        shipments_cli.app,
         ["line", str(order_id), "1", "SF", "X", "--shop", str(shop_id + 999)],
     )
     assert bad.exit_code == 1
@@ -276,18 +279,19 @@ def test_the_cli_lists_scans_and_judges(runtime, clock, monkeypatch):
 def test_store_scores_import_from_csv_and_a_bad_row_changes_nothing(runtime, tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    from tierstock import cli_promises
+    from tierstock.cli import eligibility as eligibility_cli
+    from tierstock.cli import support as cli_support
 
     shop_id, *_ = _shop_with_order(runtime, "csv")
-    monkeypatch.setattr(cli_promises, "runtime_factory", lambda: runtime)
+    monkeypatch.setattr(cli_support, "runtime_factory", lambda: runtime)
     good = tmp_path / "scores.csv"
     good.write_text("date,score\n2026-11-01,4.80\n2026-11-08,4.75\n", encoding="utf-8")
     bad = tmp_path / "bad.csv"
     bad.write_text("2026-11-15,4.70\n2026-11-16,7.00\n", encoding="utf-8")
     cli = CliRunner()
-    ok = cli.invoke(cli_promises.eligibility_app, ["import", str(good), "--shop", str(shop_id)])
+    ok = cli.invoke(eligibility_cli.app, ["import", str(good), "--shop", str(shop_id)])
     assert ok.exit_code == 0 and "2 store scores imported" in ok.output
-    refused = cli.invoke(cli_promises.eligibility_app, ["import", str(bad), "--shop", str(shop_id)])
+    refused = cli.invoke(eligibility_cli.app, ["import", str(bad), "--shop", str(shop_id)])
     assert refused.exit_code == 1
     report = eligibility_report(shop_id, runtime.uow(readonly=True))
     assert [p.score_centi for p in report.scores] == [480, 475]

@@ -1,4 +1,4 @@
-"""`tierstock plan …` — simulate a live session before it starts (docs/rules.md §8).
+"""`tierstock plan …`: a plan is a live session simulated before it starts (docs/rules.md §8).
 
 Example: ``tierstock plan --shop 1 --sku 7 --buyers 5000 --curve spike --minutes 90
 --quantity 1:6 --quantity 2:3 --batch 500@2026-12-01 --slip-days 3 --seed 7``.
@@ -15,23 +15,17 @@ from typing import Annotated, TypeVar
 import typer
 from rich.table import Table
 
-from tierstock.cli_support import fail, open_runtime, out
+from tierstock.cli.support import NounApp, ShopOpt, fail, open_runtime, out
 from tierstock.domain.compensation import yuan
 from tierstock.domain.eligibility import ShareCount, percent
-from tierstock.domain.errors import DomainError
 from tierstock.domain.plan import MINUTE, MinutePoint
 from tierstock.domain.sales_forms import SalesForm, SalesFormSpec
 from tierstock.services import planner
-from tierstock.services.runtime import Runtime
 
-plan_app = typer.Typer(
+app = NounApp(
     help="Simulate a live session: sell-out, promises, share, risk (docs/rules.md §8).",
     invoke_without_command=True,
 )
-
-
-#: How the command gets a runtime; tests replace it with one on their own database.
-runtime_factory: Callable[[], Runtime] = open_runtime
 
 Many = Annotated[list[str] | None, typer.Option()]
 A = TypeVar("A")
@@ -54,7 +48,7 @@ def _pairs(
                 raise ValueError
             pairs.append((first(left.strip()), second(right.strip())))
         except ValueError:
-            raise fail(f"{what} {v!r}: expected {what.upper()}{sep}…") from None
+            raise fail(f"--{what} {v!r}: expected {what.upper()}{sep}…") from None
     return pairs
 
 
@@ -74,9 +68,9 @@ def _form(
     )
 
 
-@plan_app.callback()
+@app.callback()
 def plan(
-    shop: Annotated[int, typer.Option("--shop", help="shop id")],
+    shop: ShopOpt,
     sku: Annotated[int | None, typer.Option(help="SKU whose form, price and stock to use")] = None,
     form: Annotated[SalesForm | None, typer.Option(help="sales form (without --sku)")] = None,
     spot_window: Annotated[int | None, typer.Option(help="spot window, hours")] = None,
@@ -107,34 +101,27 @@ def plan(
     batches = _pairs(batch, "@", "batch", int, date.fromisoformat)
     points = _pairs(point, ":", "point", int, float)
     sizes = _pairs(quantity, ":", "quantity", int, int)
-    try:
-        log = (
-            planner.parse_order_log(order_log.read_text(encoding="utf-8-sig"))
-            if order_log
-            else None
-        )
-        cmd = planner.PlanLive(
-            shop_id=shop,
-            sku_id=sku,
-            sales_form=_form(form, spot_window, presale_days, presale_ship_by),
-            price_fen=price_fen,
-            spot_quantity=spot,
-            batches=tuple(planner.BatchIn(q, d) for q, d in batches) if batch else None,
-            buyers=buyers,
-            duration_minutes=minutes,
-            curve_shape=curve,
-            curve_points=tuple(points),
-            quantities=tuple(sizes) or ((1, 1),),
-            order_log=log,
-            seed=seed,
-            starts_at=starts_at,
-            slip_days=slip_days,
-            spot_lines=spot_lines,
-            paid_lines=paid_lines,
-        )
-        result = planner.plan_live(cmd, runtime_factory().uow(readonly=True))
-    except DomainError as exc:
-        raise fail(exc.message) from None
+    log = planner.parse_order_log(order_log.read_text(encoding="utf-8-sig")) if order_log else None
+    cmd = planner.PlanLive(
+        shop_id=shop,
+        sku_id=sku,
+        sales_form=_form(form, spot_window, presale_days, presale_ship_by),
+        price_fen=price_fen,
+        spot_quantity=spot,
+        batches=tuple(planner.BatchIn(q, d) for q, d in batches) if batch else None,
+        buyers=buyers,
+        duration_minutes=minutes,
+        curve_shape=curve,
+        curve_points=tuple(points),
+        quantities=tuple(sizes) or ((1, 1),),
+        order_log=log,
+        seed=seed,
+        starts_at=starts_at,
+        slip_days=slip_days,
+        spot_lines=spot_lines,
+        paid_lines=paid_lines,
+    )
+    result = planner.plan_live(cmd, open_runtime().uow(readonly=True))
     _print(result, rows)
 
 

@@ -1,4 +1,4 @@
-"""`tierstock capacity …` (Typer + Rich) — supplier capacity 产能确认, docs/rules.md §5.
+"""`tierstock capacity …`: capacity (产能确认) is what a supplier will deliver, and by when (§5).
 
 Whoever runs the CLI holds the database, so it acts as the shop's owner: it plans,
 and it confirms, revises or declines for a supplier that has no API key of its own.
@@ -6,7 +6,6 @@ and it confirms, revises or declines for a supplier that has no API key of its o
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -16,23 +15,24 @@ from rich.markup import escape
 from rich.table import Table
 
 from tierstock.api.convert import yuan
-from tierstock.cli_support import fail, guard, local_time, open_runtime, out, shop_zone
+from tierstock.cli.support import (
+    ACTOR,
+    NounApp,
+    ShopOpt,
+    fail,
+    local_time,
+    open_runtime,
+    out,
+    shop_zone,
+)
 from tierstock.domain.capacity import AtRiskLine, BatchAction
 from tierstock.services import capacity, capacity_plans
-from tierstock.services.runtime import Runtime
 
-capacity_app = typer.Typer(
+app = NounApp(
     help="Supplier capacity 产能确认: suppliers, plans, confirm, receive, promises at risk.",
     no_args_is_help=True,
 )
 
-ACTOR = "cli"
-
-
-#: How commands get a runtime; tests replace it with one on their own database.
-runtime_factory: Callable[[], Runtime] = open_runtime
-
-ShopOpt = Annotated[int, typer.Option("--shop", help="shop id")]
 SkuOpt = Annotated[int, typer.Option("--sku", help="SKU id", min=1)]
 BatchArg = Annotated[int, typer.Argument(help="batch id", min=1)]
 NoteOpt = Annotated[str, typer.Option(help="why (kept in the batch's history)")]
@@ -47,31 +47,23 @@ def _plan(text: str) -> tuple[int, date]:
         raise fail(f"batch {text} is not QUANTITY@YYYY-MM-DD") from None
 
 
-@capacity_app.command("supplier")
+@app.command("supplier")
 def add_supplier(shop: ShopOpt, name: Annotated[str, typer.Argument(help="supplier name")]) -> None:
     """Add a supplier to the shop."""
-
-    def run() -> None:
-        made = capacity.create_supplier(shop, name, ACTOR, runtime_factory().uow())
-        out.print(f"supplier {made.id}: {escape(made.name)}")
-
-    guard(run)
+    made = capacity.create_supplier(shop, name, ACTOR, open_runtime().uow())
+    out.print(f"supplier {made.id}: {escape(made.name)}")
 
 
-@capacity_app.command("suppliers")
+@app.command("suppliers")
 def list_suppliers(shop: ShopOpt) -> None:
     """The shop's suppliers."""
-
-    def run() -> None:
-        table = Table("id", "name")
-        for s in capacity.list_suppliers(shop, runtime_factory().uow(readonly=True)):
-            table.add_row(str(s.id), escape(s.name))
-        out.print(table)
-
-    guard(run)
+    table = Table("id", "name")
+    for s in capacity.list_suppliers(shop, open_runtime().uow(readonly=True)):
+        table.add_row(str(s.id), escape(s.name))
+    out.print(table)
 
 
-@capacity_app.command("propose")
+@app.command("propose")
 def propose(
     shop: ShopOpt,
     sku: SkuOpt,
@@ -81,48 +73,40 @@ def propose(
 ) -> None:
     """Record what a supplier will deliver and by when (e.g. 500@2026-12-10)."""
     plans = tuple(_plan(b) for b in batches)
-
-    def run() -> None:
-        cmd = capacity_plans.ProposeCapacity(shop, sku, supplier, plans, ACTOR, note)
-        made = capacity_plans.propose(cmd, runtime_factory().uow())
-        out.print(
-            f"proposed batches {', '.join(str(b.id) for b in made)} "
-            "(sellable once the supplier confirms)"
-        )
-
-    guard(run)
+    cmd = capacity_plans.ProposeCapacity(shop, sku, supplier, plans, ACTOR, note)
+    made = capacity_plans.propose(cmd, open_runtime().uow())
+    out.print(
+        f"proposed batches {', '.join(str(b.id) for b in made)} "
+        "(sellable once the supplier confirms)"
+    )
 
 
-@capacity_app.command("list")
+@app.command("list")
 def list_batches(shop: ShopOpt, sku: SkuOpt) -> None:
     """A SKU's batches: status, promised units, what they add to presale."""
-
-    def run() -> None:
-        runtime = runtime_factory()
-        got = capacity.sku_capacity(shop, sku, runtime.uow(readonly=True))
-        p = got.presale
-        out.print(
-            f"presale tier: {p.quantity} units, {p.sold} promised, {p.available} "
-            f"left ({got.unbatched} the merchant's own)"
+    runtime = open_runtime()
+    got = capacity.sku_capacity(shop, sku, runtime.uow(readonly=True))
+    p = got.presale
+    out.print(
+        f"presale tier: {p.quantity} units, {p.sold} promised, {p.available} "
+        f"left ({got.unbatched} the merchant's own)"
+    )
+    table = Table(
+        "batch", "supplier", "quantity", "ready on", "status", "promised", "in presale", "late"
+    )
+    for v in got.batches:
+        b = v.batch
+        table.add_row(
+            str(b.id),
+            str(b.supplier_id),
+            str(b.quantity),
+            b.ready_on.isoformat(),
+            b.status.value,
+            str(v.promised),
+            str(b.in_tier),
+            "late" if v.late else "",
         )
-        table = Table(
-            "batch", "supplier", "quantity", "ready on", "status", "promised", "in presale", "late"
-        )
-        for v in got.batches:
-            b = v.batch
-            table.add_row(
-                str(b.id),
-                str(b.supplier_id),
-                str(b.quantity),
-                b.ready_on.isoformat(),
-                b.status.value,
-                str(v.promised),
-                str(b.in_tier),
-                "late" if v.late else "",
-            )
-        out.print(table)
-
-    guard(run)
+    out.print(table)
 
 
 def _act(
@@ -133,32 +117,29 @@ def _act(
     quantity: int | None = None,
     ready_on: date | None = None,
 ) -> None:
-    def run() -> None:
-        runtime = runtime_factory()
-        done = capacity_plans.act(
-            capacity_plans.BatchCommand(shop, batch, action, None, quantity, ready_on, note, ACTOR),
-            runtime.uow(),
-        )
-        b = done.batch
-        out.print(
-            f"batch {b.id}: {b.status.value}, {b.quantity} by {b.ready_on.isoformat()}"
-            f", adds {b.in_tier} to presale"
-        )
-        if done.moved_to_spot:
-            out.print(f"{done.moved_to_spot} unpromised units moved to spot stock")
-        if done.at_risk:
-            _risk_table(list(done.at_risk), shop_zone(runtime, shop))
-
-    guard(run)
+    runtime = open_runtime()
+    done = capacity_plans.act(
+        capacity_plans.BatchCommand(shop, batch, action, None, quantity, ready_on, note, ACTOR),
+        runtime.uow(),
+    )
+    b = done.batch
+    out.print(
+        f"batch {b.id}: {b.status.value}, {b.quantity} by {b.ready_on.isoformat()}"
+        f", adds {b.in_tier} to presale"
+    )
+    if done.moved_to_spot:
+        out.print(f"{done.moved_to_spot} unpromised units moved to spot stock")
+    if done.at_risk:
+        _risk_table(list(done.at_risk), shop_zone(runtime, shop))
 
 
-@capacity_app.command("confirm")
+@app.command("confirm")
 def confirm(shop: ShopOpt, batch: BatchArg, note: NoteOpt = "") -> None:
     """Confirm a batch for an offline supplier: its units become sellable presale."""
     _act(shop, batch, BatchAction.CONFIRMED, note)
 
 
-@capacity_app.command("revise")
+@app.command("revise")
 def revise(
     shop: ShopOpt,
     batch: BatchArg,
@@ -170,13 +151,13 @@ def revise(
     _act(shop, batch, BatchAction.REVISED, note, quantity, ready_on.date())
 
 
-@capacity_app.command("decline")
+@app.command("decline")
 def decline(shop: ShopOpt, batch: BatchArg, note: NoteOpt = "") -> None:
     """Decline a batch for an offline supplier: it stops backing presale units."""
     _act(shop, batch, BatchAction.DECLINED, note)
 
 
-@capacity_app.command("receive")
+@app.command("receive")
 def receive(shop: ShopOpt, batch: BatchArg, note: NoteOpt = "") -> None:
     """The batch arrived: promised units stay promised, the rest becomes spot stock."""
     _act(shop, batch, BatchAction.RECEIVED, note)
@@ -209,31 +190,27 @@ def _risk_table(lines: list[AtRiskLine], zone: ZoneInfo) -> None:
     out.print(table)
 
 
-@capacity_app.command("risk")
+@app.command("risk")
 def risk(
     shop: ShopOpt,
     sku: SkuOpt,
     hours: Annotated[int, typer.Option(help="pace over the last N hours", min=1)] = 6,
 ) -> None:
     """Promises a late or shrunk batch can no longer keep, and the sales pace."""
-
-    def run() -> None:
-        runtime = runtime_factory()
-        zone = shop_zone(runtime, shop)
-        r = capacity.capacity_risk(shop, sku, runtime.uow(readonly=True), hours)
-        p = r.pace
-        out.print(
-            f"pace: {p.units_sold} presale units in {p.hours} h ({p.per_hour:.1f}/h); "
-            f"{p.remaining} confirmed units left; runs out {local_time(p.runs_out_at, zone)}"
-        )
-        if r.late_batches:
-            out.print(f"late batches: {', '.join(map(str, r.late_batches))}")
-        if r.revised_down:
-            out.print(f"revised down: {', '.join(map(str, r.revised_down))}")
-        if r.lines:
-            _risk_table(list(r.lines), zone)
-            out.print(f"compensation exposure: ¥{yuan(r.exposure_fen)}")
-        else:
-            out.print("no promises at risk")
-
-    guard(run)
+    runtime = open_runtime()
+    zone = shop_zone(runtime, shop)
+    r = capacity.capacity_risk(shop, sku, runtime.uow(readonly=True), hours)
+    p = r.pace
+    out.print(
+        f"pace: {p.units_sold} presale units in {p.hours} h ({p.per_hour:.1f}/h); "
+        f"{p.remaining} confirmed units left; runs out {local_time(p.runs_out_at, zone)}"
+    )
+    if r.late_batches:
+        out.print(f"late batches: {', '.join(map(str, r.late_batches))}")
+    if r.revised_down:
+        out.print(f"revised down: {', '.join(map(str, r.revised_down))}")
+    if r.lines:
+        _risk_table(list(r.lines), zone)
+        out.print(f"compensation exposure: ¥{yuan(r.exposure_fen)}")
+    else:
+        out.print("no promises at risk")
