@@ -1,5 +1,5 @@
 """The hot path's hand-made values equal what the slower general code produces: the
-raw driver's datetimes (store/stock_repo.utc_text) and the request hash."""
+raw driver's datetimes (store/sql/driver.utc_text) and the request hash."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy.dialects import sqlite
 
 from tierstock.domain.orders import LineRequest
 from tierstock.services.placing import PlaceOrder
-from tierstock.store.stock_repo import utc_text
+from tierstock.store.sql.driver import utc_text
 from tierstock.store.types import UTCDateTime
 
 MOMENTS = [
@@ -58,6 +58,6 @@ def test_the_request_hash_is_the_sha256_of_the_sorted_json_body(
 
 
 def test_unusual_values_in_a_request_still_hash_like_json_dumps() -> None:
-    odd = PlaceOrder(1, "k", (LineRequest(True, 1),), buyer=None)  # type: ignore[arg-type]
+    odd = PlaceOrder(1, "k", (LineRequest(True, 1),), buyer=None)
     assert odd.request_hash() == _json_hash(odd)
     assert odd.request_hash() != PlaceOrder(1, "k", (LineRequest(1, 1),)).request_hash()

@@ -1,7 +1,7 @@
 """Shops, API keys, products and SKUs.
 
 ``skus_for_sale`` is on the order hot path and runs on the raw driver connection (see
-``stock_repo.driver``)."""
+``store/sql/driver.py``); its SQLite and PostgreSQL text sits in ``store/sql/``."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from tierstock.domain.access import ApiKeyOwner
 from tierstock.domain.catalogue import Product, ServicePromise, Shop, Sku
 from tierstock.domain.errors import DuplicateError
 from tierstock.domain.sales_forms import SalesForm, SalesFormSpec, Tier
-from tierstock.store.stock_repo import placeholders, raw_execute
+from tierstock.store.sql import POSTGRESQL, dialect_sql
+from tierstock.store.sql.driver import placeholders, raw_execute
 from tierstock.store.tables import api_keys, products, shops, skus, stock_tiers
 
 
@@ -59,17 +60,10 @@ def _form_columns(spec: SalesFormSpec) -> dict[str, Any]:
 
 
 GET_SHOP = select(shops).where(shops.c.id == bindparam("shop_id"))
-_FOR_SALE_COLUMNS = (
-    "s.id, s.shop_id, s.product_id, s.code, s.specs, s.price_fen, "
-    "s.sales_form, s.spot_window_hours, s.presale_days, s.presale_ship_by, "
-    "p.listed FROM skus s JOIN products p ON p.id = s.product_id"
-)
-_FOR_SALE_SQLITE = f"SELECT {_FOR_SALE_COLUMNS} WHERE s.shop_id = ? AND s.id IN ({{}})"
-_FOR_SALE_PG = f"SELECT {_FOR_SALE_COLUMNS} WHERE s.shop_id = %s AND s.id = ANY(%s::bigint[])"
 
 
 def _sku_for_sale(row: tuple[Any, ...]) -> tuple[Sku, bool]:
-    """A raw ``skus_for_sale`` row as SQLAlchemy would have typed it: SQLite hands back
+    """A raw ``SKUS_FOR_SALE`` row as SQLAlchemy would have typed it: SQLite hands back
     JSON as text, a DATE as 'YYYY-MM-DD' and a boolean as 0/1; psycopg types them."""
     (sku_id, shop_id, product_id, code, specs, price_fen, form, window, days, ship_by, listed) = row
     if isinstance(specs, str):
@@ -248,12 +242,11 @@ class CatalogueRepository:
         ids = sorted(set(sku_ids))
         if not ids:
             return {}
-        if self.conn.dialect.name == "postgresql":
-            rows = raw_execute(self.conn, _FOR_SALE_PG, (shop_id, ids))
+        sql = dialect_sql(self.conn).SKUS_FOR_SALE
+        if self.conn.dialect.name == POSTGRESQL:
+            rows = raw_execute(self.conn, sql, (shop_id, ids))
         else:
-            rows = raw_execute(
-                self.conn, _FOR_SALE_SQLITE.format(placeholders(len(ids))), (shop_id, *ids)
-            )
+            rows = raw_execute(self.conn, sql.format(placeholders(len(ids))), (shop_id, *ids))
         return {row[0]: _sku_for_sale(row) for row in rows}
 
     def set_sales_form(self, sku_id: int, spec: SalesFormSpec) -> None:

@@ -6,20 +6,14 @@ See docs/rules.md §6.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import Connection, case, func, select
 
 from tierstock.domain.eligibility import PullingProduct, ScorePoint, ShareCount, TieredSku
 from tierstock.domain.orders import LineStatus
 from tierstock.domain.sales_forms import SalesForm, Tier
+from tierstock.store.sql import upsert_insert
 from tierstock.store.tables import order_lines, orders, products, skus, store_scores
-
-
-def _dialect_insert(conn: Connection) -> Any:
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert
 
 
 class EligibilityRepository:
@@ -28,7 +22,7 @@ class EligibilityRepository:
 
     def put_score(self, shop_id: int, point: ScorePoint, actor: str, at: datetime) -> None:
         """Insert or replace the score of that day (a corrected import wins)."""
-        stmt = _dialect_insert(self.conn)(store_scores).values(
+        stmt = upsert_insert(self.conn)(store_scores).values(
             shop_id=shop_id,
             scored_on=point.scored_on,
             score_centi=point.score_centi,

@@ -12,31 +12,22 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select, text, update
+from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from tierstock.domain.leases import FoldedSale, Lease
 from tierstock.domain.sales_forms import Tier
 from tierstock.store.front_tables import front_leases, front_releases
-from tierstock.store.stock_repo import raw_execute
+from tierstock.store.sql import postgresql as pg_sql
+from tierstock.store.sql.driver import raw_execute
 from tierstock.store.tables import orders
 
 _lease = front_leases.c
 
-NEXT_IDS = text(
-    "SELECT nextval(pg_get_serial_sequence('orders', 'id')) FROM generate_series(1, :n)"
-)
 
-# The fold inserts thousands of orders per transaction, with explicit ids and ON
-# CONFLICT (a re-delivered entry): one statement with arrays (``unnest``). Its lines and
-# ledger rows go through the hot path's own bulk statements (order_repo, stock_repo).
-INSERT_ORDERS = """
-INSERT INTO orders (id, shop_id, idempotency_key, request_hash, buyer, paid_at)
-SELECT * FROM unnest(%(id)b::bigint[], %(shop)b::bigint[], %(key)b::varchar[],
-                     %(hash)b::varchar[], %(buyer)b::varchar[], %(paid)b::timestamptz[])
-ON CONFLICT DO NOTHING
-RETURNING id
-"""
+# The fold's orders go in through one ``unnest`` statement (pg_sql.FOLD_ORDERS); its
+# lines and ledger rows through the hot path's own bulk statements (order_repo,
+# stock_repo).
 ADD_SOLD = (
     update(front_leases)
     .where(_lease.id == bindparam("b_id"))
@@ -49,7 +40,7 @@ class FrontRepository:
         self.conn = conn
 
     def _bulk(self, sql: str, params: dict[str, list[Any]]) -> list[Any]:
-        """Run an ``unnest`` statement on the driver (``stock_repo.raw_execute``: same
+        """Run an ``unnest`` statement on the driver (``store/sql/driver.py``: same
         transaction, SQLAlchemy's errors): its ``%(name)b`` arrays go to PostgreSQL in
         binary, without text quoting — in text format psycopg escapes every string of
         every array with a regular expression, most of the fold's Python time."""
@@ -59,7 +50,7 @@ class FrontRepository:
     def next_order_ids(self, n: int) -> list[int]:
         """Reserve ``n`` order ids from the ``orders`` sequence (never handed out twice;
         an id the front never uses is a harmless gap)."""
-        return [int(r[0]) for r in self.conn.execute(NEXT_IDS, {"n": n})]
+        return [int(r[0]) for r in raw_execute(self.conn, pg_sql.NEXT_ORDER_IDS, (n,))]
 
     def add_lease(
         self, shop_id: int, sku_id: int, tier: Tier, first_unit: int, units: int, at: datetime
@@ -113,7 +104,7 @@ class FrontRepository:
         if not sales:
             return set()
         rows = self._bulk(
-            INSERT_ORDERS,
+            pg_sql.FOLD_ORDERS,
             {
                 "id": [s.order_id for s in sales],
                 "shop": [s.shop_id for s in sales],

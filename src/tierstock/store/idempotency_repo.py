@@ -4,26 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Connection, Insert, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from tierstock.store.audit_tables import idempotency_keys
+from tierstock.store.sql import UPSERT_INSERTS
 
 _k = idempotency_keys.c
 
-
-def _claim(dialect: Any) -> Insert:
-    stmt: Insert = (
-        dialect.insert(idempotency_keys)
-        .on_conflict_do_nothing(index_elements=["shop_id", "key"])
-        .returning(_k.id)
-    )
-    return stmt
-
-
-CLAIM = {"postgresql": _claim(postgresql), "sqlite": _claim(sqlite)}
+# Built once per dialect: every keyed write claims its key.
+CLAIM: dict[str, Insert] = {
+    name: insert(idempotency_keys)
+    .on_conflict_do_nothing(index_elements=["shop_id", "key"])
+    .returning(_k.id)
+    for name, insert in UPSERT_INSERTS.items()
+}
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Orders and order lines.
 
 The batch statements of the group-commit hot path (find_keys, add_orders,
-insert_lines_of) run on the raw driver connection: see ``stock_repo.driver``.
+insert_lines_of) run on the raw driver connection (see ``store/sql/driver.py``); their
+SQLite and PostgreSQL text sits side by side in ``store/sql/``.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Insert, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from tierstock.domain.orders import LineStatus, NewLine, Order, OrderLine
 from tierstock.domain.sales_forms import Tier
-from tierstock.store.stock_repo import (
+from tierstock.store.sql import POSTGRESQL, UPSERT_INSERTS, dialect_sql
+from tierstock.store.sql.columns import KEY_COLUMNS, LINE_COLUMNS, ORDER_COLUMNS
+from tierstock.store.sql.driver import (
     json_rows,
     placeholders,
     raw_execute,
@@ -37,62 +39,15 @@ NewOrder = tuple[int, str, str, str | None, datetime]
 paid_at)."""
 
 
-def _claim_key(dialect: Any) -> Insert:
-    """INSERT … ON CONFLICT (shop_id, idempotency_key) DO NOTHING RETURNING id."""
-    stmt: Insert = (
-        dialect.insert(orders)
-        .on_conflict_do_nothing(index_elements=["shop_id", "idempotency_key"])
-        .returning(orders.c.id)
-    )
-    return stmt
-
-
-CLAIM_KEY = {"postgresql": _claim_key(postgresql), "sqlite": _claim_key(sqlite)}
-_PG = "postgresql"
+# INSERT … ON CONFLICT (shop_id, idempotency_key) DO NOTHING RETURNING id, built once
+# per dialect (insert_order is on the per-order hot path).
+CLAIM_KEY: dict[str, Insert] = {
+    name: insert(orders)
+    .on_conflict_do_nothing(index_elements=["shop_id", "idempotency_key"])
+    .returning(orders.c.id)
+    for name, insert in UPSERT_INSERTS.items()
+}
 _PAID = LineStatus.PAID.value
-# Both forms probe the unique (shop_id, key) index once per key, whatever the table
-# statistics say: SQLite scans the whole table for a row-value IN (VALUES …), and
-# PostgreSQL chose a shop-wide scan for `key = ANY(…)` with stale statistics (the
-# LIMIT keeps the lateral probe from being flattened into a hash join).
-_FIND_KEYS_SQLITE = (
-    "SELECT idempotency_key, id, request_hash FROM orders "
-    "WHERE shop_id = ? AND idempotency_key IN ({})"
-)
-_FIND_KEYS_PG = (
-    "SELECT k.shop_id, k.key, o.id, o.request_hash "
-    "FROM json_to_recordset(%s::json) AS k(shop_id bigint, key text) "
-    "CROSS JOIN LATERAL (SELECT id, request_hash FROM orders "
-    "WHERE shop_id = k.shop_id AND idempotency_key = k.key LIMIT 1) AS o"
-)
-_ORDER_COLUMNS = ("shop_id", "idempotency_key", "request_hash", "buyer", "paid_at")
-_ADD_ORDERS_SQLITE = f"INSERT INTO orders ({', '.join(_ORDER_COLUMNS)}) VALUES (?, ?, ?, ?, ?)"
-# PostgreSQL does not promise RETURNING in input order: rows come back with their keys.
-_ADD_ORDERS_PG = (
-    f"INSERT INTO orders ({', '.join(_ORDER_COLUMNS)}) "
-    f"SELECT {', '.join(_ORDER_COLUMNS)} "
-    "FROM json_populate_recordset(NULL::orders, %s::json) "
-    "RETURNING shop_id, idempotency_key, id"
-)
-_LINE_COLUMNS = (
-    "shop_id",
-    "order_id",
-    "line_no",
-    "sku_id",
-    "tier",
-    "quantity",
-    "unit_price_fen",
-    "ship_by",
-    "status",
-    "tier_sold_after",
-)
-_INSERT_LINES_SQLITE = (
-    f"INSERT INTO order_lines ({', '.join(_LINE_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_INSERT_LINES_PG = (
-    f"INSERT INTO order_lines ({', '.join(_LINE_COLUMNS)}) "
-    f"SELECT {', '.join(_LINE_COLUMNS)} "
-    "FROM json_populate_recordset(NULL::order_lines, %s::json)"
-)
 MARK_CANCELLED = (
     update(order_lines)
     .where(
@@ -148,37 +103,32 @@ class OrderRepository:
         values = [
             (shop, key, digest, buyer, utc_text(paid)) for shop, key, digest, buyer, paid in rows
         ]
-        if self.conn.dialect.name == _PG:
-            return self._add_orders_pg(values)
-        return self._add_orders_sqlite(values)
-
-    def _add_orders_pg(self, values: list[tuple[Any, ...]]) -> list[int]:
-        ids = {
-            (shop, key): order_id
-            for shop, key, order_id in raw_execute(
-                self.conn, _ADD_ORDERS_PG, (json_rows(_ORDER_COLUMNS, values),)
-            )
-        }
-        return [ids[(shop, key)] for shop, key, *_ in values]
-
-    def _add_orders_sqlite(self, values: list[tuple[Any, ...]]) -> list[int]:
-        """sqlite3 has no RETURNING for ``executemany``; the ids are contiguous instead:
-        an INTEGER PRIMARY KEY left NULL becomes the largest rowid + 1, and ``BEGIN
-        IMMEDIATE`` keeps every other writer out until this transaction ends."""
-        raw_executemany(self.conn, _ADD_ORDERS_SQLITE, values)
-        (last,) = raw_execute(self.conn, "SELECT last_insert_rowid()").fetchone()
+        sql = dialect_sql(self.conn)
+        last_id = sql.LAST_ORDER_ID
+        if last_id is None:  # PostgreSQL: each new id comes back with its key
+            ids = {
+                (shop, key): order_id
+                for shop, key, order_id in raw_execute(
+                    self.conn, sql.ADD_ORDERS, (json_rows(ORDER_COLUMNS, values),)
+                )
+            }
+            return [ids[(shop, key)] for shop, key, *_ in values]
+        # SQLite: sqlite3 has no RETURNING for ``executemany``; the ids are contiguous
+        # instead: an INTEGER PRIMARY KEY left NULL becomes the largest rowid + 1, and
+        # ``BEGIN IMMEDIATE`` keeps every other writer out until this transaction ends.
+        raw_executemany(self.conn, sql.ADD_ORDERS, values)
+        (last,) = raw_execute(self.conn, last_id).fetchone()
         return list(range(last - len(values) + 1, last + 1))
 
     def find_keys(self, keys: Sequence[tuple[int, str]]) -> dict[tuple[int, str], KeyedOrder]:
         """Which of these (shop, key) pairs already have an order (raw driver: hot path)."""
         if not keys:
             return {}
-        if self.conn.dialect.name == _PG:
+        sql = dialect_sql(self.conn).FIND_KEYS
+        if self.conn.dialect.name == POSTGRESQL:
             # Planned afresh each time: a plan cached while `orders` was small would
             # keep scanning it as a burst makes it large.
-            rows = raw_execute(
-                self.conn, _FIND_KEYS_PG, (json_rows(("shop_id", "key"), keys),), prepare=False
-            )
+            rows = raw_execute(self.conn, sql, (json_rows(KEY_COLUMNS, keys),), prepare=False)
             return {
                 (shop, key): KeyedOrder(order_id, digest) for shop, key, order_id, digest in rows
             }
@@ -188,13 +138,11 @@ class OrderRepository:
         return {
             (shop, key): found
             for shop, shop_keys in by_shop.items()
-            for key, found in self._find_keys_sqlite(shop, shop_keys).items()
+            for key, found in self._find_keys_sqlite(sql, shop, shop_keys).items()
         }
 
-    def _find_keys_sqlite(self, shop_id: int, keys: list[str]) -> dict[str, KeyedOrder]:
-        rows = raw_execute(
-            self.conn, _FIND_KEYS_SQLITE.format(placeholders(len(keys))), (shop_id, *keys)
-        )
+    def _find_keys_sqlite(self, sql: str, shop_id: int, keys: list[str]) -> dict[str, KeyedOrder]:
+        rows = raw_execute(self.conn, sql.format(placeholders(len(keys))), (shop_id, *keys))
         return {key: KeyedOrder(order_id, digest) for key, order_id, digest in rows}
 
     def insert_lines_of(self, rows: Sequence[tuple[int, int, NewLine]]) -> None:
@@ -216,10 +164,11 @@ class OrderRepository:
             )
             for shop, order, ln in rows
         ]
-        if self.conn.dialect.name == _PG:
-            raw_execute(self.conn, _INSERT_LINES_PG, (json_rows(_LINE_COLUMNS, values),))
+        sql = dialect_sql(self.conn).INSERT_LINES
+        if self.conn.dialect.name == POSTGRESQL:
+            raw_execute(self.conn, sql, (json_rows(LINE_COLUMNS, values),))
         else:
-            raw_executemany(self.conn, _INSERT_LINES_SQLITE, values)
+            raw_executemany(self.conn, sql, values)
 
     def find_by_key(self, shop_id: int, key: str) -> KeyedOrder | None:
         row = self.conn.execute(

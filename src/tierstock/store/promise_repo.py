@@ -25,13 +25,13 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 
 from tierstock.domain.compensation import BASIS_POINTS, CompensationKind
 from tierstock.domain.delays import Delay, DelayKind
 from tierstock.domain.fulfilment import ExposureSums, OpenLine
 from tierstock.domain.orders import LineStatus
 from tierstock.domain.policy import CompensationRule
+from tierstock.store.sql import upsert_insert
 from tierstock.store.tables import (
     compensations,
     order_lines,
@@ -51,10 +51,6 @@ COMP_COLUMNS = [
     "policy",
     "created_at",
 ]
-
-
-def _dialect(conn: Connection) -> Any:
-    return postgresql if conn.dialect.name == "postgresql" else sqlite
 
 
 def amount_sql(paid: ColumnElement[Any], rule: CompensationRule) -> ColumnElement[Any]:
@@ -153,8 +149,7 @@ class PromiseRepository:
         at: datetime,
     ) -> bool:
         stmt = (
-            _dialect(self.conn)
-            .insert(compensations)
+            upsert_insert(self.conn)(compensations)
             .on_conflict_do_nothing(index_elements=["line_id", "kind"])
             .returning(compensations.c.id)
         )
@@ -175,8 +170,7 @@ class PromiseRepository:
 
     def _insert_from(self, query: Select[Any]) -> int:
         stmt = (
-            _dialect(self.conn)
-            .insert(compensations)
+            upsert_insert(self.conn)(compensations)
             .from_select(COMP_COLUMNS, query)
             .on_conflict_do_nothing(index_elements=["line_id", "kind"])
         )

@@ -5,24 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Connection, Insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from tierstock.domain.fulfilment import LineRef, Shipment
 from tierstock.domain.orders import LineStatus
 from tierstock.domain.sales_forms import Tier
+from tierstock.store.sql import UPSERT_INSERTS
 from tierstock.store.tables import order_lines, orders, shipments
 
-
-def _insert_once(dialect: Any) -> Insert:
-    stmt: Insert = (
-        dialect.insert(shipments)
-        .on_conflict_do_nothing(index_elements=["line_id"])
-        .returning(shipments.c.id)
-    )
-    return stmt
-
-
-INSERT_ONCE = {"postgresql": _insert_once(postgresql), "sqlite": _insert_once(sqlite)}
+# Built once per dialect; the unique line_id makes a second shipment of a line a no-op.
+INSERT_ONCE: dict[str, Insert] = {
+    name: insert(shipments)
+    .on_conflict_do_nothing(index_elements=["line_id"])
+    .returning(shipments.c.id)
+    for name, insert in UPSERT_INSERTS.items()
+}
 LINE_COLUMNS = (
     order_lines.c.id,
     order_lines.c.shop_id,

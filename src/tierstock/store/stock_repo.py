@@ -5,23 +5,30 @@ concurrent buyers never read-then-write in Python; the row's CHECK constraint re
 an oversell even if a caller were wrong.
 
 The hot-path statements (take, lock_tiers, record; orders in order_repo) run on the
-raw driver connection: see :func:`driver`.
+raw driver connection (see ``store/sql/driver.py`` for why); their SQLite and PostgreSQL
+text sits side by side in ``store/sql/``.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select, update
-from sqlalchemy.exc import DBAPIError
 
 from tierstock.domain.allocation import TierStock
 from tierstock.domain.ledger import LedgerEntry, LedgerKind
 from tierstock.domain.orders import LineStatus
 from tierstock.domain.sales_forms import Tier
+from tierstock.store.sql import POSTGRESQL, dialect_sql
+from tierstock.store.sql.columns import LEDGER_COLUMNS
+from tierstock.store.sql.driver import (
+    json_rows,
+    placeholders,
+    raw_execute,
+    raw_executemany,
+    utc_text,
+)
 from tierstock.store.tables import order_lines, skus, stock_ledger, stock_tiers
 
 _tier = stock_tiers.c
@@ -38,125 +45,6 @@ GIVE_BACK = (
     .where(_THIS_TIER, _tier.sold >= bindparam("qty"))
     .values(sold=_tier.sold - bindparam("qty"))
 )
-
-
-# --- the raw driver on the hot path ---------------------------------------------------
-def driver(conn: Connection) -> Any:
-    """The DB-API connection (sqlite3, psycopg 3) under ``conn``, in its open transaction.
-
-    Why: a Core ``execute`` costs tens of microseconds of Python per statement
-    (execution context, parameter processing, result metadata, insertmanyvalues), more
-    than the database needs for the hot path's small statements; the group-commit leader
-    runs about eight of them per batch while every buyer waits. The few hot statements
-    below are fixed SQL text, so the driver keeps them prepared (psycopg prepares a
-    repeated query; sqlite3 caches compiled statements per connection).
-
-    The unit of work still owns the transaction: SQLAlchemy began it (``BEGIN
-    IMMEDIATE`` on SQLite; psycopg opens one implicitly) and commits or rolls it back,
-    and that rollback lets SQLAlchemy invalidate a connection the server dropped.
-    Use :func:`raw_execute` / :func:`raw_executemany`, which keep SQLAlchemy's errors.
-    """
-    return conn.connection.driver_connection
-
-
-def raw_execute(
-    conn: Connection,
-    sql: str,
-    params: Sequence[Any] | Mapping[str, Any] = (),
-    *,
-    prepare: bool | None = None,
-) -> Any:
-    """Run one statement on the driver (see :func:`driver`); returns the driver's cursor.
-    ``prepare`` (psycopg only): ``False`` plans the statement afresh every time."""
-    try:
-        if prepare is None:
-            return driver(conn).execute(sql, params)
-        return driver(conn).execute(sql, params, prepare=prepare)
-    except conn.dialect.loaded_dbapi.Error as exc:
-        raise _sqlalchemy_error(conn, sql, params, exc) from exc
-
-
-def raw_executemany(conn: Connection, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-    """Run one statement per row on the driver, in one call (sqlite3: a C loop)."""
-    try:
-        driver(conn).executemany(sql, rows)
-    except conn.dialect.loaded_dbapi.Error as exc:
-        raise _sqlalchemy_error(conn, sql, rows, exc) from exc
-
-
-def _sqlalchemy_error(conn: Connection, sql: str, params: Any, exc: Exception) -> Exception:
-    """The exception ``conn.execute`` would have raised (IntegrityError, DataError, …),
-    so callers and the unit of work (a DataError is bad input, a 422) see no difference."""
-    return DBAPIError.instance(
-        sql, params, exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
-    )
-
-
-def utc_text(value: datetime) -> str:
-    """A ``UTCDateTime`` value as the raw driver sends it: naive UTC text,
-    'YYYY-MM-DD HH:MM:SS.ffffff' — exactly what SQLAlchemy stores on SQLite, and what a
-    PostgreSQL ``timestamp`` parses to the value SQLAlchemy would bind (tests/unit)."""
-    if value.tzinfo is None:
-        raise ValueError("naive datetime given to a UTC column")
-    if value.tzinfo is not UTC:
-        value = value.astimezone(UTC)
-    return value.isoformat(" ", "microseconds")[:26]
-
-
-def json_rows(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    """Rows for PostgreSQL's ``json_populate_recordset``: one JSON text parameter.
-
-    Why not one array per column (``unnest``): psycopg dumps arrays element by element
-    in Python, several times slower than ``json.dumps`` of the whole batch; the JSON
-    form also keeps one fixed statement text whatever the number of rows, and the
-    table's own row type gives each column its type.
-    """
-    return json.dumps([dict(zip(columns, row, strict=True)) for row in rows])
-
-
-def placeholders(n: int) -> str:
-    """``?, ?, …`` for an SQLite ``IN`` list of ``n`` values."""
-    return ", ".join("?" * n)
-
-
-_PG = "postgresql"
-# The guard lives in the WHERE clause: a tier never gives more than it holds (and the
-# row's CHECK constraint would refuse it anyway).
-_TAKE_SQL = {
-    "sqlite": "UPDATE stock_tiers SET sold = sold + ? WHERE sku_id = ? AND tier = ? "
-    "AND sold + ? <= quantity RETURNING sold",
-    _PG: "UPDATE stock_tiers SET sold = sold + %s WHERE sku_id = %s AND tier = %s "
-    "AND sold + %s <= quantity RETURNING sold",
-}
-_LOCK_TIERS_PG = (
-    "SELECT sku_id, tier, quantity, sold FROM stock_tiers "
-    "WHERE sku_id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE"
-)
-_LOCK_TIERS_SQLITE = (
-    "SELECT sku_id, tier, quantity, sold FROM stock_tiers WHERE sku_id IN ({}) ORDER BY id"
-)
-_LEDGER_COLUMNS = (
-    "shop_id",
-    "sku_id",
-    "tier",
-    "kind",
-    "quantity_delta",
-    "sold_delta",
-    "actor",
-    "reason",
-    "created_at",
-    "order_id",
-    "line_no",
-)
-_RECORD_SQLITE = (
-    f"INSERT INTO stock_ledger ({', '.join(_LEDGER_COLUMNS)}) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_RECORD_PG = (
-    f"INSERT INTO stock_ledger ({', '.join(_LEDGER_COLUMNS)}) "
-    f"SELECT {', '.join(_LEDGER_COLUMNS)} "
-    "FROM json_populate_recordset(NULL::stock_ledger, %s::json)"
-)
 _TIERS = {t.value: t for t in Tier}
 
 
@@ -172,7 +60,7 @@ class StockRepository:
         The row lock lasts from this UPDATE to the end of the (short) transaction.
         """
         row = raw_execute(
-            self.conn, _TAKE_SQL[self.conn.dialect.name], (quantity, sku_id, tier, quantity)
+            self.conn, dialect_sql(self.conn).TAKE, (quantity, sku_id, tier, quantity)
         ).fetchone()
         return None if row is None else int(row[0])
 
@@ -184,10 +72,11 @@ class StockRepository:
         ids = sorted(set(sku_ids))
         if not ids:
             return {}
-        if self.conn.dialect.name == _PG:
-            rows = raw_execute(self.conn, _LOCK_TIERS_PG, (ids,))
+        sql = dialect_sql(self.conn).LOCK_TIERS
+        if self.conn.dialect.name == POSTGRESQL:
+            rows = raw_execute(self.conn, sql, (ids,))
         else:
-            rows = raw_execute(self.conn, _LOCK_TIERS_SQLITE.format(placeholders(len(ids))), ids)
+            rows = raw_execute(self.conn, sql.format(placeholders(len(ids))), ids)
         found: dict[int, dict[Tier, TierStock]] = {}
         for sku_id, name, quantity, sold in rows:
             tier = _TIERS[name]
@@ -257,10 +146,11 @@ class StockRepository:
             )
             for e in entries
         ]
-        if self.conn.dialect.name == _PG:
-            raw_execute(self.conn, _RECORD_PG, (json_rows(_LEDGER_COLUMNS, rows),))
+        sql = dialect_sql(self.conn).RECORD
+        if self.conn.dialect.name == POSTGRESQL:
+            raw_execute(self.conn, sql, (json_rows(LEDGER_COLUMNS, rows),))
         else:
-            raw_executemany(self.conn, _RECORD_SQLITE, rows)
+            raw_executemany(self.conn, sql, rows)
 
     def ledger(self, shop_id: int, sku_id: int, *, offset: int, limit: int) -> list[LedgerEntry]:
         rows = self.conn.execute(
