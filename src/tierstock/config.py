@@ -25,8 +25,8 @@ class Settings(BaseSettings):
     batch_orders: bool = True
     # Seconds a product card may be served from memory (services/card.py); 0 = never.
     card_cache_seconds: float = 0.5
-    # The optional Redis reservation front (services/placing/redis_front/front.py), PostgreSQL only; empty =
-    # off, as on the embedded default. Example: redis://127.0.0.1:6379/0
+    # The optional Redis reservation front (services/placing/redis_front/), PostgreSQL
+    # only; empty = off, as on the embedded default. Example: redis://127.0.0.1:6379/0
     redis_url: str = ""
     # Units the front leases from a tier row at a time (services/placing/redis_front/front.py).
     front_lease_units: int = 500

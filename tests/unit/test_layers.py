@@ -130,6 +130,15 @@ def test_entry_points_do_not_reach_into_the_store(entry_point: str) -> None:
     assert offenders(entry_point, ("tierstock.store",)) == []
 
 
+@pytest.mark.parametrize("entry_point", ["api", "cli", "web"])
+def test_entry_points_do_not_import_each_other(entry_point: str) -> None:
+    """Each entry point stands on the services alone (serve starts the app by name)."""
+    others = tuple(f"tierstock.{e}" for e in ("api", "cli", "web") if e != entry_point)
+    composition = {"tierstock.api.main imports tierstock.web.app"}  # the app mounts /web/
+    found = [o for o in offenders(entry_point, others) if not o.startswith(tuple(composition))]
+    assert found == []
+
+
 def test_no_layer_below_imports_an_entry_point() -> None:
     entry_points = ("tierstock.api", "tierstock.cli", "tierstock.web")
     for layer in ("domain", "services", "store", "policies"):

@@ -13,19 +13,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
-from tierstock.domain.errors import DomainError
+from tierstock.domain.errors import HTTP_STATUS_BY_KIND, DomainError
 from tierstock.domain.idempotency import Replay
 
 log = logging.getLogger("tierstock.api")
-
-STATUS_BY_KIND = {
-    "invalid": 422,
-    "not_found": 404,
-    "conflict": 409,
-    "unauthorized": 401,
-    "forbidden": 403,
-    "too_large": 413,
-}
 
 
 def error_response(status: int, code: str, field: str | None, message: str) -> JSONResponse:
@@ -47,7 +38,7 @@ def _field(loc: tuple[int | str, ...]) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        return error_response(STATUS_BY_KIND[exc.kind], exc.code, exc.field, exc.message)
+        return error_response(HTTP_STATUS_BY_KIND[exc.kind], exc.code, exc.field, exc.message)
 
     @app.exception_handler(Replay)
     async def _replay(request: Request, exc: Replay) -> Response:

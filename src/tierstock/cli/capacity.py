@@ -14,7 +14,6 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from tierstock.api.convert import yuan
 from tierstock.cli.support import (
     ACTOR,
     NounApp,
@@ -26,6 +25,7 @@ from tierstock.cli.support import (
     shop_zone,
 )
 from tierstock.domain.capacity import AtRiskLine, BatchAction
+from tierstock.domain.compensation import yuan
 from tierstock.services import capacity, capacity_plans
 
 app = NounApp(
@@ -211,6 +211,6 @@ def risk(
         out.print(f"revised down: {', '.join(map(str, r.revised_down))}")
     if r.lines:
         _risk_table(list(r.lines), zone)
-        out.print(f"compensation exposure: ¥{yuan(r.exposure_fen)}")
+        out.print(f"compensation exposure: {yuan(r.exposure_fen)}")
     else:
         out.print("no promises at risk")

@@ -11,6 +11,16 @@ from typing import ClassVar, Literal
 
 ErrorKind = Literal["invalid", "not_found", "conflict", "unauthorized", "forbidden", "too_large"]
 
+# The HTTP status each kind of refusal gets: the API and the workbench answer alike.
+HTTP_STATUS_BY_KIND: dict[ErrorKind, int] = {
+    "invalid": 422,
+    "not_found": 404,
+    "conflict": 409,
+    "unauthorized": 401,
+    "forbidden": 403,
+    "too_large": 413,
+}
+
 
 class DomainError(Exception):
     """A rule refused the request; nothing was changed."""

@@ -11,9 +11,8 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from tierstock.api.errors import STATUS_BY_KIND
 from tierstock.domain.access import ForbiddenError, Permission, Role
-from tierstock.domain.errors import DomainError
+from tierstock.domain.errors import HTTP_STATUS_BY_KIND, DomainError
 from tierstock.services.runtime import Runtime
 from tierstock.web.i18n import N_, Formatter, normalise, template_globals
 from tierstock.web.session import COOKIE, LANG_COOKIE, Merchant, Sessions
@@ -78,7 +77,7 @@ def render(
 
 
 def error_status(exc: DomainError) -> int:
-    return STATUS_BY_KIND.get(exc.kind, 422)
+    return HTTP_STATUS_BY_KIND.get(exc.kind, 422)
 
 
 @dataclass
