@@ -45,7 +45,8 @@ def test_shares_and_fixed_quotas_split_what_is_left() -> None:
 def test_a_live_lock_gives_the_live_store_the_whole_spot_tier_and_the_others_none() -> None:
     live_ks = Channel(1, 1, Platform.KUAISHOU, "快手店", live=True)
     rules = {live_ks.id: QuotaRule(live_ks.id, RuleKind.SHARE, 50)}
-    got = quotas({Tier.SPOT: 100, Tier.PRESALE: 40}, TIERED, [live_ks, DY, OWN], rules, safety=0)
+    pool = {Tier.SPOT: 100, Tier.PRESALE: 40}
+    got = quotas(pool, TIERED, [live_ks, DY, OWN], rules, safety=0, live=live_ks.id)
     assert got[live_ks.id] == {Tier.SPOT: 100, Tier.PRESALE: 20}  # presale keeps its rule
     assert got[DY.id] == {Tier.SPOT: 0, Tier.PRESALE: 40}
     assert got[OWN.id][Tier.SPOT] == 100
@@ -80,7 +81,8 @@ def test_no_store_is_ever_offered_more_than_the_pool_holds(
 ) -> None:
     ks = Channel(1, 1, Platform.KUAISHOU, "ks", live=live)
     rules = {} if rule is None else {1: QuotaRule(1, rule.kind, rule.value)}
-    got = quotas({Tier.SPOT: spot, Tier.PRESALE: presale}, TIERED, [ks, DY], rules, safety)
+    pool = {Tier.SPOT: spot, Tier.PRESALE: presale}
+    got = quotas(pool, TIERED, [ks, DY], rules, safety, live=ks.id if live else None)
     for channel in (ks.id, DY.id):
         assert 0 <= got[channel][Tier.SPOT] <= max(spot - safety, 0)
         assert 0 <= got[channel][Tier.PRESALE] <= max(presale - safety, 0)

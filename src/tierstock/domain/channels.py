@@ -14,8 +14,8 @@ typed in:
 * **no rule** — the whole of what is left (every store shows the pool: the ERPs'
   "full sync", fast to sell out and the most exposed to overselling in the lag);
 * **live lock** (直播锁库) — while a live session runs on one platform store, that store
-  gets the whole spot tier (less the safety stock) and the other platform stores none;
-  presale keeps its rules. Released when the session ends.
+  gets the whole spot tier of the session's SKUs (less the safety stock) and the other
+  platform stores none; presale keeps its rules. Released when the session ends.
 
 A platform shows buyers one stock figure per SKU, so what is pushed to a store is the
 sum of its quotas over the tiers the SKU's form sells (``figure``).
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from tierstock.domain.errors import InvalidValueError
@@ -54,7 +55,7 @@ class Channel:
     shop_id: int
     platform: Platform
     name: str
-    live: bool  # holds the live lock now
+    live: bool  # holds the live lock now (for the SKUs of its live session)
 
 
 @dataclass(frozen=True)
@@ -88,13 +89,14 @@ def quotas(
     channels: Sequence[Channel],
     rules: Mapping[int, QuotaRule],
     safety: int,
+    live: int | None = None,
 ) -> dict[int, dict[Tier, int]]:
     """Each channel's quota of each tier the form sells (see the module's rules).
 
     ``available`` is each tier's unsold units (quantity − sold, from the ledger);
-    ``rules`` maps a channel id to its rule for this SKU (absent: no rule).
+    ``rules`` maps a channel id to its rule for this SKU (absent: no rule); ``live`` is
+    the store holding the live lock for this SKU, if any.
     """
-    live = next((c.id for c in channels if c.live and c.platform.is_store_platform), None)
     out: dict[int, dict[Tier, int]] = {}
     for channel in channels:
         out[channel.id] = {}
@@ -122,3 +124,57 @@ def _by_rule(rule: QuotaRule | None, visible: int) -> int:
 def figure(quota: Mapping[Tier, int]) -> int:
     """The one stock figure a platform shows for the SKU: its quotas over all tiers."""
     return sum(quota.values())
+
+
+@dataclass(frozen=True)
+class Link:
+    """A tierstock SKU sold in a store as the platform's item/SKU."""
+
+    id: int
+    shop_id: int
+    channel_id: int
+    sku_id: int
+    platform_item_id: str
+    platform_sku_id: str
+    pushed_figure: int | None  # what the store was last told (None: never)
+    seen_figure: int | None  # what the store last said it shows (None: never read)
+
+
+@dataclass(frozen=True)
+class QueuedPush:
+    """A link whose figure may have moved: pushed when due, live sessions first."""
+
+    link_id: int
+    channel_id: int
+    live: bool
+    attempts: int
+    generation: int  # a push removes the row only if nothing queued it again since
+
+
+@dataclass(frozen=True)
+class SyncCursor:
+    """How far a store's order list has been read: every order changed before
+    ``synced_until`` is recorded; ``window_end``/``page_cursor`` are the window being
+    paged now (None between windows)."""
+
+    channel_id: int
+    synced_until: datetime
+    window_end: datetime | None
+    page_cursor: str | None
+
+
+@dataclass(frozen=True)
+class OversellIncident:
+    """A platform order the pool could not cover: the buyer paid, the order stands."""
+
+    id: int
+    shop_id: int
+    channel_id: int
+    platform_order_id: str
+    sku_id: int
+    quantity: int
+    paid_fen: int
+    exposure_fen: int  # what it may cost (the pack's unshipped compensation)
+    promised_ship_by: datetime | None
+    created_at: datetime
+    resolved_at: datetime | None

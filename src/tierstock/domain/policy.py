@@ -137,6 +137,15 @@ class CapacityRules:
 
 
 @dataclass(frozen=True)
+class ApiRules:
+    """The platform's open API as a channel uses it (docs/rules.md §10):
+    ``calls_per_second`` bounds the stock pushes to one store, so a push storm drains
+    within the platform's rate limit instead of being refused."""
+
+    calls_per_second: int
+
+
+@dataclass(frozen=True)
 class PolicyPack:
     name: str
     version: str
@@ -151,3 +160,4 @@ class PolicyPack:
     eligibility: EligibilityRules
     holidays: HolidayRules
     capacity: CapacityRules
+    api: ApiRules

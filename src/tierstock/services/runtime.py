@@ -43,6 +43,8 @@ class Runtime:
     clock: Callable[[], datetime] = field(default=system_clock)
     batch_orders: bool = True  # group commit of single-line orders (placing/group_commit.py)
     card_cache_seconds: float = 0.0  # how stale a product card may be (services/card.py)
+    # Where the key sealing channel credentials comes from (settings; read on first use).
+    secret_source: Callable[[], bytes] | None = field(default=None, repr=False)
     orders: OrderPath = field(init=False, repr=False)  # the path orders go through
     _database_path: OrderPath = field(init=False, repr=False)  # per order or group commit
     front: ReservationFront | None = field(default=None, init=False, repr=False)
@@ -55,6 +57,10 @@ class Runtime:
     def __post_init__(self) -> None:
         self._database_path = GroupCommit(self) if self.batch_orders else PerOrder(self)
         self.orders = self._database_path
+
+    def secret_key(self) -> bytes | None:
+        """The key channel credentials are sealed with (services/channels/credentials.py)."""
+        return None if self.secret_source is None else self.secret_source()
 
     def uow(self, *, readonly: bool = False, claim: IdempotencyClaim | None = None) -> UnitOfWork:
         """A unit of work; with ``claim`` it owns that Idempotency-Key or replays."""
@@ -138,6 +144,7 @@ class Runtime:
             batch_orders=settings.batch_orders,
             card_cache_seconds=settings.card_cache_seconds,
         )
+        runtime.secret_source = settings.resolved_secret_key
         if settings.redis_url:
             runtime.attach_front(
                 settings.redis_url,

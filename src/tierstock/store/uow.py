@@ -18,6 +18,7 @@ from tierstock.domain.idempotency import AnswerPendingError, IdempotencyClaim, R
 from tierstock.store.audit_repo import AuditRepository
 from tierstock.store.capacity_repo import CapacityRepository
 from tierstock.store.catalogue_repo import CatalogueRepository
+from tierstock.store.channel_repo import ChannelRepository
 from tierstock.store.count_repo import CountRepository
 from tierstock.store.eligibility_repo import EligibilityRepository
 from tierstock.store.engine import sqlite_write_lock
@@ -81,6 +82,7 @@ class UnitOfWork:
         self.counts = CountRepository(conn)
         self.capacity = CapacityRepository(conn)
         self.front = FrontRepository(conn)
+        self.channels = ChannelRepository(conn)
         if self.claim is not None:
             self._claim_or_replay(self.claim)
         return self

@@ -43,6 +43,10 @@ class PlaceOrder:
     lines: tuple[LineRequest, ...]
     buyer: str | None = None
     actor: str = "system"
+    # A ship-by the buyer was already promised elsewhere (a platform order's
+    # promiseTimeStampOfDelivery): it is the line's deadline whatever tier it takes, so
+    # a promise the pool cannot keep shows at risk instead of being quietly moved.
+    ship_by: datetime | None = None
 
     def request_hash(self) -> str:
         """What a retry must repeat exactly to get the first answer back: the SHA-256 of

@@ -6,8 +6,9 @@ that holds the whole line (:func:`tierstock.domain.allocation.first_tier_taking`
 store's conditional UPDATE is the "holds" test), then inserts the lines and their ledger
 entries. No stock figure is ever read into Python and written back.
 
-Orders of several lines, retries raced by another process and batches the database
-refused take this path whatever the runtime chose.
+Orders of several lines, orders whose ship-by was promised elsewhere (a platform
+order), retries raced by another process and batches the database refused take this
+path whatever the runtime chose.
 """
 
 from __future__ import annotations
@@ -59,7 +60,9 @@ def place_order(cmd: PlaceOrder, uow: UnitOfWork) -> OrderPlaced:
                 raise short_of(sku, req, line_no - 1)
             tier, sold_after = taken
             where = f"lines[{line_no - 1}].quantity"
-            deadline = deadline_of(uow, sku, tier, req.quantity, sold_after, paid_at, policy, where)
+            deadline = cmd.ship_by or deadline_of(
+                uow, sku, tier, req.quantity, sold_after, paid_at, policy, where
+            )
             sales.append(
                 sale(cmd, order_id, line_no, sku, tier, req.quantity, sold_after, paid_at, deadline)
             )

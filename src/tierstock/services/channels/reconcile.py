@@ -1,0 +1,70 @@
+"""Drift repair: read what each store shows, compare it with the quota, set it right.
+
+Pushes keep the stores in step; this job catches what pushes cannot see — a figure
+changed by hand in a platform's back office, a delta the platform applied twice, a
+push lost with the worker. It reports every change it made.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tierstock.domain.channels import Channel, Link
+from tierstock.platforms.base import PlatformError, SkuRef
+from tierstock.services.channels.clients import Clients
+from tierstock.services.channels.quotas import figures
+from tierstock.services.placing.path import Database
+
+
+@dataclass(frozen=True)
+class Drift:
+    channel: str
+    link_id: int
+    sku_id: int
+    shown: int | None  # what the store showed (None: it could not be read)
+    quota: int
+    repaired: bool
+    error: str = ""
+
+
+def reconcile(db: Database, clients: Clients, shop_id: int, *, repair: bool = True) -> list[Drift]:
+    """Check every link of the shop's stores; with ``repair``, set each drifted figure."""
+    with db.uow(readonly=True) as uow:
+        stores = [c for c in uow.channels.channels(shop_id) if c.platform.is_store_platform]
+        links = uow.channels.links(shop_id)
+        wanted = figures(uow, links)
+    by_id = {c.id: c for c in stores}
+    drifts = []
+    for link in links:
+        channel = by_id[link.channel_id]
+        drift = _check(db, clients, channel, link, wanted[link.id], repair)
+        if drift is not None:
+            drifts.append(drift)
+    return drifts
+
+
+def _check(
+    db: Database, clients: Clients, channel: Channel, link: Link, quota: int, repair: bool
+) -> Drift | None:
+    sku = SkuRef(link.platform_item_id, link.platform_sku_id)
+    link_id, sku_id = link.id, link.sku_id
+    client = clients.get(channel)
+    try:
+        shown = client.read_stock(sku)
+    except PlatformError as exc:
+        return Drift(channel.name, link_id, sku_id, None, quota, False, str(exc))
+    with db.uow() as uow:
+        uow.channels.record_seen(link_id, shown, uow.now())
+        uow.commit()
+    if shown == quota:
+        return None
+    if not repair:
+        return Drift(channel.name, link_id, sku_id, shown, quota, False)
+    try:
+        client.set_stock(sku, quota)
+    except PlatformError as exc:
+        return Drift(channel.name, link_id, sku_id, shown, quota, False, str(exc))
+    with db.uow() as uow:
+        uow.channels.record_push(link_id, quota, uow.now())
+        uow.commit()
+    return Drift(channel.name, link_id, sku_id, shown, quota, True)
