@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.integration.test_burst import listed_sku, open_shop
+from tierstock.domain.channels import SyncCursor
 from tierstock.domain.sales_forms import Tier
 from tierstock.services.channels import setup
 from tierstock.services.channels.status import channel_status, incidents_of
@@ -162,9 +163,7 @@ def test_a_new_worker_reading_everything_again_doubles_nothing(stores: Stores) -
     with stores.runtime.uow() as uow:  # forget the cursor: the next worker rereads all
         uow.channels.save_cursor(
             stores.shop,
-            uow.channels.cursor(stores.ks_channel).__class__(
-                stores.ks_channel, datetime.now(UTC) - timedelta(days=1), None, None
-            ),
+            SyncCursor(stores.ks_channel, datetime.now(UTC) - timedelta(days=1), None, None),
             uow.now(),
         )
         uow.commit()

@@ -19,7 +19,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 import uvicorn
 from starlette.applications import Starlette
@@ -94,7 +94,7 @@ class PlatformDouble:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> PlatformDouble:
+    def start(self) -> Self:
         self.port = free_port()
         app = Starlette(routes=self.routes())
         config = uvicorn.Config(
@@ -117,7 +117,7 @@ class PlatformDouble:
             self._thread.join(timeout=10)
         self._server = self._thread = None
 
-    def __enter__(self) -> PlatformDouble:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
