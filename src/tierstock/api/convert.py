@@ -23,6 +23,7 @@ from tierstock.domain.allocation import TierStock
 from tierstock.domain.catalogue import Product, Shop, Sku
 from tierstock.domain.ledger import LedgerEntry
 from tierstock.domain.orders import Order
+from tierstock.domain.sales_forms import SalesFormSpec
 from tierstock.services.card import ProductCard
 
 
@@ -49,8 +50,16 @@ def product(x: Product, zone: ZoneInfo) -> ProductPublic:
     )
 
 
+def sales_form(f: SalesFormSpec) -> SalesFormPublic:
+    return SalesFormPublic(
+        form=f.form,
+        spot_window_hours=f.spot_window_hours,
+        presale_days=f.presale_days,
+        presale_ship_by=f.presale_ship_by,
+    )
+
+
 def sku_fields(x: Sku) -> dict[str, object]:
-    f = x.sales_form
     return {
         "id": x.id,
         "product_id": x.product_id,
@@ -58,12 +67,7 @@ def sku_fields(x: Sku) -> dict[str, object]:
         "specs": x.specs,
         "price_fen": x.price_fen,
         "price_yuan": yuan(x.price_fen),
-        "sales_form": SalesFormPublic(
-            form=f.form,
-            spot_window_hours=f.spot_window_hours,
-            presale_days=f.presale_days,
-            presale_ship_by=f.presale_ship_by,
-        ),
+        "sales_form": sales_form(x.sales_form),
     }
 
 

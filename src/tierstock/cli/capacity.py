@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from tierstock.cli.support import (
     ACTOR,
@@ -20,8 +19,11 @@ from tierstock.cli.support import (
     ShopOpt,
     fail,
     local_time,
+    new_table,
     open_runtime,
+    open_shop,
     out,
+    print_items,
     shop_zone,
 )
 from tierstock.domain.capacity import AtRiskLine, BatchAction
@@ -57,7 +59,7 @@ def add_supplier(shop: ShopOpt, name: Annotated[str, typer.Argument(help="suppli
 @app.command("suppliers")
 def list_suppliers(shop: ShopOpt) -> None:
     """The shop's suppliers."""
-    table = Table("id", "name")
+    table = new_table("id", "name")
     for s in capacity.list_suppliers(shop, open_runtime().uow(readonly=True)):
         table.add_row(str(s.id), escape(s.name))
     out.print(table)
@@ -91,7 +93,7 @@ def list_batches(shop: ShopOpt, sku: SkuOpt) -> None:
         f"presale tier: {p.quantity} units, {p.sold} promised, {p.available} "
         f"left ({got.unbatched} the merchant's own)"
     )
-    table = Table(
+    table = new_table(
         "batch", "supplier", "quantity", "ready on", "status", "promised", "in presale", "late"
     )
     for v in got.batches:
@@ -164,7 +166,7 @@ def receive(shop: ShopOpt, batch: BatchArg, note: NoteOpt = "") -> None:
 
 
 def _risk_table(lines: list[AtRiskLine], zone: ZoneInfo) -> None:
-    table = Table(
+    table = new_table(
         "order",
         "line",
         "qty",
@@ -197,18 +199,15 @@ def risk(
     hours: Annotated[int, typer.Option(help="pace over the last N hours", min=1)] = 6,
 ) -> None:
     """Promises a late or shrunk batch can no longer keep, and the sales pace."""
-    runtime = open_runtime()
-    zone = shop_zone(runtime, shop)
+    runtime, zone = open_shop(shop)
     r = capacity.capacity_risk(shop, sku, runtime.uow(readonly=True), hours)
     p = r.pace
     out.print(
         f"pace: {p.units_sold} presale units in {p.hours} h ({p.per_hour:.1f}/h); "
         f"{p.remaining} confirmed units left; runs out {local_time(p.runs_out_at, zone)}"
     )
-    if r.late_batches:
-        out.print(f"late batches: {', '.join(map(str, r.late_batches))}")
-    if r.revised_down:
-        out.print(f"revised down: {', '.join(map(str, r.revised_down))}")
+    print_items("late batches", r.late_batches)
+    print_items("revised down", r.revised_down)
     if r.lines:
         _risk_table(list(r.lines), zone)
         out.print(f"compensation exposure: {yuan(r.exposure_fen)}")

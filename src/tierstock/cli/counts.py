@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from rich.table import Table
 
 from tierstock.cli.support import (
     ACTOR,
@@ -25,9 +24,11 @@ from tierstock.cli.support import (
     err,
     fail,
     local_time,
+    new_table,
     open_runtime,
+    open_shop,
     out,
-    shop_zone,
+    print_items,
 )
 from tierstock.domain.counts import DEFAULT_WAREHOUSE, CountEntry, CountStatus, RowError
 from tierstock.services import count_approval, count_import, counts
@@ -60,11 +61,11 @@ def open_(
 @app.command("list")
 def list_(shop: ShopOpt) -> None:
     """The shop's counts, newest first."""
-    runtime = open_runtime()
-    zone = shop_zone(runtime, shop)
-    table = Table(title=f"Stock counts of shop {shop}")
-    for col in ("id", "warehouse", "status", "scope", "opened", "approved"):
-        table.add_column(col)
+    runtime, zone = open_shop(shop)
+    table = new_table(
+        *("id", "warehouse", "status", "scope", "opened", "approved"),
+        title=f"Stock counts of shop {shop}",
+    )
     for c in counts.list_counts(shop, runtime.uow(readonly=True)):
         table.add_row(
             str(c.id),
@@ -101,9 +102,9 @@ def _open_count(runtime: Runtime, shop: int) -> int:
 
 
 def _report(refused: tuple[RowError, ...], path: Path | None) -> None:
-    table = Table(title=f"{len(refused)} row(s) refused", title_style="bold red")
-    for col in ("row", "field", "reason"):
-        table.add_column(col)
+    table = new_table(
+        "row", "field", "reason", title=f"{len(refused)} row(s) refused", title_style="bold red"
+    )
     for e in refused[:200]:
         table.add_row(str(e.row), e.field, escape(e.message))
     err.print(table)
@@ -130,8 +131,7 @@ def import_(
     ] = None,
 ) -> None:
     """Import counted figures from a CSV or XLSX sheet (Chinese or English headers)."""
-    runtime = open_runtime()
-    zone = shop_zone(runtime, shop)  # an unknown shop is refused before any count
+    runtime, zone = open_shop(shop)  # an unknown shop is refused before any count
     count_id = count or _open_count(runtime, shop)
     done = _read_check_save(runtime, shop, count_id, zone, file, accept_good_rows)
     if done.refused:
@@ -195,12 +195,13 @@ def variance(
     xlsx: Annotated[Path | None, typer.Option(help="also write an XLSX here")] = None,
 ) -> None:
     """The variance report: counted against system stock when counted, and its value."""
-    runtime = open_runtime()
-    zone = shop_zone(runtime, shop)
+    runtime, zone = open_shop(shop)
     r = counts.variance_report(shop, count_id, runtime.uow(readonly=True))
-    table = Table(title=f"Count {count_id} ({r.count.status.value}) variance")
-    for col in ("SKU", "counted", "system", "when", "variance", "value"):
-        table.add_column(col, justify="left" if col in ("SKU", "when") else "right")
+    table = new_table(
+        *("SKU", "counted", "system", "when", "variance", "value"),
+        right=("counted", "system", "variance", "value"),
+        title=f"Count {count_id} ({r.count.status.value}) variance",
+    )
     for v in r.skus:
         style = "green" if not v.variance else ("red" if v.variance < 0 else "yellow")
         table.add_row(
@@ -217,10 +218,8 @@ def variance(
         f"{r.net_quantity:+d} units, {_money(r.net_value_fen)}; gross "
         f"{r.gross_quantity} units, {_money(r.gross_value_fen)}"
     )
-    if r.not_counted:
-        out.print(f"not counted: {', '.join(r.not_counted)}")
-    if r.without_cost:
-        out.print(f"no cost given (value left out): {', '.join(r.without_cost)}")
+    print_items("not counted", r.not_counted)
+    print_items("no cost given (value left out)", r.without_cost)
     if xlsx is not None:
         xlsx.write_bytes(count_import.variance_xlsx(r, zone))
         out.print(f"written {xlsx}")
@@ -231,9 +230,11 @@ def approve(count_id: CountArg, shop: ShopOpt, reason: Annotated[str, typer.Opti
     """Approve: adjust stock to the count, publish the changes, flag short SKUs."""
     cmd = count_approval.ApproveCount(shop, count_id, ROLE, ACTOR, reason)
     done = count_approval.approve_count(cmd, open_runtime().uow())
-    table = Table(title=f"Count {count_id} approved: {len(done.adjustments)} SKU(s) adjusted")
-    for col in ("SKU", "variance", "Δ quantity", "available", "short", "orders at risk"):
-        table.add_column(col, justify="left" if col in ("SKU", "orders at risk") else "right")
+    table = new_table(
+        *("SKU", "variance", "Δ quantity", "available", "short", "orders at risk"),
+        right=("variance", "Δ quantity", "available", "short"),
+        title=f"Count {count_id} approved: {len(done.adjustments)} SKU(s) adjusted",
+    )
     for a in done.adjustments:
         orders = ", ".join(str(p.order_id) for p in a.affected)
         table.add_row(

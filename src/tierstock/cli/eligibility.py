@@ -9,9 +9,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from tierstock.cli.support import ACTOR, NounApp, ShopOpt, fail, open_runtime, out
+from tierstock.cli.support import ACTOR, NounApp, ShopOpt, fail, new_table, open_runtime, out
 from tierstock.domain.eligibility import ScorePoint, percent, score
 from tierstock.services import eligibility
 
@@ -39,9 +38,7 @@ def show(ctx: typer.Context, shop: MaybeShop = None) -> None:
 
 def _print_figures(r: eligibility.EligibilityReport) -> None:
     v, rules = r.verdict, r.rules
-    table = Table(title="figures")
-    for col in ("figure", "value", "threshold"):
-        table.add_column(col)
+    table = new_table("figure", "value", "threshold", title="figures")
     table.add_row(
         "store score (店铺分)", score(v.score_centi), f"≥ {score(rules.min_store_score_centi)}"
     )

@@ -7,9 +7,8 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from tierstock.cli.support import NounApp, ShopOpt, local_time, open_runtime, out, shop_zone
+from tierstock.cli.support import NounApp, ShopOpt, local_time, new_table, open_shop, out
 from tierstock.services import counts
 
 app = NounApp(help="Published changes (outbox events).", invoke_without_command=True)
@@ -27,8 +26,7 @@ def events(
     """Published changes after event ``--after``, oldest first."""
     if ctx.invoked_subcommand is not None:
         return
-    runtime = open_runtime()
-    zone = shop_zone(runtime, shop)
+    runtime, zone = open_shop(shop)
     found = counts.read_events(
         shop, runtime.uow(readonly=True), after=after, limit=limit, topic=topic
     )
@@ -46,9 +44,7 @@ def events(
                 )
             )
         return
-    table = Table(title=f"Events of shop {shop} after {after}")
-    for col in ("id", "when", "topic", "what"):
-        table.add_column(col)
+    table = new_table("id", "when", "topic", "what", title=f"Events of shop {shop} after {after}")
     for e in found:
         table.add_row(
             str(e.id),

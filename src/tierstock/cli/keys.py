@@ -5,9 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from tierstock.cli.support import ACTOR, NounApp, ShopOpt, display_zone, open_runtime, out
+from tierstock.cli.support import (
+    ACTOR,
+    NounApp,
+    ShopOpt,
+    display_zone,
+    new_table,
+    open_runtime,
+    out,
+)
 from tierstock.domain.access import Role
 from tierstock.services import keys
 
@@ -35,9 +42,7 @@ def create(
 @app.command("list")
 def list_(shop: ShopOpt) -> None:
     """The shop's keys (never the keys themselves)."""
-    table = Table(title=f"API keys of shop {shop}")
-    for col in ("id", "role", "label", "created", "revoked"):
-        table.add_column(col)
+    table = new_table("id", "role", "label", "created", "revoked", title=f"API keys of shop {shop}")
     zone = display_zone()
     for k in keys.list_keys(shop, open_runtime().uow(readonly=True)):
         revoked = f"{k.revoked_at.astimezone(zone):%Y-%m-%d %H:%M}" if k.revoked_at else ""

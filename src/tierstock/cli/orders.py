@@ -7,9 +7,8 @@ from zoneinfo import ZoneInfo
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from tierstock.cli.support import ACTOR, NounApp, ShopOpt, local_time, open_runtime, out, shop_zone
+from tierstock.cli.support import ACTOR, NounApp, ShopOpt, local_time, new_table, open_shop, out
 from tierstock.domain.compensation import yuan
 from tierstock.domain.orders import Order
 from tierstock.services import placing
@@ -24,9 +23,10 @@ def _print_order(o: Order, zone: ZoneInfo) -> None:
     out.print(
         f"order {o.id}{buyer}, paid {local_time(o.paid_at, zone)} ({zone.key}): {yuan(o.total_fen)}"
     )
-    table = Table()
-    for col in ("line", "SKU", "qty", "tier", "unit price", "paid", "ship by", "status"):
-        table.add_column(col, justify="right" if col in ("qty", "unit price", "paid") else "left")
+    table = new_table(
+        *("line", "SKU", "qty", "tier", "unit price", "paid", "ship by", "status"),
+        right=("qty", "unit price", "paid"),
+    )
     for ln in o.lines:
         table.add_row(
             str(ln.line_no),
@@ -44,8 +44,7 @@ def _print_order(o: Order, zone: ZoneInfo) -> None:
 @app.command("show")
 def show(order_id: OrderArg, shop: ShopOpt) -> None:
     """An order's lines: tier, price, ship-by deadline, paid or cancelled."""
-    runtime = open_runtime()
-    zone = shop_zone(runtime, shop)
+    runtime, zone = open_shop(shop)
     _print_order(placing.get_order(shop, order_id, runtime.uow(readonly=True)), zone)
 
 
@@ -60,8 +59,7 @@ def cancel(
 
     Units go back to the tier each came from (docs/rules.md §2), so a cancelled spot
     unit is sold as spot again, never as presale."""
-    runtime = open_runtime()
-    zone = shop_zone(runtime, shop)
+    runtime, zone = open_shop(shop)
     why = reason or ("order cancelled" if line is None else "line cancelled")
     cmd = placing.CancelOrder(shop, order_id, line, ACTOR, why)
     after = placing.cancel_order(cmd, runtime.uow())

@@ -15,7 +15,7 @@ from typing import Annotated, TypeVar
 import typer
 from rich.table import Table
 
-from tierstock.cli.support import NounApp, ShopOpt, fail, open_runtime, out
+from tierstock.cli.support import NounApp, ShopOpt, fail, new_table, open_runtime, out
 from tierstock.domain.compensation import yuan
 from tierstock.domain.eligibility import ShareCount, percent
 from tierstock.domain.plan import MINUTE, MinutePoint
@@ -168,23 +168,15 @@ def _print(r: planner.LivePlan, rows: int) -> None:
     summary.add_row("spot needed", needed)
     summary.add_row(f"slip {p.slip_days} d", f"{yuan(p.compensation_at_risk_fen)} at risk")
     out.print(summary)
-    promises = Table(title="Promises")
-    for col in ("tier", "ship by", "lines", "units"):
-        promises.add_column(col)
+    promises = new_table("tier", "ship by", "lines", "units", title="Promises")
     for x in p.promises:
         promises.add_row(x.tier.value, x.ship_by_date.isoformat(), f"{x.lines:,}", f"{x.units:,}")
     out.print(promises)
-    risks = Table(title=f"If a batch slips {p.slip_days} days")
-    for col in (
-        "batch",
-        "ready",
-        "promised before",
-        "session units",
-        "late",
-        "unshipped",
-        "compensation",
-    ):
-        risks.add_column(col)
+    risks = new_table(
+        *("batch", "ready", "promised before", "session units"),
+        *("late", "unshipped", "compensation"),
+        title=f"If a batch slips {p.slip_days} days",
+    )
     for b in p.risks:
         name = str(b.index) if b.batch_id is None else f"#{b.batch_id}"
         risks.add_row(
@@ -201,9 +193,8 @@ def _print(r: planner.LivePlan, rows: int) -> None:
 
 
 def _burn_down(series: tuple[MinutePoint, ...], rows: int) -> None:
-    table = Table(title="Burn-down")
-    for col in ("minute", "buyers", "orders", "refused", "spot left", "presale left"):
-        table.add_column(col, justify="right")
+    columns = ("minute", "buyers", "orders", "refused", "spot left", "presale left")
+    table = new_table(*columns, right=columns, title="Burn-down")
     step = max(1, -(-len(series) // rows))
     for x in series[::step]:
         table.add_row(

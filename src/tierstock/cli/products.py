@@ -6,9 +6,8 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from tierstock.cli.support import NounApp, ShopOpt, local_time, open_runtime, out, shop_zone
+from tierstock.cli.support import NounApp, ShopOpt, local_time, new_table, open_shop, out
 from tierstock.domain.catalogue import Product
 from tierstock.domain.compensation import yuan
 from tierstock.services import card, catalogue
@@ -33,12 +32,11 @@ def list_(
     limit: Annotated[int, typer.Option(min=1, max=200)] = 50,
 ) -> None:
     """The shop's products: listed (上架) or not, service promises, when created."""
-    runtime = open_runtime()
-    zone = shop_zone(runtime, shop)  # an unknown shop is refused here, naming --shop
+    runtime, zone = open_shop(shop)  # an unknown shop is refused here, naming --shop
     found = catalogue.list_products(shop, runtime.uow(readonly=True), offset=offset, limit=limit)
-    table = Table(title=f"Products of shop {shop}")
-    for col in ("id", "name", "status", "service promises", "created"):
-        table.add_column(col)
+    table = new_table(
+        "id", "name", "status", "service promises", "created", title=f"Products of shop {shop}"
+    )
     for p in found:
         table.add_row(
             str(p.id), escape(p.name), _listed(p), _promises(p), local_time(p.created_at, zone)
@@ -54,17 +52,18 @@ def show(product_id: ProductArg, shop: ShopOpt) -> None:
 
     The same card the host, the product page and customer service read, taken straight
     from the database (the API serves it from a short-lived cache)."""
-    runtime = open_runtime()
-    zone = shop_zone(runtime, shop)
+    runtime, zone = open_shop(shop)
     c = card.product_card(shop, product_id, runtime.uow(readonly=True))
     p = c.product
     out.print(
         f"product {p.id}: {escape(p.name)} ({_listed(p)}); service promises: {_promises(p)}; "
         f"as of {local_time(c.as_of, zone)} ({zone.key})"
     )
-    table = Table(title=f"SKUs of product {p.id}")
-    for col in ("SKU", "code", "price", "form", "stock left/total", "next unit"):
-        table.add_column(col, justify="right" if col == "price" else "left")
+    table = new_table(
+        *("SKU", "code", "price", "form", "stock left/total", "next unit"),
+        right=("price",),
+        title=f"SKUs of product {p.id}",
+    )
     for s in c.skus:
         tiers = ", ".join(f"{t.tier.value} {t.available}/{t.quantity}" for t in s.tiers)
         table.add_row(

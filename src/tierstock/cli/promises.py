@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from tierstock.cli.support import (
     NounApp,
@@ -15,9 +14,10 @@ from tierstock.cli.support import (
     err,
     fail,
     local_time,
+    new_table,
     open_runtime,
+    open_shop,
     out,
-    shop_zone,
 )
 from tierstock.domain.compensation import CompensationKind, yuan
 from tierstock.domain.eligibility import percent
@@ -62,8 +62,7 @@ def board(
         return
     if shop is None:
         raise fail("say which shop: --shop ID")
-    runtime = open_runtime()
-    zone = shop_zone(runtime, shop)
+    runtime, zone = open_shop(shop)
     found = promises.promise_board(
         shop, runtime.uow(readonly=True), due_within_hours=due_within, limit=limit
     )
@@ -71,11 +70,11 @@ def board(
 
 
 def _print_board(found: promises.PromiseBoard, shop: int, zone: ZoneInfo) -> None:
-    table = Table(
-        title=f"Open promises of shop {shop} at {local_time(found.now, zone)} ({zone.key})"
+    table = new_table(
+        *BOARD_COLUMNS,
+        right=MONEY_COLUMNS,
+        title=f"Open promises of shop {shop} at {local_time(found.now, zone)} ({zone.key})",
     )
-    for col in BOARD_COLUMNS:
-        table.add_column(col, justify="right" if col in MONEY_COLUMNS else "left")
     for v in found.lines:
         e = v.exposure
         table.add_row(

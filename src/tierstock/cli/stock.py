@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from tierstock.cli.support import ACTOR, NounApp, ShopOpt, open_runtime, out
+from tierstock.cli.support import ACTOR, NounApp, ShopOpt, new_table, open_runtime, out
 from tierstock.domain.allocation import TierStock
 from tierstock.domain.sales_forms import Tier
 from tierstock.services import stock
@@ -27,9 +26,8 @@ def _figures(sku: int, t: TierStock) -> str:
 def show(shop: ShopOpt, sku: SkuOpt) -> None:
     """The SKU's figures per tier: units made sellable, units sold, units available."""
     tiers = stock.read_stock(shop, sku, open_runtime().uow(readonly=True))
-    table = Table(title=f"Stock of SKU {sku} (shop {shop})")
-    for col in ("tier", "quantity", "sold", "available"):
-        table.add_column(col, justify="left" if col == "tier" else "right")
+    figures = ("quantity", "sold", "available")
+    table = new_table("tier", *figures, right=figures, title=f"Stock of SKU {sku} (shop {shop})")
     for tier in Tier:
         if tier in tiers:
             t = tiers[tier]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Annotated, Any, NoReturn
 from zoneinfo import ZoneInfo
@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 from typer.core import TyperCommand, TyperGroup
 from typer.models import CommandFunctionType
 
@@ -74,8 +75,30 @@ def shop_zone(runtime: Runtime, shop_id: int) -> ZoneInfo:
     )
 
 
+def open_shop(shop_id: int) -> tuple[Runtime, ZoneInfo]:
+    """The runtime and the shop's display zone, for a command that shows the shop's
+    times; an unknown shop is refused here, before anything is read (naming ``--shop``)."""
+    runtime = open_runtime()
+    return runtime, shop_zone(runtime, shop_id)
+
+
 def local_time(dt: datetime | None, zone: ZoneInfo) -> str:
     return "—" if dt is None else f"{dt.astimezone(zone):%m-%d %H:%M}"
+
+
+def print_items(label: str, items: Sequence[object]) -> None:
+    """``label: a, b, c`` on stdout; nothing at all when there are no items."""
+    if items:
+        out.print(f"{label}: {', '.join(map(str, items))}")
+
+
+def new_table(*columns: str, right: Collection[str] = (), **settings: Any) -> Table:
+    """A Rich table with these column headers; the ``right`` ones (figures, money) are
+    right-aligned, the others left. ``settings`` go to :class:`Table` (title, …)."""
+    table = Table(**settings)
+    for col in columns:
+        table.add_column(col, justify="right" if col in right else "left")
+    return table
 
 
 # --- refusals name the command's own option -----------------------------------------

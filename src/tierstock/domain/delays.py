@@ -78,19 +78,13 @@ def parse_kind(value: str) -> DelayKind:
         ) from None
 
 
-def _max_days(kind: DelayKind, rules: DelayRules) -> int:
+def _tool_rules(kind: DelayKind, rules: DelayRules) -> tuple[int, bool]:
+    """The pack's rules for one delay tool: how many days past the original ship-by it
+    may move a deadline, and whether the buyer must consent."""
     return {
-        DelayKind.DELAYED: rules.delayed_max_days,
-        DelayKind.APPOINTMENT: rules.appointment_max_days,
-        DelayKind.NEGOTIATED: rules.negotiated_max_days,
-    }[kind]
-
-
-def _needs_consent(kind: DelayKind, rules: DelayRules) -> bool:
-    return {
-        DelayKind.DELAYED: rules.delayed_needs_consent,
-        DelayKind.APPOINTMENT: rules.appointment_needs_consent,
-        DelayKind.NEGOTIATED: rules.negotiated_needs_consent,
+        DelayKind.DELAYED: (rules.delayed_max_days, rules.delayed_needs_consent),
+        DelayKind.APPOINTMENT: (rules.appointment_max_days, rules.appointment_needs_consent),
+        DelayKind.NEGOTIATED: (rules.negotiated_max_days, rules.negotiated_needs_consent),
     }[kind]
 
 
@@ -122,7 +116,8 @@ def latest_allowed(
     req: DelayRequest, original: datetime, paid_at: datetime, pack: PolicyPack
 ) -> datetime:
     """The latest new deadline this tool may set for a line first due at ``original``."""
-    limit = original + timedelta(days=_max_days(req.kind, pack.delays))
+    max_days, _ = _tool_rules(req.kind, pack.delays)
+    limit = original + timedelta(days=max_days)
     if req.kind is DelayKind.DELAYED and req.reason == HOLIDAY_REASON:
         zone = ZoneInfo(pack.display_timezone)
         limit = max(limit, holiday_extended(paid_at, original, pack.holidays.pauses, zone))
@@ -156,7 +151,8 @@ def check_delay(
         raise DelayNotAllowedError(
             "this pack does not let holidays suspend deadlines", field="reason"
         )
-    if _needs_consent(req.kind, rules) and not req.buyer_consent:
+    _, needs_consent = _tool_rules(req.kind, rules)
+    if needs_consent and not req.buyer_consent:
         raise DelayNotAllowedError(
             f"{req.kind.value} shipping needs the buyer's consent", field="buyer_consent"
         )

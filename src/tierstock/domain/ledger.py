@@ -40,6 +40,22 @@ class LedgerEntry:
     order_id: int | None = None
     line_no: int | None = None
 
+    @classmethod
+    def change(
+        cls,
+        kind: LedgerKind,
+        shop_id: int,
+        sku_id: int,
+        tier: Tier,
+        quantity_delta: int,
+        actor: str,
+        reason: str,
+        at: datetime,
+    ) -> LedgerEntry:
+        """Units made sellable or taken off sale (receipt, set stock, adjustment,
+        capacity): ``quantity`` moves, ``sold`` stays, no order line is involved."""
+        return cls(shop_id, sku_id, tier, kind, quantity_delta, 0, actor, reason, at)
+
 
 @dataclass(frozen=True)
 class LedgerMismatch:

@@ -194,39 +194,20 @@ def _settle(
         layout = layout_of(tier.quantity, uow.capacity.batches_of_sku(after.sku_id))
         target = layout.promised_in(after.id, tier.sold)
     delta = max(target - before.in_tier, tier.sold - tier.quantity)
+    moved = -delta if after.status is BatchStatus.RECEIVED else 0
     now = uow.now()
     entries = []
-    if delta:
-        uow.capacity.move_quantity(after.sku_id, Tier.PRESALE, delta)
-        entries.append(
-            LedgerEntry(
-                after.shop_id,
-                after.sku_id,
-                Tier.PRESALE,
-                LedgerKind.CAPACITY,
-                delta,
-                0,
-                actor,
-                _why(after, delta, note),
-                now,
+    for into, units, why in (
+        (Tier.PRESALE, delta, _why(after, delta, note)),
+        (Tier.SPOT, max(moved, 0), f"batch {after.id} received: unpromised units on hand"),
+    ):
+        if units:
+            uow.capacity.move_quantity(after.sku_id, into, units)
+            entries.append(
+                LedgerEntry.change(
+                    LedgerKind.CAPACITY, after.shop_id, after.sku_id, into, units, actor, why, now
+                )
             )
-        )
-    moved = -delta if after.status is BatchStatus.RECEIVED else 0
-    if moved > 0:
-        uow.capacity.move_quantity(after.sku_id, Tier.SPOT, moved)
-        entries.append(
-            LedgerEntry(
-                after.shop_id,
-                after.sku_id,
-                Tier.SPOT,
-                LedgerKind.CAPACITY,
-                moved,
-                0,
-                actor,
-                f"batch {after.id} received: unpromised units on hand",
-                now,
-            )
-        )
     uow.stock.record(entries)
     uow.capacity.save_batch(replace(after, in_tier=before.in_tier + delta))
     return moved

@@ -138,13 +138,12 @@ def add_sku(cmd: AddSku, uow: UnitOfWork) -> Sku:
             if qty:
                 uow.stock.add_quantity(sku.id, tier, qty)
                 entries.append(
-                    LedgerEntry(
+                    LedgerEntry.change(
+                        LedgerKind.RECEIPT,
                         cmd.shop_id,
                         sku.id,
                         tier,
-                        LedgerKind.RECEIPT,
                         qty,
-                        0,
                         cmd.actor,
                         "opening stock",
                         now,

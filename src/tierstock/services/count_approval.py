@@ -94,13 +94,12 @@ def approve_count(cmd: ApproveCount, uow: UnitOfWork) -> CountApproved:
             if spot.delta:
                 uow.stock.record(
                     [
-                        LedgerEntry(
+                        LedgerEntry.change(
+                            LedgerKind.ADJUSTMENT,
                             cmd.shop_id,
                             v.sku_id,
                             Tier.SPOT,
-                            LedgerKind.ADJUSTMENT,
                             spot.delta,
-                            0,
                             cmd.actor,
                             f"count #{count.id}: counted {v.counted}, system "
                             f"{v.system_on_hand} at {v.counted_at.isoformat()}; {reason}",

@@ -266,6 +266,14 @@ VARIANCE_COLUMNS = (
 )
 
 
+#: What the API and the workbench serve the variance workbook as.
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def variance_file_name(count_id: int) -> str:
+    return f"count-{count_id}-variance.xlsx"
+
+
 def _yuan(fen: int | None) -> float | None:
     return None if fen is None else fen / 100
 

@@ -33,21 +33,7 @@ def receive_stock(cmd: ReceiveStock, uow: UnitOfWork) -> TierStock:
     with uow:
         require_sku(uow, cmd.shop_id, cmd.sku_id)
         after = uow.stock.add_quantity(cmd.sku_id, cmd.tier, cmd.quantity)
-        uow.stock.record(
-            [
-                LedgerEntry(
-                    cmd.shop_id,
-                    cmd.sku_id,
-                    cmd.tier,
-                    LedgerKind.RECEIPT,
-                    cmd.quantity,
-                    0,
-                    cmd.actor,
-                    cmd.reason,
-                    uow.now(),
-                )
-            ]
-        )
+        uow.stock.record([_entry(cmd, LedgerKind.RECEIPT, cmd.quantity, uow)])
         uow.commit()
     return after
 
@@ -79,23 +65,18 @@ def set_stock(cmd: SetStock, uow: UnitOfWork) -> TierStock:
         delta = quantity - before.quantity
         if delta:
             uow.stock.set_quantity(cmd.sku_id, cmd.tier, quantity)
-            uow.stock.record(
-                [
-                    LedgerEntry(
-                        cmd.shop_id,
-                        cmd.sku_id,
-                        cmd.tier,
-                        LedgerKind.SET_STOCK,
-                        delta,
-                        0,
-                        cmd.actor,
-                        cmd.reason,
-                        uow.now(),
-                    )
-                ]
-            )
+            uow.stock.record([_entry(cmd, LedgerKind.SET_STOCK, delta, uow)])
         uow.commit()
     return TierStock(cmd.tier, quantity, before.sold)
+
+
+def _entry(
+    cmd: ReceiveStock | SetStock, kind: LedgerKind, delta: int, uow: UnitOfWork
+) -> LedgerEntry:
+    """The ledger entry of a receipt or a set: by the command's actor, for its reason."""
+    return LedgerEntry.change(
+        kind, cmd.shop_id, cmd.sku_id, cmd.tier, delta, cmd.actor, cmd.reason, uow.now()
+    )
 
 
 def read_stock(shop_id: int, sku_id: int, uow: UnitOfWork) -> dict[Tier, TierStock]:

@@ -8,7 +8,6 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, func, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
 
 from tierstock.domain.capacity import (
     BatchAction,
@@ -25,6 +24,7 @@ from tierstock.domain.ledger import LedgerKind
 from tierstock.domain.orders import LineStatus
 from tierstock.domain.sales_forms import Tier
 from tierstock.store.capacity_tables import capacity_batches, capacity_revisions, suppliers
+from tierstock.store.rows import insert_new
 from tierstock.store.tables import order_lines, stock_ledger, stock_tiers
 
 _b = capacity_batches.c
@@ -63,17 +63,14 @@ class CapacityRepository:
 
     # suppliers --------------------------------------------------------------------------
     def add_supplier(self, shop_id: int, name: str, at: datetime) -> Supplier:
-        try:
-            with self.conn.begin_nested():
-                supplier_id = self.conn.execute(
-                    insert(suppliers)
-                    .values(shop_id=shop_id, name=name, created_at=at)
-                    .returning(suppliers.c.id)
-                ).scalar_one()
-        except IntegrityError as exc:
-            raise DuplicateError(
-                f"supplier {name!r} already exists in this shop", field="name"
-            ) from exc
+        supplier_id = insert_new(
+            self.conn,
+            insert(suppliers)
+            .values(shop_id=shop_id, name=name, created_at=at)
+            .returning(suppliers.c.id),
+        )
+        if supplier_id is None:
+            raise DuplicateError(f"supplier {name!r} already exists in this shop", field="name")
         return Supplier(supplier_id, shop_id, name, at)
 
     def suppliers(self, shop_id: int) -> list[Supplier]:

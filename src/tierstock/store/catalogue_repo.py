@@ -11,12 +11,12 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, bindparam, insert, select, update
-from sqlalchemy.exc import IntegrityError
 
 from tierstock.domain.access import ApiKeyOwner
 from tierstock.domain.catalogue import Product, ServicePromise, Shop, Sku
 from tierstock.domain.errors import DuplicateError
 from tierstock.domain.sales_forms import SalesForm, SalesFormSpec, Tier
+from tierstock.store.rows import insert_new
 from tierstock.store.sql import POSTGRESQL, dialect_sql
 from tierstock.store.sql.driver import placeholders, raw_execute
 from tierstock.store.tables import api_keys, products, shops, skus, stock_tiers
@@ -191,25 +191,22 @@ class CatalogueRepository:
         at: datetime,
     ) -> Sku:
         """Insert the SKU and its two (empty) stock tiers."""
-        try:
-            with self.conn.begin_nested():
-                sku_id = self.conn.execute(
-                    insert(skus)
-                    .values(
-                        shop_id=product.shop_id,
-                        product_id=product.id,
-                        code=code,
-                        specs=specs,
-                        price_fen=price_fen,
-                        created_at=at,
-                        **_form_columns(spec),
-                    )
-                    .returning(skus.c.id)
-                ).scalar_one()
-        except IntegrityError as exc:
-            raise DuplicateError(
-                f"SKU code {code!r} is already used in this shop", field="code"
-            ) from exc
+        sku_id = insert_new(
+            self.conn,
+            insert(skus)
+            .values(
+                shop_id=product.shop_id,
+                product_id=product.id,
+                code=code,
+                specs=specs,
+                price_fen=price_fen,
+                created_at=at,
+                **_form_columns(spec),
+            )
+            .returning(skus.c.id),
+        )
+        if sku_id is None:
+            raise DuplicateError(f"SKU code {code!r} is already used in this shop", field="code")
         self.conn.execute(
             insert(stock_tiers),
             [

@@ -7,12 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, case, delete, func, insert, or_, select, tuple_, update
-from sqlalchemy.exc import IntegrityError
 
 from tierstock.domain.counts import CountLine, CountStatus, Event, PromisedLine, StockCount
 from tierstock.domain.orders import LineStatus
 from tierstock.domain.sales_forms import Tier
 from tierstock.store.count_tables import outbox, stock_count_lines, stock_counts
+from tierstock.store.rows import insert_new
 from tierstock.store.tables import order_lines, orders, shipments, shops, skus, stock_ledger
 from tierstock.store.tables import stock_tiers as _tiers
 
@@ -61,12 +61,8 @@ class CountRepository:
             "opened_by": actor,
             "opened_at": at,
         }
-        try:
-            with self.conn.begin_nested():
-                new_id = self.conn.execute(
-                    insert(stock_counts).values(**values).returning(_c.id)
-                ).scalar_one()
-        except IntegrityError:
+        new_id = insert_new(self.conn, insert(stock_counts).values(**values).returning(_c.id))
+        if new_id is None:
             return None
         return StockCount(
             new_id,

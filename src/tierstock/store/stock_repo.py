@@ -184,30 +184,18 @@ class StockRepository:
         def scoped(query: Any, table: Any) -> Any:
             return query if shop_id is None else query.where(table.c.shop_id == shop_id)
 
-        ledger = (
-            scoped(
-                select(
-                    stock_ledger.c.sku_id,
-                    stock_ledger.c.tier,
-                    func.sum(stock_ledger.c.quantity_delta).label("q"),
-                    func.sum(stock_ledger.c.sold_delta).label("s"),
-                ),
-                stock_ledger,
-            )
-            .group_by(stock_ledger.c.sku_id, stock_ledger.c.tier)
-            .subquery()
+        def per_tier(table: Any, sums: tuple[Any, ...], *where: Any) -> Any:
+            """Sums over ``table``'s rows per (SKU, tier), as a subquery to join."""
+            query = scoped(select(table.c.sku_id, table.c.tier, *sums).where(*where), table)
+            return query.group_by(table.c.sku_id, table.c.tier).subquery()
+
+        led, ol = stock_ledger.c, order_lines.c
+        ledger = per_tier(
+            stock_ledger,
+            (func.sum(led.quantity_delta).label("q"), func.sum(led.sold_delta).label("s")),
         )
-        held = (
-            scoped(
-                select(
-                    order_lines.c.sku_id,
-                    order_lines.c.tier,
-                    func.sum(order_lines.c.quantity).label("h"),
-                ).where(order_lines.c.status == LineStatus.PAID.value),
-                order_lines,
-            )
-            .group_by(order_lines.c.sku_id, order_lines.c.tier)
-            .subquery()
+        held = per_tier(
+            order_lines, (func.sum(ol.quantity).label("h"),), ol.status == LineStatus.PAID.value
         )
         query = scoped(
             select(

@@ -17,7 +17,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tierstock.domain.access import Permission, ensure_allowed
-from tierstock.domain.errors import UnauthorizedError
+from tierstock.domain.errors import DomainError, UnauthorizedError
 from tierstock.policies import load_pack
 from tierstock.services import shops
 from tierstock.services.key_material import hash_key
@@ -55,6 +55,14 @@ class Merchant:
     def require(self, permission: Permission) -> None:
         """The same role table the API enforces (refused with 403 ``forbidden``)."""
         ensure_allowed(self.role, permission)
+
+    def may(self, permission: Permission) -> bool:
+        """Whether :meth:`require` would let this through (a page hides what it would refuse)."""
+        try:
+            self.require(permission)
+        except DomainError:
+            return False
+        return True
 
 
 class SignInRequiredError(Exception):

@@ -226,6 +226,17 @@ def _act(
     )
 
 
+def _for_supplier(
+    caller: Caller,
+    writes: WritesDep,
+    batch_id: int,
+    action: BatchAction,
+    body: BatchNoteUpdate | None,
+) -> BatchChangedPublic:
+    """An action the supplier (or the owner for it) takes on its batch, with a note."""
+    return _act(caller, writes, batch_id, action, body.note if body else "", scope=_scope(caller))
+
+
 @router.post("/capacity/{batch_id}/confirm", response_model=BatchChangedPublic)
 def confirm(
     batch_id: BatchId,
@@ -234,14 +245,7 @@ def confirm(
     body: BatchNoteUpdate | None = None,
 ) -> BatchChangedPublic:
     """The supplier commits: the batch's units become sellable presale capacity."""
-    return _act(
-        caller,
-        writes,
-        batch_id,
-        BatchAction.CONFIRMED,
-        body.note if body else "",
-        scope=_scope(caller),
-    )
+    return _for_supplier(caller, writes, batch_id, BatchAction.CONFIRMED, body)
 
 
 @router.post("/capacity/{batch_id}/revise", response_model=BatchChangedPublic)
@@ -269,14 +273,7 @@ def decline(
     writes: WritesDep,
     body: BatchNoteUpdate | None = None,
 ) -> BatchChangedPublic:
-    return _act(
-        caller,
-        writes,
-        batch_id,
-        BatchAction.DECLINED,
-        body.note if body else "",
-        scope=_scope(caller),
-    )
+    return _for_supplier(caller, writes, batch_id, BatchAction.DECLINED, body)
 
 
 @router.post("/capacity/{batch_id}/receive", response_model=BatchChangedPublic)

@@ -31,7 +31,11 @@ from tierstock.domain.counts import (
     ensure_may_approve,
 )
 from tierstock.services import count_approval, counts
-from tierstock.services.count_import import variance_xlsx
+from tierstock.services.count_import import (
+    XLSX_MEDIA_TYPE,
+    variance_file_name,
+    variance_xlsx,
+)
 
 router = APIRouter(prefix="/counts", tags=["counts"])
 
@@ -148,19 +152,18 @@ def variance(count_id: CountId, caller: Reader, runtime: RuntimeDep) -> Variance
     )
 
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
 @router.get(
-    "/{count_id}/variance.xlsx", response_class=Response, responses={200: {"content": {XLSX: {}}}}
+    "/{count_id}/variance.xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX_MEDIA_TYPE: {}}}},
 )
 def variance_export(count_id: CountId, caller: Reader, runtime: RuntimeDep) -> Response:
     """The variance report as an Excel workbook."""
     data = variance_xlsx(_report(caller, runtime, count_id), caller.zone)
     return Response(
         data,
-        media_type=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="count-{count_id}-variance.xlsx"'},
+        media_type=XLSX_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{variance_file_name(count_id)}"'},
     )
 
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from fastapi import APIRouter
 
-from tierstock.api.convert import local, yuan
+from tierstock.api.convert import local, sales_form, yuan
 from tierstock.api.deps import Reader, RuntimeDep
 from tierstock.api.routers.products import form_spec
 from tierstock.api.schemas.plans import (
@@ -28,7 +28,6 @@ from tierstock.api.schemas.plans import (
     ShareOutcomePublic,
     TierOutcomePublic,
 )
-from tierstock.api.schemas.skus import SalesFormPublic
 from tierstock.domain.eligibility import ShareCount, percent
 from tierstock.domain.plan import Plan
 from tierstock.services import planner
@@ -135,19 +134,14 @@ def _presale(r: LivePlan) -> PlanPresalePublic:
 
 
 def plan_public(r: LivePlan) -> PlanPublic:
-    p, inp, rules, f = r.plan, r.input, r.rules, r.input.sales_form
+    p, inp, rules = r.plan, r.input, r.rules
     layout = inp.presale.layout
     return PlanPublic(
         sku_id=r.sku_id,
         seed=r.seed,
         starts_at=local(inp.starts_at, r.zone),
         minutes=len(p.series),
-        sales_form=SalesFormPublic(
-            form=f.form,
-            spot_window_hours=f.spot_window_hours,
-            presale_days=f.presale_days,
-            presale_ship_by=f.presale_ship_by,
-        ),
+        sales_form=sales_form(inp.sales_form),
         price_fen=inp.price_fen,
         spot_quantity=inp.spot_quantity,
         presale_stock=_presale(r),

@@ -7,7 +7,16 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from tierstock.api import convert
-from tierstock.api.deps import CatalogueWriter, Offset, ProductId, Reader, RuntimeDep, WritesDep
+from tierstock.api.deps import (
+    Caller,
+    CatalogueWriter,
+    Offset,
+    ProductId,
+    Reader,
+    RuntimeDep,
+    Writes,
+    WritesDep,
+)
 from tierstock.api.schemas.products import (
     ProductCardPublic,
     ProductCreate,
@@ -60,13 +69,17 @@ def list_products(
     return ProductsPublic(data=[convert.product(p, caller.zone) for p in found], count=len(found))
 
 
+def _set_listed(product_id: int, listed: bool, caller: Caller, writes: Writes) -> ProductPublic:
+    cmd = catalogue.SetListed(caller.shop_id, product_id, listed, caller.actor)
+    return convert.product(catalogue.set_listed(cmd, writes.uow()), caller.zone)
+
+
 @router.post("/{product_id}/list", response_model=ProductPublic)
 def list_product(
     product_id: ProductId, caller: CatalogueWriter, writes: WritesDep
 ) -> ProductPublic:
     """上架: put the product on sale (0 stock is allowed; it cannot be bought then)."""
-    cmd = catalogue.SetListed(caller.shop_id, product_id, True, caller.actor)
-    return convert.product(catalogue.set_listed(cmd, writes.uow()), caller.zone)
+    return _set_listed(product_id, True, caller, writes)
 
 
 @router.post("/{product_id}/delist", response_model=ProductPublic)
@@ -74,8 +87,7 @@ def delist_product(
     product_id: ProductId, caller: CatalogueWriter, writes: WritesDep
 ) -> ProductPublic:
     """下架: take the product off sale; needed before changing a SKU's sales form."""
-    cmd = catalogue.SetListed(caller.shop_id, product_id, False, caller.actor)
-    return convert.product(catalogue.set_listed(cmd, writes.uow()), caller.zone)
+    return _set_listed(product_id, False, caller, writes)
 
 
 @router.post("/{product_id}/skus", status_code=status.HTTP_201_CREATED, response_model=SkuPublic)

@@ -16,13 +16,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse
 
-from tierstock.domain.access import Permission, ensure_allowed
+from tierstock.domain.access import Permission
 from tierstock.domain.capacity import AtRiskLine, BatchAction, BatchStatus, RiskReason
 from tierstock.domain.errors import DomainError, InvalidValueError
 from tierstock.domain.sales_forms import Tier
 from tierstock.services import capacity, capacity_plans
 from tierstock.web import forms
-from tierstock.web.common import ROLE_NAMES, ChangeDep, Page, PageDep, error_status, url
+from tierstock.web.common import ChangeDep, Page, PageDep, error_status, url
 from tierstock.web.i18n import N_
 from tierstock.web.queries import SkuChoice, all_cards, sku_choices
 
@@ -54,14 +54,6 @@ ACTIONS = {
     "revise": BatchAction.REVISED,
     "decline": BatchAction.DECLINED,
 }
-
-
-def _may(page: Page, permission: Permission) -> bool:
-    try:
-        ensure_allowed(page.merchant.role, permission)
-    except DomainError:
-        return False
-    return True
 
 
 def _presale_skus(page: Page) -> list[SkuChoice]:
@@ -112,9 +104,9 @@ def _context(
         "risk": risk,
         "at_risk": at_risk,
         "pace_hours": PACE_HOURS,
-        "may_plan": _may(page, Permission.CATALOGUE),
-        "may_act": _may(page, Permission.CAPACITY),
-        "role_name": ROLE_NAMES.get(page.merchant.role, page.merchant.role),
+        "may_plan": page.merchant.may(Permission.CATALOGUE),
+        "may_act": page.merchant.may(Permission.CAPACITY),
+        "role_name": page.role_name,
         "status_names": STATUS_NAMES,
         "action_names": ACTION_NAMES,
         "reason_names": REASON_NAMES,

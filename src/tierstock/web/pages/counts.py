@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
-from tierstock.domain.access import Permission, ensure_allowed
+from tierstock.domain.access import Permission
 from tierstock.domain.counts import (
     APPROVER_ROLES,
     CountStatus,
@@ -30,7 +30,7 @@ from tierstock.domain.counts import (
 from tierstock.domain.errors import DomainError, InvalidValueError
 from tierstock.services import count_approval, count_import, counts
 from tierstock.web import forms
-from tierstock.web.common import ROLE_NAMES, ChangeDep, Page, PageDep, error_status, url
+from tierstock.web.common import ChangeDep, Page, PageDep, error_status, url
 from tierstock.web.i18n import N_
 from tierstock.web.queries import all_cards, sku_choices
 
@@ -41,7 +41,6 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 COUNTS_SHOWN = 20
 EVENTS_PAGE = 500
 MAX_EVENTS_SCANNED = 50_000
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 #: The columns a row report names, in the merchant's words.
 FIELD_NAMES = {
@@ -160,14 +159,6 @@ def _count_events(page: Page) -> tuple[list[Event], bool]:
     return found, True
 
 
-def _may(page: Page, permission: Permission) -> bool:
-    try:
-        ensure_allowed(page.merchant.role, permission)
-    except DomainError:
-        return False
-    return True
-
-
 def _chosen(page: Page, listed: list[StockCount], count_id: int | None) -> StockCount | None:
     if count_id is not None:
         return counts.get_count(page.shop_id, count_id, page.runtime.uow(readonly=True))
@@ -195,9 +186,9 @@ def _context(page: Page, count_id: int | None, **extra: Any) -> dict[str, Any]:
         "events_truncated": truncated,
         "has_open": has_open,
         "skus": sku_choices(all_cards(page.runtime, page.shop_id)) if not has_open else [],
-        "may_enter": _may(page, Permission.STOCK),
+        "may_enter": page.merchant.may(Permission.STOCK),
         "may_approve": page.merchant.role in {r.value for r in APPROVER_ROLES},
-        "role_name": ROLE_NAMES.get(page.merchant.role, page.merchant.role),
+        "role_name": page.role_name,
         "field_names": FIELD_NAMES,
         "imported": None,
         "error": None,
@@ -332,8 +323,9 @@ def approve_count(page: ChangeDep, count_id: int, reason: FormField = "") -> HTM
 def variance_export(page: PageDep, count_id: int) -> Response:
     report = counts.variance_report(page.shop_id, count_id, page.runtime.uow(readonly=True))
     data = count_import.variance_xlsx(report, page.merchant.zone)
+    name = count_import.variance_file_name(count_id)
     return Response(
         data,
-        media_type=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="count-{count_id}-variance.xlsx"'},
+        media_type=count_import.XLSX_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

@@ -122,25 +122,20 @@ def create_product(
     )
 
 
+def _set_listed(page: Page, product_id: int, listed: bool, notice: str) -> HTMLResponse:
+    cmd = catalogue.SetListed(page.shop_id, product_id, listed)
+    return _act(page, product_id, lambda: catalogue.set_listed(cmd, page.runtime.uow()), notice)
+
+
 @router.post("/products/{product_id}/list", response_class=HTMLResponse)
 def list_product(page: ChangeDep, product_id: int) -> HTMLResponse:
-    cmd = catalogue.SetListed(page.shop_id, product_id, True)
-    return _act(
-        page,
-        product_id,
-        lambda: catalogue.set_listed(cmd, page.runtime.uow()),
-        N_("Listed (上架): buyers can order it now."),
-    )
+    return _set_listed(page, product_id, True, N_("Listed (上架): buyers can order it now."))
 
 
 @router.post("/products/{product_id}/delist", response_class=HTMLResponse)
 def delist_product(page: ChangeDep, product_id: int) -> HTMLResponse:
-    cmd = catalogue.SetListed(page.shop_id, product_id, False)
-    return _act(
-        page,
-        product_id,
-        lambda: catalogue.set_listed(cmd, page.runtime.uow()),
-        N_("Delisted (下架): you can change its sales forms now."),
+    return _set_listed(
+        page, product_id, False, N_("Delisted (下架): you can change its sales forms now.")
     )
 
 
