@@ -17,7 +17,17 @@ from fastapi.staticfiles import StaticFiles
 from tierstock.domain.errors import DomainError
 from tierstock.services.runtime import Runtime
 from tierstock.web.common import Workbench, error_status, formatter, render, url
-from tierstock.web.pages import auth, capacity, counts, live, overview, planner, products, stock
+from tierstock.web.pages import (
+    auth,
+    capacity,
+    channels,
+    counts,
+    live,
+    overview,
+    planner,
+    products,
+    stock,
+)
 from tierstock.web.session import Sessions, SignInRequiredError, WebSettings
 from tierstock.web.simulate import Bursts
 
@@ -32,7 +42,7 @@ def create_workbench(runtime: Runtime, settings: WebSettings | None = None) -> F
         runtime, Sessions(runtime, settings or WebSettings()), Bursts(runtime)
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth, overview, products, stock, counts, capacity, planner, live):
+    for module in (auth, overview, products, stock, counts, capacity, planner, live, channels):
         app.include_router(module.router)
     _install_errors(app)
     return app

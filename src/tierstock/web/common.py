@@ -98,6 +98,11 @@ class Page:
         return self.merchant.shop_id
 
     @property
+    def role_name(self) -> str:
+        """The merchant's role as pages name it (untranslated; templates translate it)."""
+        return ROLE_NAMES.get(self.merchant.role, self.merchant.role)
+
+    @property
     def is_htmx(self) -> bool:
         return self.request.headers.get("HX-Request") == "true"
 
