@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from tierstock.domain.channels import Channel, OversellIncident
+from tierstock.domain.channels import Channel, Link, OversellIncident, QuotaRule
 from tierstock.services.channels.quotas import figures
 from tierstock.store.uow import UnitOfWork
 
@@ -58,3 +58,35 @@ def incidents_of(
 ) -> list[OversellIncident]:
     with uow:
         return uow.channels.incidents(shop_id, open_only=open_only)
+
+
+@dataclass(frozen=True)
+class ChannelSetup:
+    """How the shop's pool is split: links with the figure each store should show,
+    rules, safety stock, the live lock, and which stores have credentials stored (never
+    what they are)."""
+
+    links: list[Link]
+    wanted: dict[int, int]  # link id -> the figure its store should show
+    rules: dict[int, dict[int, QuotaRule]]  # sku id -> channel id -> rule
+    safety: dict[int, int]  # sku id -> units
+    live_store: int | None
+    live_skus: set[int] = field(default_factory=set)
+    sealed: dict[int, bool] = field(default_factory=dict)  # channel id -> credentials stored
+
+
+def channel_setup(shop_id: int, uow: UnitOfWork) -> ChannelSetup:
+    with uow:
+        stores = uow.channels.channels(shop_id)
+        links = uow.channels.links(shop_id)
+        sku_ids = {ln.sku_id for ln in links}
+        live = uow.channels.live_skus([shop_id]).get(shop_id)
+        return ChannelSetup(
+            links,
+            figures(uow, links),
+            uow.channels.rules_of_skus(sku_ids),
+            uow.channels.safety_of_skus(sku_ids),
+            live[0] if live else None,
+            live[1] if live else set(),
+            {c.id: uow.channels.account(c.id)[2] is not None for c in stores},
+        )

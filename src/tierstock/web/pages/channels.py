@@ -25,8 +25,12 @@ from tierstock.domain.access import ForbiddenError, Permission, Role
 from tierstock.domain.channels import Channel, Link, OversellIncident, Platform, QuotaRule
 from tierstock.domain.errors import DomainError, InvalidValueError
 from tierstock.services.channels import credentials, setup
-from tierstock.services.channels.quotas import figures
-from tierstock.services.channels.status import ChannelStatus, channel_status, incidents_of
+from tierstock.services.channels.status import (
+    ChannelStatus,
+    channel_setup,
+    channel_status,
+    incidents_of,
+)
 from tierstock.web import forms
 from tierstock.web.common import ChangeDep, Page, PageDep, error_status
 from tierstock.web.i18n import N_, Formatter
@@ -235,29 +239,15 @@ class IncidentRow:
 
 
 def _reads(page: Page) -> dict[str, Any]:
-    """Links, rules, safety stock, the live lock and which credential fields are set.
-
-    The channel services have no read of these yet (status.py reads per-store totals):
-    this is the one place the page reads them from the unit of work, and the natural
-    candidate to move into services/channels/status.py.
-    """
-    with page.runtime.uow(readonly=True) as uow:
-        stores = uow.channels.channels(page.shop_id)
-        links = uow.channels.links(page.shop_id)
-        sku_ids = {ln.sku_id for ln in links}
-        sealed = {c.id: uow.channels.account(c.id)[2] is not None for c in stores}
-        rules = uow.channels.rules_of_skus(sku_ids)
-        safety = uow.channels.safety_of_skus(sku_ids)
-        live = uow.channels.live_skus([page.shop_id]).get(page.shop_id)
-        wanted = figures(uow, links)
+    found = channel_setup(page.shop_id, page.runtime.uow(readonly=True))
     return {
-        "links": links,
-        "sealed": sealed,
-        "rules": rules,
-        "safety": safety,
-        "live_store": live[0] if live else None,
-        "live_skus": live[1] if live else set(),
-        "wanted": wanted,
+        "links": found.links,
+        "sealed": found.sealed,
+        "rules": found.rules,
+        "safety": found.safety,
+        "live_store": found.live_store,
+        "live_skus": found.live_skus,
+        "wanted": found.wanted,
     }
 
 
