@@ -16,6 +16,7 @@ import pytest
 
 from tests.e2e.conftest import Api, ShopClient
 from tierstock.domain.access import ROLE_PERMISSIONS, Permission, Role
+from tierstock.testing.server import free_port
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class Endpoint:
 
 
 FORM = {"form": "spot", "spot_window_hours": 24}
+OWNER = frozenset({Role.OWNER})
 ENDPOINTS = [
     Endpoint("GET", "/shops/me", None, names_object=False),
     Endpoint("POST", "/products", Permission.CATALOGUE, {"name": "新品"}, False),
@@ -138,6 +140,34 @@ ENDPOINTS = [
     Endpoint("DELETE", "/keys/{key_id}", Permission.KEYS),
     Endpoint("GET", "/audit", Permission.READ, names_object=False),
     Endpoint("GET", "/audit/export.csv", Permission.READ, names_object=False),
+    # channels: the owner alone adds a store (its secrets) and repairs drift (writes to
+    # every store); the owner and the operator run them (catalogue: live sessions)
+    Endpoint(
+        "POST", "/channels", None, {"platform": "own", "name": "自营商城"}, False, roles=OWNER
+    ),
+    Endpoint("GET", "/channels", Permission.CATALOGUE, names_object=False),
+    Endpoint(
+        "POST",
+        "/channels/{channel_id}/links",
+        Permission.CATALOGUE,
+        {"sku_id": "{sku_id}", "platform_item_id": "1001", "platform_sku_id": "2001"},
+    ),
+    Endpoint(
+        "PUT",
+        "/skus/{sku_id}/channels/{channel_id}/rule",
+        Permission.CATALOGUE,
+        {"kind": "share", "value": 50},
+    ),
+    Endpoint("PUT", "/skus/{sku_id}/safety-stock", Permission.CATALOGUE, {"units": 1}),
+    Endpoint(
+        "POST",
+        "/live-lock",
+        Permission.CATALOGUE,
+        {"channel_id": "{channel_id}", "sku_ids": ["{sku_id}"]},
+    ),
+    Endpoint("DELETE", "/live-lock", Permission.CATALOGUE, names_object=False),
+    Endpoint("GET", "/channels/incidents", Permission.CATALOGUE, names_object=False),
+    Endpoint("POST", "/channels/reconcile", None, names_object=False, roles=OWNER),
 ]
 SHOP_SCOPED = (
     "/shops/",
@@ -153,6 +183,8 @@ SHOP_SCOPED = (
     "/plans",
     "/keys",
     "/audit",
+    "/channels",
+    "/live-lock",
 )
 
 
@@ -162,6 +194,10 @@ def _call(client: httpx.Client, ep: Endpoint, key: str, ids: dict[str, Any]) -> 
         body = {"lines": [{"sku_id": ids["sku_id"], "quantity": 1}]}
     if body and body.get("supplier_id") == "{supplier_id}":
         body = {**body, "supplier_id": ids["supplier_id"]}
+    if body and body.get("channel_id") == "{channel_id}":
+        body = {**body, "channel_id": ids["channel_id"], "sku_ids": [ids["sku_id"]]}
+    if body and body.get("sku_id") == "{sku_id}":
+        body = {**body, "sku_id": ids["sku_id"]}
     headers = {"X-API-Key": key, "Idempotency-Key": uuid.uuid4().hex}
     return client.request(ep.method, ep.path.format(**ids), json=body, headers=headers)
 
@@ -190,6 +226,16 @@ def world(api: Api, shop: ShopClient) -> dict[str, Any]:
         },
     )
     assert plan.status_code == 201, plan.text
+    channel = shop.post(  # a store at a loopback port nothing listens on
+        "/channels",
+        json={
+            "platform": "kuaishou",
+            "name": "快手店",
+            "server_url": f"http://127.0.0.1:{free_port()}",
+            "credentials": {"app_key": "a", "sign_secret": "s", "access_token": "t"},
+        },
+    )
+    assert channel.status_code == 201, channel.text
     return {
         "ids": {
             "shop_id": shop.id,
@@ -202,6 +248,7 @@ def world(api: Api, shop: ShopClient) -> dict[str, Any]:
             "order_id": order.json()["id"],
             "line_no": 1,
             "key_id": spare,
+            "channel_id": channel.json()["id"],
         },
         "keys": keys,
         "other": api.new_shop("别人的店"),

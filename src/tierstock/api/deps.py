@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import anyio
 from fastapi import Depends, Header, Path, Query, Request
 
-from tierstock.domain.access import Permission, ensure_allowed
+from tierstock.domain.access import ForbiddenError, Permission, Role, ensure_allowed
 from tierstock.domain.errors import InvalidValueError, UnauthorizedError
 from tierstock.domain.idempotency import IdempotencyClaim, request_hash
 from tierstock.policies import load_pack
@@ -107,6 +107,21 @@ ShippingWriter = Annotated[Caller, Depends(_allowed(Permission.SHIPPING))]
 DelayWriter = Annotated[Caller, Depends(_allowed(Permission.DELAYS))]
 KeyAdmin = Annotated[Caller, Depends(_allowed(Permission.KEYS))]
 CapacityWriter = Annotated[Caller, Depends(_allowed(Permission.CAPACITY))]
+
+
+async def _owner(request: Request, x_api_key: ApiKeyHeader = None) -> Caller:
+    """The shop's owner alone, whatever the permissions: setting up a platform store
+    hands tierstock the store's open-API secrets, and a drift repair writes to every store."""
+    caller = await get_caller(request, x_api_key)
+    if caller.role != Role.OWNER.value:
+        raise ForbiddenError(
+            f"a key with role {caller.role!r} may not do this (the owner's alone)",
+            field="X-API-Key",
+        )
+    return caller
+
+
+Owner = Annotated[Caller, Depends(_owner)]
 
 
 def _canonical(body: bytes) -> bytes:

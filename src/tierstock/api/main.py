@@ -11,6 +11,7 @@ from tierstock.api import errors, middleware
 from tierstock.api.routers import (
     audit,
     capacity,
+    channels,
     counts,
     eligibility,
     events,
@@ -54,6 +55,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         events,
         capacity,
         plans,
+        channels,
         keys,
         audit,
     ):

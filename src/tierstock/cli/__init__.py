@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from tierstock.cli import (
     capacity,
+    channels,
     counts,
     db,
     demo,
@@ -49,6 +50,7 @@ app.add_typer(events.app, name="events")
 app.add_typer(capacity.app, name="capacity")
 app.add_typer(plan.app, name="plan")
 app.add_typer(front.app, name="front")
+app.add_typer(channels.app, name="channels")
 
 
 def main() -> None:

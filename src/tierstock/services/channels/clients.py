@@ -6,9 +6,9 @@ from __future__ import annotations
 import threading
 
 from tierstock.domain.channels import Channel, Platform
-from tierstock.domain.errors import InvalidValueError
+from tierstock.domain.errors import DomainError, InvalidValueError
 from tierstock.platforms import douyin, kuaishou, taobao
-from tierstock.platforms.base import PlatformClient
+from tierstock.platforms.base import AuthError, PlatformClient
 from tierstock.platforms.douyin import DouyinClient
 from tierstock.platforms.kuaishou import KuaishouClient
 from tierstock.platforms.taobao import TaobaoClient
@@ -52,12 +52,18 @@ class Clients:
         self._lock = threading.Lock()
 
     def get(self, channel: Channel) -> PlatformClient:
+        """The store's client. Credentials that cannot be read (another secret key) are
+        an :class:`AuthError` of that store alone, as a refused token would be: its
+        pushes wait for a person, and every other store is served all the same."""
         with self._lock:
             client = self._clients.get(channel.id)
             if client is None:
                 with self.db.uow(readonly=True) as uow:
                     _pack, server_url, sealed = uow.channels.account(channel.id)
-                values = credentials.unseal(sealed, self.key) if sealed else {}
+                try:
+                    values = credentials.unseal(sealed, self.key) if sealed else {}
+                except DomainError as exc:
+                    raise AuthError(exc.message, code="credentials_unreadable") from None
                 client = self._clients[channel.id] = build(channel.platform, values, server_url)
             return client
 

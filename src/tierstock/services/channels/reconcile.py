@@ -48,8 +48,8 @@ def _check(
 ) -> Drift | None:
     sku = SkuRef(link.platform_item_id, link.platform_sku_id)
     link_id, sku_id = link.id, link.sku_id
-    client = clients.get(channel)
     try:
+        client = clients.get(channel)
         shown = client.read_stock(sku)
     except PlatformError as exc:
         return Drift(channel.name, link_id, sku_id, None, quota, False, str(exc))
@@ -68,3 +68,15 @@ def _check(
         uow.channels.record_push(link_id, quota, uow.now())
         uow.commit()
     return Drift(channel.name, link_id, sku_id, shown, quota, True)
+
+
+def reconcile_shop(
+    db: Database, key: bytes | None, shop_id: int, *, repair: bool = True
+) -> list[Drift]:
+    """:func:`reconcile` with clients of its own, closed afterwards: one check asked for
+    by a person (``tierstock channels reconcile``, ``POST /channels/reconcile``)."""
+    clients = Clients(db, key)
+    try:
+        return reconcile(db, clients, shop_id, repair=repair)
+    finally:
+        clients.close()

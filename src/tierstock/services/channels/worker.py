@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -35,6 +36,19 @@ class RoundReport:
     orders: dict[str, SyncReport] = field(default_factory=dict)
     drift: list[Drift] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+
+    @property
+    def eventful(self) -> bool:
+        """Something happened: a figure pushed (or a push failed), an order placed,
+        cancelled or kept as an incident, a drift found, an error. Links queued again and
+        orders read again in a window's overlap do not count: every round has those."""
+        return bool(
+            self.pushes.pushed
+            or self.pushes.failed
+            or any(r.placed or r.incidents or r.cancelled or r.errors for r in self.orders.values())
+            or self.drift
+            or self.errors
+        )
 
 
 class ChannelWorker:
@@ -81,8 +95,11 @@ class ChannelWorker:
                 report.drift += reconcile(self.db, self.clients, shop_id)
         return report
 
-    def follow(self, interval: float = 0.2) -> None:
-        """Run rounds until :meth:`stop`; a round with nothing to do sleeps ``interval``."""
+    def follow(
+        self, interval: float = 0.2, on_round: Callable[[RoundReport], None] | None = None
+    ) -> None:
+        """Run rounds until :meth:`stop`; a round with nothing to do sleeps ``interval``.
+        ``on_round`` sees each finished round's report (``tierstock channels sync``)."""
         while not self._stop.is_set():
             started = time.monotonic()
             try:
@@ -91,8 +108,12 @@ class ChannelWorker:
                 log.exception("channel round failed; retrying")
                 self._stop.wait(1.0)
                 continue
-            busy = report.pushes.pushed or report.queued or any(
-                r.seen for r in report.orders.values()
+            if on_round is not None:
+                on_round(report)
+            # not ``report.queued`` nor orders seen: the ledger is re-read with an overlap
+            # and order windows overlap too, so every round has those and would never sleep
+            busy = report.pushes.pushed or any(
+                r.placed or r.incidents or r.cancelled for r in report.orders.values()
             )
             if not busy:
                 self._stop.wait(max(0.0, interval - (time.monotonic() - started)))
