@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: install demo serve test screenshots lint bench clean
+.PHONY: install demo serve test screenshots lint bench bench-channels clean
 
 install: $(VENV)/.installed
 
@@ -38,6 +38,10 @@ bench: install           ## the hot-SKU benchmark (README: Benchmarks); wrk driv
 	scripts/ensure-services.sh
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
 	$(BIN)/python -m bench.hot_sku
+
+bench-channels: install  ## one pool in two stores: oversell by rule, order intake, push storm (~9 min)
+	scripts/ensure-services.sh
+	$(BIN)/python -m bench.channels
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
