@@ -388,7 +388,7 @@ def _mark_pushed(
         wanted = figures(uow, links)
         for ln in links:
             doubles[ln.channel_id].set_stock(ln.platform_item_id, ln.platform_sku_id, wanted[ln.id])
-            uow.channels.record_push(ln.id, wanted[ln.id], uow.now())
+            uow.channels.record_push(ln.id, wanted[ln.id], wanted[ln.id], uow.now(), 0)
         uow.commit()
     return links, wanted
 

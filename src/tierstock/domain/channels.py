@@ -138,6 +138,19 @@ class Link:
     platform_sku_id: str
     pushed_figure: int | None  # what the store was last told (None: never)
     seen_figure: int | None  # what the store last said it shows (None: never read)
+    ingested_units: int = 0  # units of the store's orders recorded so far (net of cancels)
+    ingested_at_push: int = 0  # … when the figure was last pushed
+    uncertain_since: datetime | None = None  # a change of unknown outcome was sent then
+
+    def unrecorded_sales(self, shown: int) -> int:
+        """Units the store sold since the last push that tierstock has not recorded yet:
+        the store lowered its own figure by (pushed − shown), of which (ingested −
+        ingested_at_push) are recorded. A push must not hand those units back."""
+        if self.pushed_figure is None:
+            return 0
+        sold_there = self.pushed_figure - shown
+        recorded = self.ingested_units - self.ingested_at_push
+        return max(0, sold_there - recorded)
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,9 @@ def _link(row: Any) -> Link:
         row.platform_sku_id,
         row.pushed_figure,
         row.seen_figure,
+        row.ingested_units,
+        row.ingested_at_push,
+        row.uncertain_since,
     )
 
 
@@ -194,12 +197,37 @@ class ChannelRepository:
         ).first()
         return None if row is None else _link(row)
 
-    def record_push(self, link_id: int, figure: int, at: datetime) -> None:
+    def record_push(
+        self, link_id: int, model: int, shown: int, at: datetime, ingested: int
+    ) -> None:
+        """The store was brought to ``shown``, which is ``model`` less the sales not yet
+        recorded when ``ingested`` units of its orders were (see Link.unrecorded_sales)."""
         self.conn.execute(
             update(channel_links)
             .where(channel_links.c.id == link_id)
-            .values(pushed_figure=figure, pushed_at=at, seen_figure=figure, seen_at=at)
+            .values(
+                pushed_figure=model,
+                pushed_at=at,
+                seen_figure=shown,
+                seen_at=at,
+                ingested_at_push=ingested,
+                uncertain_since=None,
+            )
         )
+
+    def mark_uncertain(self, link_id: int, at: datetime) -> None:
+        self.conn.execute(
+            update(channel_links).where(channel_links.c.id == link_id).values(uncertain_since=at)
+        )
+
+    def add_ingested(self, channel_id: int, units_by_sku: dict[int, int]) -> None:
+        """Count units of the store's orders as recorded (negative for a cancel)."""
+        for sku_id, units in sorted(units_by_sku.items()):
+            self.conn.execute(
+                update(channel_links)
+                .where(channel_links.c.channel_id == channel_id, channel_links.c.sku_id == sku_id)
+                .values(ingested_units=channel_links.c.ingested_units + units)
+            )
 
     def record_seen(self, link_id: int, figure: int, at: datetime) -> None:
         self.conn.execute(
@@ -419,6 +447,14 @@ class ChannelRepository:
         )
         return result.rowcount == 1
 
+    def last_order_recorded_at(self, channel_id: int) -> datetime | None:
+        value: datetime | None = self.conn.execute(
+            select(func.max(channel_orders.c.recorded_at)).where(
+                channel_orders.c.channel_id == channel_id
+            )
+        ).scalar_one()
+        return value
+
     def platform_orders_count(self, channel_id: int) -> int:
         return int(
             self.conn.execute(
@@ -446,9 +482,12 @@ class ChannelRepository:
             ).scalar_one()
         )
 
-    def resolve_incidents(self, channel_id: int, platform_order_id: str, at: datetime) -> None:
-        """The platform order of these incidents was cancelled: nothing is owed any more."""
-        self.conn.execute(
+    def resolve_incidents(
+        self, channel_id: int, platform_order_id: str, at: datetime
+    ) -> dict[int, int]:
+        """The platform order of these incidents was cancelled: nothing is owed any more.
+        Returns the units per SKU the resolved incidents held."""
+        rows = self.conn.execute(
             update(oversell_incidents)
             .where(
                 oversell_incidents.c.channel_id == channel_id,
@@ -456,7 +495,12 @@ class ChannelRepository:
                 oversell_incidents.c.resolved_at.is_(None),
             )
             .values(resolved_at=at)
-        )
+            .returning(oversell_incidents.c.sku_id, oversell_incidents.c.quantity)
+        ).all()
+        units: dict[int, int] = {}
+        for sku_id, quantity in rows:
+            units[sku_id] = units.get(sku_id, 0) + quantity
+        return units
 
     def incidents(self, shop_id: int, *, open_only: bool = False) -> list[OversellIncident]:
         query = select(oversell_incidents).where(oversell_incidents.c.shop_id == shop_id)

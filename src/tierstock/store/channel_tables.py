@@ -72,6 +72,14 @@ class ChannelLinkRow(Base):
     pushed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     seen_figure: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Units of this store's orders for the SKU recorded so far (net of cancels), and that
+    # count when the figure was last pushed: the store's sales since a push that are not
+    # recorded yet are (pushed − shown) − (ingested − ingested_at_push) (relay.py).
+    ingested_units: Mapped[int] = mapped_column(BigInteger, default=0)
+    ingested_at_push: Mapped[int] = mapped_column(BigInteger, default=0)
+    # A change whose outcome is unknown (5xx, timeout) was sent at this time: the next
+    # push waits until the store's orders are read past it, then sets the quota itself.
+    uncertain_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class ChannelRuleRow(Base):

@@ -3,8 +3,9 @@
 **Reading.** The store's order list is read window by window (orders changed in
 [since, until)), page by page with the platform's cursor. The cursor is stored after
 each page, and a window is closed (``synced_until`` moves on) only after its last page;
-every window starts ``OVERLAP`` before the last one ended and ends ``LAG`` before now (an
-order changed at the edge is read again rather than missed). A crash between a fetch and
+every window starts ``OVERLAP`` before the last one ended (``POLL_OVERLAP`` between the
+polls of a running worker) and ends ``LAG`` before now (an order changed at the edge is
+read again rather than missed). A crash between a fetch and
 its commit therefore loses nothing, and reads some orders twice — which changes nothing:
 
 **Exactly once.** A platform order is placed with the Idempotency-Key
@@ -31,6 +32,7 @@ from tierstock.domain.channels import Channel, OversellIncident, SyncCursor
 from tierstock.domain.compensation import CompensationKind, owed_fen
 from tierstock.domain.errors import DomainError, IdempotencyKeyReusedError
 from tierstock.domain.orders import LineRequest, LineStatus
+from tierstock.domain.sales_forms import Tier
 from tierstock.platforms.base import (
     PlatformClient,
     PlatformOrder,
@@ -46,8 +48,9 @@ from tierstock.store.uow import UnitOfWork
 
 log = logging.getLogger("tierstock.channels")
 
-OVERLAP = timedelta(minutes=2)
-LAG = timedelta(seconds=1)
+OVERLAP = timedelta(minutes=2)  # after a (re)start: orders changed at the last edge
+POLL_OVERLAP = timedelta(seconds=3)  # between polls of a running worker
+LAG = timedelta(0)  # windows end now: the overlap re-reads what a platform lists late
 WINDOW = timedelta(hours=1)
 FIRST_LOOKBACK = timedelta(days=1)
 PAGE_SIZE = 50
@@ -75,13 +78,14 @@ def sync_orders(
     page_size: int = PAGE_SIZE,
     max_pages: int | None = None,
     lag: timedelta = LAG,
+    overlap: timedelta = OVERLAP,
 ) -> SyncReport:
     """Read the store's orders since the stored cursor and record each once."""
     report = SyncReport()
     cursor = _cursor(db, channel)
     horizon = db.clock() - lag  # this call reads up to here, then returns
     while max_pages is None or report.pages < max_pages:
-        since = cursor.synced_until - OVERLAP
+        since = cursor.synced_until - overlap
         until = cursor.window_end or min(horizon, cursor.synced_until + WINDOW)
         if until <= cursor.synced_until and cursor.window_end is None:
             break
@@ -165,6 +169,7 @@ def _first_time(db: Database, channel: Channel, order: PlatformOrder, report: Sy
         buyer=order.buyer,
         actor=f"channel:{channel.name}",
         ship_by=order.promised_ship_by,
+        tiers=_tiers_left_to(db, channel, [sku for sku, _, _ in lines]),
     )
     status = "shipped" if order.status is PlatformOrderStatus.SHIPPED else "paid"
     try:
@@ -175,12 +180,34 @@ def _first_time(db: Database, channel: Channel, order: PlatformOrder, report: Sy
         _incident(db, channel, order, lines, status, exc)
         report.incidents += 1
         return
-    _record(db, channel, order, placed.order.id, status)
+    _record(db, channel, order, placed.order.id, status, _units(lines))
     report.placed += 1
 
 
+def _tiers_left_to(db: Database, channel: Channel, sku_ids: list[int]) -> tuple[Tier, ...] | None:
+    """While another store holds the live lock for one of these SKUs, its spot units are
+    that store's (docs/rules.md §10.1): this store's orders take presale only."""
+    with db.uow(readonly=True) as uow:
+        live = uow.channels.live_skus([channel.shop_id]).get(channel.shop_id)
+    if live is None or live[0] == channel.id or not live[1].intersection(sku_ids):
+        return None
+    return (Tier.PRESALE,)
+
+
+def _units(lines: list[Line]) -> dict[int, int]:
+    units: dict[int, int] = {}
+    for sku_id, req, _ in lines:
+        units[sku_id] = units.get(sku_id, 0) + req.quantity
+    return units
+
+
 def _record(
-    db: Database, channel: Channel, order: PlatformOrder, order_id: int | None, status: str
+    db: Database,
+    channel: Channel,
+    order: PlatformOrder,
+    order_id: int | None,
+    status: str,
+    units: dict[int, int] | None = None,
 ) -> None:
     with db.uow() as uow:
         if uow.channels.platform_order(channel.id, order.platform_order_id) is None:
@@ -193,6 +220,7 @@ def _record(
                 status,
                 uow.now(),
             )
+            uow.channels.add_ingested(channel.id, units or {})
         uow.commit()
 
 
@@ -231,6 +259,7 @@ def _incident(
         uow.channels.record_platform_order(
             channel.shop_id, channel.id, order.platform_order_id, None, first, status, uow.now()
         )
+        uow.channels.add_ingested(channel.id, _units(lines))  # the store sold them all the same
         queue_skus(uow, [sku_id for sku_id, _, _ in lines], live=True)
         uow.commit()
     log.error(
@@ -251,17 +280,25 @@ def _cancel(db: Database, channel: Channel, order: PlatformOrder, report: SyncRe
             return  # released before
         order_id = known[0]
         if order_id is None:
-            uow.channels.resolve_incidents(channel.id, order.platform_order_id, uow.now())
+            released = uow.channels.resolve_incidents(
+                channel.id, order.platform_order_id, uow.now()
+            )
         else:
-            _release(uow, channel, order_id)
+            released = _release(uow, channel, order_id)
+        uow.channels.add_ingested(channel.id, {s: -n for s, n in released.items()})
         uow.commit()
     report.cancelled += 1
 
 
-def _release(uow: UnitOfWork, channel: Channel, order_id: int) -> None:
+def _release(uow: UnitOfWork, channel: Channel, order_id: int) -> dict[int, int]:
+    """Give the order's paid lines back to their tiers; units released per SKU."""
     placed = uow.orders.get(channel.shop_id, order_id)
     assert placed is not None
+    released: dict[int, int] = {}
     for line in sorted(placed.lines, key=lambda ln: (ln.sku_id, ln.line_no)):
         if line.status is LineStatus.PAID:
             reason = f"cancelled on {channel.name}"
-            return_line(uow, channel.shop_id, order_id, line, f"channel:{channel.name}", reason)
+            actor = f"channel:{channel.name}"
+            if return_line(uow, channel.shop_id, order_id, line, actor, reason):
+                released[line.sku_id] = released.get(line.sku_id, 0) + line.quantity
+    return released

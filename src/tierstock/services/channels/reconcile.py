@@ -8,12 +8,18 @@ push lost with the worker. It reports every change it made.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from tierstock.domain.channels import Channel, Link
 from tierstock.platforms.base import PlatformError, SkuRef
 from tierstock.services.channels.clients import Clients
 from tierstock.services.channels.quotas import figures
+from tierstock.services.channels.relay import bring_to_quota
 from tierstock.services.placing.path import Database
+from tierstock.store.uow import UnitOfWork
+
+QUIET = timedelta(seconds=30)  # no order recorded for this long: nothing is pending
+FRESH = timedelta(seconds=10)  # … provided the order list was read this recently
 
 
 @dataclass(frozen=True)
@@ -22,7 +28,7 @@ class Drift:
     link_id: int
     sku_id: int
     shown: int | None  # what the store showed (None: it could not be read)
-    quota: int
+    quota: int  # what the store should show (its quota, less its sales not yet recorded)
     repaired: bool
     error: str = ""
 
@@ -55,19 +61,28 @@ def _check(
         return Drift(channel.name, link_id, sku_id, None, quota, False, str(exc))
     with db.uow() as uow:
         uow.channels.record_seen(link_id, shown, uow.now())
+        quiet = _quiet(uow, channel.id, uow.now())
         uow.commit()
-    if shown == quota:
+    target = max(0, quota - (0 if quiet else link.unrecorded_sales(shown)))
+    if shown == target:
         return None
     if not repair:
-        return Drift(channel.name, link_id, sku_id, shown, quota, False)
+        return Drift(channel.name, link_id, sku_id, shown, target, False)
     try:
-        client.set_stock(sku, quota)
+        bring_to_quota(db, client, link, quota, all_recorded=quiet)
     except PlatformError as exc:
-        return Drift(channel.name, link_id, sku_id, shown, quota, False, str(exc))
-    with db.uow() as uow:
-        uow.channels.record_push(link_id, quota, uow.now())
-        uow.commit()
-    return Drift(channel.name, link_id, sku_id, shown, quota, True)
+        return Drift(channel.name, link_id, sku_id, shown, target, False, str(exc))
+    return Drift(channel.name, link_id, sku_id, shown, target, True)
+
+
+def _quiet(uow: UnitOfWork, channel_id: int, now: datetime) -> bool:
+    """Every order of the store is recorded: its list was read up to a moment ago and no
+    order arrived for ``QUIET`` before that — nothing the store sold can be pending."""
+    cursor = uow.channels.cursor(channel_id)
+    if cursor is None or cursor.window_end is not None or now - cursor.synced_until > FRESH:
+        return False
+    last = uow.channels.last_order_recorded_at(channel_id)
+    return last is None or now - last > QUIET
 
 
 def reconcile_shop(

@@ -31,10 +31,17 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from tierstock.domain.channels import Channel, Link, QueuedPush
-from tierstock.platforms.base import PlatformError, RateLimitedError, SkuRef, UnavailableError
+from tierstock.platforms.base import (
+    AuthError,
+    PlatformClient,
+    PlatformError,
+    RateLimitedError,
+    SkuRef,
+    UnavailableError,
+)
 from tierstock.policies import load_pack
 from tierstock.services.channels.clients import Clients
 from tierstock.services.channels.quotas import figures
@@ -47,11 +54,70 @@ FEED_BATCH = 50_000
 BACKOFF = (1.0, 2.0, 5.0, 15.0, 60.0, 300.0)  # seconds, by attempt
 
 
-def queue_changes(db: Database) -> int:
-    """Queue the links of every SKU whose stock changed since the last call."""
+def bring_to_quota(
+    db: Database,
+    client: PlatformClient,
+    link: Link,
+    quota: int,
+    limiter: RateLimiter | None = None,
+    *,
+    all_recorded: bool = False,
+) -> bool:
+    """Read what the store shows and change it by the difference to its quota, less the
+    units it sold that are not recorded yet (``Link.unrecorded_sales``) — a push must
+    never hand back units a buyer took in the sync lag. A delta after a fresh read keeps
+    a sale landing between the read and the change counted. ``all_recorded``: every
+    order of the store is known to be recorded (a quiet store), so nothing is pending
+    and the store is set to the quota itself, which also clears what an earlier call of
+    unknown outcome left uncertain. Returns whether the figure changed."""
+    ref = SkuRef(link.platform_item_id, link.platform_sku_id)
+    if link.uncertain_since is not None and not all_recorded:
+        all_recorded = _orders_read_past(db, link, link.uncertain_since)
+    if limiter is not None:
+        limiter.wait()
+    shown = client.read_stock(ref)
+    pending = 0 if all_recorded else link.unrecorded_sales(shown)
+    target = max(0, quota - pending)
+    if target != shown:
+        if limiter is not None:
+            limiter.wait()
+        try:
+            client.change_stock(ref, target - shown)
+        except UnavailableError:
+            # The change may or may not have landed, so the store's own sales since the
+            # last push can no longer be told apart from it: the next push waits until
+            # the store's orders are read past this moment and then sets the quota.
+            with db.uow() as uow:
+                uow.channels.mark_uncertain(link.id, uow.now())
+                uow.commit()
+            raise
+    with db.uow() as uow:
+        uow.channels.record_push(link.id, quota, target, uow.now(), link.ingested_units)
+        uow.commit()
+    return target != shown
+
+
+class OrdersBehindError(UnavailableError):
+    """A push waits for the store's orders to be read past an uncertain change."""
+
+
+def _orders_read_past(db: Database, link: Link, moment: datetime) -> bool:
+    with db.uow(readonly=True) as uow:
+        cursor = uow.channels.cursor(link.channel_id)
+    if cursor is None or cursor.window_end is not None or cursor.synced_until <= moment:
+        raise OrdersBehindError(
+            "waiting for the store's orders to be read past an uncertain change"
+        )
+    return True
+
+
+def queue_changes(db: Database, overlap_entries: int = OVERLAP_ENTRIES) -> int:
+    """Queue the links of every SKU whose stock changed since the last call (and in the
+    last ``overlap_entries`` ledger entries before it: the worker re-reads those every
+    few seconds, not on every pass, so an idle worker stays idle)."""
     with db.uow() as uow:
         mark = uow.channels.mark(FEED)
-        skus, last = uow.channels.skus_changed_after(max(mark - OVERLAP_ENTRIES, 0), FEED_BATCH)
+        skus, last = uow.channels.skus_changed_after(max(mark - overlap_entries, 0), FEED_BATCH)
         queued = queue_skus(uow, skus) if skus else 0
         if last > mark:
             uow.channels.set_mark(FEED, last)
@@ -137,35 +203,27 @@ class Relay:
         return limiter
 
     def _push(
-        self, queued: QueuedPush, channel: Channel, pack: str, link: Link, wanted: int
+        self, queued: QueuedPush, channel: Channel, pack: str, link: Link, quota: int
     ) -> str | None:
-        """Set one store's figure; ``None`` if no call was needed, ``""`` when pushed,
-        else what went wrong (the link stays queued with its backoff)."""
-        if link.pushed_figure == wanted and link.seen_figure == wanted:
-            with self.db.uow() as uow:
-                uow.channels.done([queued])
-                uow.commit()
-            return None
+        """Bring one store to its quota; ``None`` if no change was needed, ``""`` when
+        changed, else what went wrong (the link stays queued with its backoff)."""
+        limiter = self._limit(channel, pack)
         try:
-            self._limit(channel, pack).wait()
-            self.clients.get(channel).set_stock(
-                SkuRef(link.platform_item_id, link.platform_sku_id), wanted
-            )
+            changed = bring_to_quota(self.db, self.clients.get(channel), link, quota, limiter)
         except PlatformError as exc:
             self._later(queued, exc)
             return f"{channel.name}: {exc}"
         with self.db.uow() as uow:
-            uow.channels.record_push(link.id, wanted, uow.now())
             uow.channels.done([queued])
             uow.commit()
-        return ""
+        return "" if changed else None
 
     def _later(self, queued: QueuedPush, exc: PlatformError) -> None:
         wait = BACKOFF[min(queued.attempts, len(BACKOFF) - 1)]
         if isinstance(exc, RateLimitedError) and exc.retry_after:
             wait = max(wait, exc.retry_after)
-        elif not isinstance(exc, RateLimitedError | UnavailableError):
-            wait = BACKOFF[-1]  # refused or unauthorised: a person must look
+        elif isinstance(exc, AuthError):
+            wait = BACKOFF[-1]  # the credentials were refused: a person must look
         with self.db.uow() as uow:
             due_at = self.db.clock() + timedelta(seconds=wait)
             uow.channels.retry_later(queued.link_id, due_at, str(exc))

@@ -7,7 +7,9 @@ does is idempotent and its progress is in the database, so ``kill -9`` at any po
 and a restart lose and double nothing (tests/integration/test_channels_crash.py).
 
 Run it with ``tierstock channels sync --follow`` (one per database is enough; two
-would only do the same work twice, safely).
+would only do the same work twice, safely). :meth:`ChannelWorker.run_round` does one
+pass of everything in order (tests, ``sync`` without ``--follow``); :meth:`follow`
+runs the relay and each store's order reading in threads of their own.
 """
 
 from __future__ import annotations
@@ -19,14 +21,25 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from tierstock.domain.channels import Channel
 from tierstock.platforms.base import PlatformError
 from tierstock.services.channels.clients import Clients
-from tierstock.services.channels.orders_in import LAG, SyncReport, sync_orders
+from tierstock.services.channels.orders_in import (
+    LAG,
+    OVERLAP,
+    POLL_OVERLAP,
+    SyncReport,
+    sync_orders,
+)
 from tierstock.services.channels.reconcile import Drift, reconcile
-from tierstock.services.channels.relay import PushReport, Relay, queue_changes
+from tierstock.services.channels.relay import OVERLAP_ENTRIES, PushReport, Relay, queue_changes
 from tierstock.services.placing.path import Database
 
 log = logging.getLogger("tierstock.channels")
+
+STORES_EVERY = 5.0  # seconds between looks for stores added while the worker runs
+OVERLAP_EVERY = 5.0  # seconds between re-reads of the ledger's overlap (relay.py)
+PUSH_BATCH = 50  # pushes per relay pass: live SKUs never wait behind a long storm batch
 
 
 @dataclass
@@ -98,22 +111,79 @@ class ChannelWorker:
     def follow(
         self, interval: float = 0.2, on_round: Callable[[RoundReport], None] | None = None
     ) -> None:
-        """Run rounds until :meth:`stop`; a round with nothing to do sleeps ``interval``.
-        ``on_round`` sees each finished round's report (``tierstock channels sync``)."""
+        """Keep every store in step until :meth:`stop`: one thread pushes (the relay:
+        stock changes queued, live SKUs first, drift repaired every ``reconcile_every``)
+        and one thread per store reads its orders, so a slow store or a push storm never
+        holds up another store's orders or the live session's pushes. ``on_round`` sees
+        each eventful pass of a loop (``tierstock channels sync``); it must be thread-safe.
+        """
+        loops: dict[int, threading.Thread] = {}
+        relay = threading.Thread(
+            target=self._relay_loop, args=(interval, on_round), name="channel-relay"
+        )
+        relay.start()
         while not self._stop.is_set():
-            started = time.monotonic()
+            with self.db.uow(readonly=True) as uow:
+                stores = [c for c in uow.channels.channels() if c.platform.is_store_platform]
+            for channel in stores:
+                if channel.id not in loops:
+                    loops[channel.id] = threading.Thread(
+                        target=self._orders_loop,
+                        args=(channel, interval, on_round),
+                        name=f"channel-orders-{channel.id}",
+                    )
+                    loops[channel.id].start()
+            self._stop.wait(STORES_EVERY)
+        relay.join()
+        for loop in loops.values():
+            loop.join()
+
+    def _relay_loop(self, interval: float, on_round: Callable[[RoundReport], None] | None) -> None:
+        last_overlap = 0.0
+        while not self._stop.is_set():
             try:
-                report = self.run_round()
+                overlap = time.monotonic() - last_overlap >= OVERLAP_EVERY
+                if overlap:
+                    last_overlap = time.monotonic()
+                report = RoundReport(
+                    queued=queue_changes(self.db, overlap_entries=OVERLAP_ENTRIES if overlap else 0)
+                )
+                report.pushes = self.relay.push_due(PUSH_BATCH)
+                if time.monotonic() - self._last_reconcile >= self.reconcile_every:
+                    self._last_reconcile = time.monotonic()
+                    with self.db.uow(readonly=True) as uow:
+                        shops = sorted({c.shop_id for c in uow.channels.channels()})
+                    for shop_id in shops:
+                        report.drift += reconcile(self.db, self.clients, shop_id)
             except Exception:
-                log.exception("channel round failed; retrying")
+                log.exception("channel relay failed; retrying")
                 self._stop.wait(1.0)
                 continue
-            if on_round is not None:
+            if on_round is not None and report.eventful:
                 on_round(report)
-            # not ``report.queued`` nor orders seen: the ledger is re-read with an overlap
-            # and order windows overlap too, so every round has those and would never sleep
-            busy = report.pushes.pushed or any(
-                r.placed or r.incidents or r.cancelled for r in report.orders.values()
-            )
-            if not busy:
-                self._stop.wait(max(0.0, interval - (time.monotonic() - started)))
+            if not report.pushes.pushed and not report.pushes.failed:
+                self._stop.wait(interval)
+
+    def _orders_loop(
+        self, channel: Channel, interval: float, on_round: Callable[[RoundReport], None] | None
+    ) -> None:
+        overlap = OVERLAP  # the first read after a (re)start looks further back
+        while not self._stop.is_set():
+            report = RoundReport()
+            try:
+                got = sync_orders(
+                    self.db, channel, self.clients.get(channel), lag=self.lag, overlap=overlap
+                )
+                report.orders[channel.name] = got
+                overlap = POLL_OVERLAP
+            except PlatformError as exc:
+                report.errors.append(f"{channel.name}: {exc}")
+                log.warning("order sync of %s failed: %s", channel.name, exc)
+            except Exception:
+                log.exception("order sync of %s failed; retrying", channel.name)
+                self._stop.wait(1.0)
+                continue
+            if on_round is not None and report.eventful:
+                on_round(report)
+            if not report.eventful:
+                self._stop.wait(interval)

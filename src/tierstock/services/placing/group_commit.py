@@ -94,7 +94,7 @@ class GroupCommit:
         self._queue: LeaderQueue[_Payment] = LeaderQueue(self.settle, max_batch)
 
     def place(self, cmd: PlaceOrder) -> OrderPlaced:
-        if len(cmd.lines) != 1 or cmd.ship_by is not None:
+        if cmd.needs_own_transaction:
             return place_order(cmd, self.db.uow())
         checked_key(cmd)
         mine = _Payment(cmd, self.db.clock())
@@ -111,7 +111,7 @@ class GroupCommit:
         batch: list[tuple[int, _Payment]] = []
         for i, cmd in enumerate(cmds):
             try:
-                if len(cmd.lines) != 1 or cmd.ship_by is not None:
+                if cmd.needs_own_transaction:
                     answers[i] = place_order(cmd, self.db.uow())
                     continue
                 checked_key(cmd)

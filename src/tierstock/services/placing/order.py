@@ -47,6 +47,14 @@ class PlaceOrder:
     # promiseTimeStampOfDelivery): it is the line's deadline whatever tier it takes, so
     # a promise the pool cannot keep shows at risk instead of being quietly moved.
     ship_by: datetime | None = None
+    # The tiers the lines may take (None: the form's). A store without the live lock
+    # must not take the spot units the live store shows (docs/rules.md §10.1).
+    tiers: tuple[Tier, ...] | None = None
+
+    @property
+    def needs_own_transaction(self) -> bool:
+        """Several lines, or a ship-by or tiers given from outside: the per-order path."""
+        return len(self.lines) != 1 or self.ship_by is not None or self.tiers is not None
 
     def request_hash(self) -> str:
         """What a retry must repeat exactly to get the first answer back: the SHA-256 of

@@ -53,9 +53,10 @@ def place_order(cmd: PlaceOrder, uow: UnitOfWork) -> OrderPlaced:
         numbered = sorted(enumerate(cmd.lines, start=1), key=lambda p: (p[1].sku_id, p[0]))
         for line_no, req in numbered:
             sku = sellable(forsale, req, line_no - 1)
-            taken = first_tier_taking(
-                sku.sales_form.tiers, partial(uow.stock.take, sku.id, quantity=req.quantity)
-            )
+            tiers = sku.sales_form.tiers
+            if cmd.tiers is not None:
+                tiers = tuple(t for t in tiers if t in cmd.tiers)
+            taken = first_tier_taking(tiers, partial(uow.stock.take, sku.id, quantity=req.quantity))
             if taken is None:
                 raise short_of(sku, req, line_no - 1)
             tier, sold_after = taken

@@ -193,7 +193,7 @@ class ReservationFront:
     def prepare(self, cmd: PlaceOrder) -> Reservation | None:
         """Check the order and build its script call; ``None``: not for the front.
         Reads the database only when the SKU's listing is not cached."""
-        if len(cmd.lines) != 1 or cmd.ship_by is not None:
+        if cmd.needs_own_transaction:
             return None
         key = checked_key(cmd)
         req = cmd.lines[0]

@@ -93,6 +93,9 @@ def upgrade() -> None:
         sa.Column("pushed_at", tierstock.store.types.UTCDateTime(), nullable=True),
         sa.Column("seen_figure", sa.BigInteger(), nullable=True),
         sa.Column("seen_at", tierstock.store.types.UTCDateTime(), nullable=True),
+        sa.Column("ingested_units", sa.BigInteger(), nullable=False),
+        sa.Column("ingested_at_push", sa.BigInteger(), nullable=False),
+        sa.Column("uncertain_since", tierstock.store.types.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["channel_id"], ["channels.id"], name=op.f("fk_channel_links_channel_id_channels")
         ),
