@@ -81,6 +81,9 @@ class ChannelWorker:
         self.lag = lag  # how far behind now an order window ends (orders_in.LAG)
         self._last_reconcile = time.monotonic()
         self._stop = threading.Event()
+        self._heard: dict[str, SyncReport] = {}  # order loops' reports for the relay's pass
+        self._heard_errors: list[str] = []
+        self._heard_lock = threading.Lock()
 
     def close(self) -> None:
         self.relay.close()
@@ -115,7 +118,8 @@ class ChannelWorker:
         stock changes queued, live SKUs first, drift repaired every ``reconcile_every``)
         and one thread per store reads its orders, so a slow store or a push storm never
         holds up another store's orders or the live session's pushes. ``on_round`` sees
-        each eventful pass of a loop (``tierstock channels sync``); it must be thread-safe.
+        each pass of the relay, with what the order loops did since the pass before
+        (``tierstock channels sync``), in the relay's thread.
         """
         loops: dict[int, threading.Thread] = {}
         relay = threading.Thread(
@@ -129,7 +133,7 @@ class ChannelWorker:
                 if channel.id not in loops:
                     loops[channel.id] = threading.Thread(
                         target=self._orders_loop,
-                        args=(channel, interval, on_round),
+                        args=(channel, interval),
                         name=f"channel-orders-{channel.id}",
                     )
                     loops[channel.id].start()
@@ -159,14 +163,16 @@ class ChannelWorker:
                 log.exception("channel relay failed; retrying")
                 self._stop.wait(1.0)
                 continue
-            if on_round is not None and report.eventful:
+            with self._heard_lock:
+                report.orders, self._heard = self._heard, {}
+                report.errors += self._heard_errors
+                self._heard_errors = []
+            if on_round is not None:
                 on_round(report)
             if not report.pushes.pushed and not report.pushes.failed:
                 self._stop.wait(interval)
 
-    def _orders_loop(
-        self, channel: Channel, interval: float, on_round: Callable[[RoundReport], None] | None
-    ) -> None:
+    def _orders_loop(self, channel: Channel, interval: float) -> None:
         overlap = OVERLAP  # the first read after a (re)start looks further back
         while not self._stop.is_set():
             report = RoundReport()
@@ -183,7 +189,24 @@ class ChannelWorker:
                 log.exception("order sync of %s failed; retrying", channel.name)
                 self._stop.wait(1.0)
                 continue
-            if on_round is not None and report.eventful:
-                on_round(report)
+            with self._heard_lock:  # handed to the relay's next pass
+                for name, got in report.orders.items():
+                    self._heard[name] = _merged(self._heard.get(name), got)
+                self._heard_errors += report.errors
             if not report.eventful:
                 self._stop.wait(interval)
+
+
+def _merged(a: SyncReport | None, b: SyncReport) -> SyncReport:
+    if a is None:
+        return b
+    return SyncReport(
+        a.pages + b.pages,
+        a.seen + b.seen,
+        a.placed + b.placed,
+        a.incidents + b.incidents,
+        a.cancelled + b.cancelled,
+        a.skipped + b.skipped,
+        a.known + b.known,
+        a.errors + b.errors,
+    )
