@@ -79,7 +79,8 @@ def test_stock_receive_and_set_change_the_tier_and_say_so(
     cli: Cli, shop: Shop, sqlite_runtime
 ) -> None:
     base = ["--shop", str(shop.id), "--sku", str(shop.sku_id)]
-    received = cli("stock", "receive", *base, "--tier", "spot", "--quantity", "4")
+    evidence = ["--supplier", "义乌工厂", "--delivery-note", "DN-1"]  # docs/rules.md §3.5
+    received = cli("stock", "receive", *base, "--tier", "spot", "--quantity", "4", *evidence)
     assert received.exit_code == 0, received.output
     assert f"SKU {shop.sku_id} spot: 7 units, 0 sold, 7 available" in received.output
     _buy(sqlite_runtime, shop, "stock-set", 2)

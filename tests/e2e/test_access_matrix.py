@@ -49,6 +49,14 @@ ENDPOINTS = [
     Endpoint("POST", "/skus/{sku_id}/stock/receipts", Permission.STOCK, {"quantity": 1}),
     Endpoint("PUT", "/skus/{sku_id}/stock/{tier}", Permission.STOCK, {"available": 5}),
     Endpoint("GET", "/skus/{sku_id}/ledger", Permission.READ),
+    # units made sellable without evidence: the owner's and the operator's report
+    Endpoint(
+        "GET",
+        "/stock/unevidenced",
+        Permission.READ,
+        names_object=False,
+        roles=frozenset({Role.OWNER, Role.OPERATOR}),
+    ),
     Endpoint(
         "POST", "/orders", Permission.ORDERS, {"lines": [{"sku_id": "{sku_id}", "quantity": 1}]}
     ),
@@ -79,6 +87,30 @@ ENDPOINTS = [
         },
     ),
     Endpoint("GET", "/orders/{order_id}/lines/{line_no}/delays", Permission.READ),
+    Endpoint(
+        "POST",
+        "/orders/{order_id}/lines/{line_no}/shipment/pickup",
+        Permission.SHIPPING,
+        {"picked_up_at": "2026-12-30T12:00:00+08:00"},
+    ),
+    # compensation claims are dealings with the buyer, like a delay's consent
+    Endpoint(
+        "POST", "/orders/{order_id}/lines/{line_no}/compensation/claim", Permission.DELAYS, {}
+    ),
+    Endpoint("POST", "/orders/{order_id}/lines/{line_no}/compensation/pay", Permission.DELAYS, {}),
+    Endpoint(
+        "POST",
+        "/orders/{order_id}/lines/{line_no}/compensation/waive",
+        Permission.DELAYS,
+        {"note": "买家放弃"},
+    ),
+    Endpoint(
+        "POST",
+        "/orders/{order_id}/lines/{line_no}/compensation/agree",
+        Permission.DELAYS,
+        {"amount_fen": 0, "note": "买家同意"},
+    ),
+    Endpoint("GET", "/promises/compensations", Permission.READ, names_object=False),
     Endpoint("GET", "/promises", Permission.READ, names_object=False),
     Endpoint("POST", "/promises/scan", Permission.SHIPPING, names_object=False),
     Endpoint("GET", "/promises/risk", Permission.READ, names_object=False),
@@ -173,6 +205,7 @@ SHOP_SCOPED = (
     "/shops/",
     "/products",
     "/skus",
+    "/stock/",
     "/orders",
     "/promises",
     "/counts",

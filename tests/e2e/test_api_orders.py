@@ -34,7 +34,13 @@ def test_receiving_stock_adds_sellable_units_to_the_tier(shop: ShopClient) -> No
     sku = shop.listed_sku(spot=2, presale=0)
     r = shop.post(
         f"/skus/{sku['id']}/stock/receipts",
-        json={"tier": "spot", "quantity": 5, "reason": "到货 一车"},
+        json={
+            "tier": "spot",
+            "quantity": 5,
+            "reason": "到货 一车",
+            "supplier": "义乌工厂",  # a spot receipt names its evidence (docs/rules.md §3.5)
+            "delivery_note": "SH-001",
+        },
     )
     assert r.status_code == 200, r.text
     assert r.json() == {"tier": "spot", "quantity": 7, "sold": 0, "available": 7}
@@ -72,7 +78,11 @@ def test_stock_set_to_zero_keeps_the_product_listed_but_sold_out_and_unbuyable(
 def test_setting_stock_keeps_units_already_promised_to_buyers(shop: ShopClient) -> None:
     sku = shop.listed_sku(spot=5, presale=0)
     assert shop.order([(sku["id"], 2)]).status_code == 201
-    r = shop.put(f"/skus/{sku['id']}/stock/spot", json={"available": 10})
+    # raising spot without evidence: the owner's override, with a reason (docs/rules.md §3.5)
+    r = shop.put(
+        f"/skus/{sku['id']}/stock/spot",
+        json={"available": 10, "override": True, "reason": "样品补上架"},
+    )
     assert r.status_code == 200, r.text
     assert r.json() == {"tier": "spot", "quantity": 12, "sold": 2, "available": 10}
 
@@ -270,7 +280,10 @@ def test_the_card_and_the_stock_endpoint_agree(shop: ShopClient) -> None:
 def test_the_ledger_lists_one_row_per_change_with_actor_and_reason(shop: ShopClient) -> None:
     sku = shop.listed_sku(spot=4, presale=2)
     sid = sku["id"]
-    shop.post(f"/skus/{sid}/stock/receipts", json={"quantity": 3, "reason": "到货 第二批"})
+    shop.post(
+        f"/skus/{sid}/stock/receipts",
+        json={"quantity": 3, "reason": "到货 第二批", "supplier": "工厂", "delivery_note": "DN-2"},
+    )
     shop.put(f"/skus/{sid}/stock/spot", json={"available": 5, "reason": "盘点 差异"})
     order = shop.order([(sid, 2)]).json()
     shop.post(f"/orders/{order['id']}/cancel")

@@ -12,7 +12,8 @@ from tests.e2e.conftest import ShopClient
 def _receive(shop: ShopClient, sku_id: int, quantity: int, key: str) -> httpx.Response:
     return shop.post(
         f"/skus/{sku_id}/stock/receipts",
-        json={"quantity": quantity},
+        # a spot receipt names its evidence (docs/rules.md §3.5)
+        json={"quantity": quantity, "supplier": "工厂", "delivery_note": f"DN-{key}"},
         headers={"Idempotency-Key": key},
     )
 
@@ -44,12 +45,12 @@ def test_json_spacing_and_key_order_do_not_make_a_different_body(shop: ShopClien
     path = f"/skus/{sku['id']}/stock/receipts"
     a = shop.post(
         path,
-        content=b'{"quantity": 3, "reason": "truck 1"}',
+        content=b'{"quantity": 3, "reason": "truck 1", "supplier": "s", "delivery_note": "n"}',
         headers={"Idempotency-Key": "k-2", "content-type": "application/json"},
     )
     b = shop.post(
         path,
-        content=b'{"reason":"truck 1","quantity":3}',
+        content=b'{"delivery_note":"n","supplier":"s","reason":"truck 1","quantity":3}',
         headers={"Idempotency-Key": "k-2", "content-type": "application/json"},
     )
     assert a.status_code == b.status_code == 200

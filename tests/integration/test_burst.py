@@ -348,10 +348,16 @@ def test_stock_changes_during_a_burst_keep_the_ledger_equal_to_stock(runtime):
         changes = 0
         while not stop.is_set() and changes < 40:
             tier = (Tier.SPOT, Tier.PRESALE)[changes % 2]
-            if changes % 4 < 2:
-                stock.receive_stock(stock.ReceiveStock(shop, sku, tier, 3), runtime.uow())
-            else:
-                stock.set_stock(stock.SetStock(shop, sku, tier, changes % 3), runtime.uow())
+            if changes % 4 < 2:  # a receipt with its evidence (docs/rules.md §3.5)
+                receipt = stock.ReceiveStock(
+                    shop, sku, tier, 3, supplier="工厂", delivery_note=f"DN-{changes}"
+                )
+                stock.receive_stock(receipt, runtime.uow())
+            else:  # raising without evidence is the owner's override
+                cmd = stock.SetStock(
+                    shop, sku, tier, changes % 3, reason="补货", role="owner", override=True
+                )
+                stock.set_stock(cmd, runtime.uow())
             changes += 1
         return changes
 

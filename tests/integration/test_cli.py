@@ -295,6 +295,16 @@ def test_verify_passes_for_a_shop_whose_stock_equals_its_ledger(database_url, se
     assert "ledger check passed: 2 stock tiers" in result.stdout
 
 
+def test_verify_refuses_a_shop_that_does_not_exist_on_every_backend(database_url, seeded_shop):
+    """Checking the tiers of no shop at all is not a passing check (issue #14)."""
+    missing = seeded_shop.shop_id + 1_000
+    result = run_cli("verify", "--shop", str(missing), database_url=database_url)
+    assert result.returncode == 1
+    assert stderr_lines(result) == [f"error: --shop: no shop {missing}"]
+    assert "passed" not in result.stdout
+    assert no_traceback(result)
+
+
 def test_verify_fails_naming_the_sku_on_every_backend(database_url, corrupted_shop):
     result = run_cli("verify", "--shop", str(corrupted_shop.shop_id), database_url=database_url)
     assert result.returncode == 1

@@ -109,9 +109,16 @@ class FrontMachine(RuleBasedStateMachine):
 
     @rule(units=st.integers(1, 4))
     def receive_spot(self, units: int) -> None:
-        stock.receive_stock(
-            stock.ReceiveStock(self.shop, self.sku, Tier.SPOT, units, "model"), self.runtime.uow()
+        receipt = stock.ReceiveStock(  # with its evidence (docs/rules.md §3.5)
+            self.shop,
+            self.sku,
+            Tier.SPOT,
+            units,
+            "model",
+            supplier="工厂",
+            delivery_note=f"DN-{secrets.token_hex(4)}",
         )
+        stock.receive_stock(receipt, self.runtime.uow())
         time.sleep(DRY * 1.5)  # the front sees stock added by hand once "dry" expires
         self.quantity[Tier.SPOT] += units
 

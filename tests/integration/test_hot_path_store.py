@@ -164,7 +164,9 @@ def test_a_value_the_database_refuses_is_still_bad_input(
     IntegrityError."""
     shop = _shop(runtime)
     sku = _sku(runtime, shop, SalesFormSpec(SalesForm.SPOT, 48), spot=1)
-    receipt = stock.ReceiveStock(shop, sku, Tier.SPOT, 1, reason="nul \x00 byte")
+    receipt = stock.ReceiveStock(
+        shop, sku, Tier.SPOT, 1, reason="nul \x00 byte", supplier="工厂", delivery_note="DN-1"
+    )
     if database_url.startswith("postgresql"):
         with pytest.raises(InvalidValueError):
             stock.receive_stock(receipt, runtime.uow())

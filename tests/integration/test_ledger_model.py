@@ -30,6 +30,7 @@ from tierstock.domain.errors import (
     ListedProductFormChangeError,
     ProductNotListedError,
 )
+from tierstock.domain.evidence import TierNotSoldError
 from tierstock.domain.orders import LineRequest, LineStatus
 from tierstock.domain.sales_forms import SalesForm, SalesFormSpec, Tier
 from tierstock.services import catalogue, shops, stock
@@ -161,17 +162,40 @@ def make_machine(runtime: Runtime) -> type[RuleBasedStateMachine]:
         @rule(i=sku_indexes, tier=tiers, quantity=st.integers(1, 5))
         def receive(self, i: int, tier: Tier, quantity: int) -> None:
             sku = self.skus[i]
-            stock.receive_stock(
-                stock.ReceiveStock(self.shop_id, sku.sku_id, tier, quantity), runtime.uow()
+            receipt = stock.ReceiveStock(  # with its evidence (docs/rules.md §3.5)
+                self.shop_id,
+                sku.sku_id,
+                tier,
+                quantity,
+                supplier="模型工厂",
+                delivery_note=f"DN-{next(keys)}",
             )
+            if tier not in FORMS[sku.form].tiers:  # units there would never be offered
+                with pytest.raises(TierNotSoldError):
+                    stock.receive_stock(receipt, runtime.uow())
+                return
+            stock.receive_stock(receipt, runtime.uow())
             sku.stock[tier][0] += quantity
 
         @rule(i=sku_indexes, tier=tiers, available=st.integers(0, 6))
         def set_stock(self, i: int, tier: Tier, available: int) -> None:
             sku = self.skus[i]
-            after = stock.set_stock(
-                stock.SetStock(self.shop_id, sku.sku_id, tier, available), runtime.uow()
+            # raising spot without evidence: the owner's override (docs/rules.md §3.5)
+            cmd = stock.SetStock(
+                self.shop_id,
+                sku.sku_id,
+                tier,
+                available,
+                reason="模型",
+                role="owner",
+                override=True,
             )
+            raising = sku.stock[tier][1] + available > sku.stock[tier][0]
+            if raising and tier not in FORMS[sku.form].tiers:
+                with pytest.raises(TierNotSoldError):
+                    stock.set_stock(cmd, runtime.uow())
+                return
+            after = stock.set_stock(cmd, runtime.uow())
             sku.stock[tier][0] = sku.stock[tier][1] + available
             assert after.available == available
 

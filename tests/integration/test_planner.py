@@ -328,7 +328,7 @@ def test_tierstock_plan_replays_an_order_log_file(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--batch", "ten@2026-12-01"], "batch 'ten@2026-12-01'"),
+        (["--batch", "ten@2026-12-01"], "--batch: 'ten@2026-12-01' is not QTY@YYYY-MM-DD"),
         (["--sku", "999999999"], "no SKU 999999999"),
         (["--quantity", "1000:1"], "quantity must be 1 to 999"),
     ],

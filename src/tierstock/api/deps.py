@@ -10,7 +10,6 @@ every query is scoped to the key's shop.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from functools import partial
 from typing import Annotated, Any
@@ -18,19 +17,23 @@ from zoneinfo import ZoneInfo
 
 import anyio
 from fastapi import Depends, Header, Path, Query, Request
+from fastapi.openapi.models import APIKey, APIKeyIn
+from fastapi.security.base import SecurityBase
 
+from tierstock.api.schemas.fields import MAX_ID as MAX_ID  # the routers' bound too
+from tierstock.api.schemas.fields import read_local_times_in
 from tierstock.domain.access import ForbiddenError, Permission, Role, ensure_allowed
-from tierstock.domain.errors import InvalidValueError, UnauthorizedError
+from tierstock.domain.errors import UnauthorizedError
 from tierstock.domain.idempotency import IdempotencyClaim, request_hash
 from tierstock.policies import load_pack
 from tierstock.services import shops
 from tierstock.services.runtime import Runtime
 
-MAX_KEY_LENGTH = 200
-MAX_ID = 2**62  # ids are BIGINT; anything larger cannot name a row
+MAX_KEY_LENGTH = 200  # an Idempotency-Key's length (placing.order checks it for orders too)
 MAX_OFFSET = 1_000_000
 
 # Path and paging parameters, bounded so no value can overflow a database integer.
+ShopId = Annotated[int, Path(ge=1, le=MAX_ID)]
 ProductId = Annotated[int, Path(ge=1, le=MAX_ID)]
 SkuId = Annotated[int, Path(ge=1, le=MAX_ID)]
 OrderId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -65,16 +68,45 @@ class Caller:
         return f"shop{self.shop_id}:{self.role}#key{self.key_id}"
 
 
-ApiKeyHeader = Annotated[str | None, Header(description="the shop's API key")]
+API_KEY_HEADER = "X-API-Key"
 
 
-async def get_caller(request: Request, x_api_key: ApiKeyHeader = None) -> Caller:
-    """The caller, from the key (cached) — one flat dependency: FastAPI's per-request
-    work grows with every nested ``Depends``, and this runs on every request."""
+class ApiKey(SecurityBase):
+    """The shop's API key in the ``X-API-Key`` header, declared in the OpenAPI schema as
+    the ``ApiKey`` security scheme (``apiKey`` in header), and the dependency that turns
+    it into the :class:`Caller` — checking a permission, or that the key is the owner's.
+
+    One flat dependency: FastAPI's per-request work grows with every nested ``Depends``,
+    and this runs on every request. Missing and unknown keys are a 401 in the error shape.
+    """
+
+    def __init__(self, permission: Permission | None = None, *, owner_only: bool = False):
+        self.model = APIKey.model_validate(
+            {"in": APIKeyIn.header, "name": API_KEY_HEADER, "description": "the shop's API key"}
+        )
+        self.scheme_name = "ApiKey"
+        self.permission = permission
+        self.owner_only = owner_only
+
+    async def __call__(self, request: Request) -> Caller:
+        caller = await get_caller(request, request.headers.get(API_KEY_HEADER))
+        if self.owner_only and caller.role != Role.OWNER.value:
+            raise ForbiddenError(
+                f"a key with role {caller.role!r} may not do this (the owner's alone)",
+                field=API_KEY_HEADER,
+            )
+        if self.permission is not None:
+            ensure_allowed(caller.role, self.permission)
+        return caller
+
+
+async def get_caller(request: Request, x_api_key: str | None) -> Caller:
+    """The caller, from the key (cached). Times without an offset in this request's
+    query and body are read in its shop's zone from here on."""
     runtime: Runtime = request.app.state.runtime
     if not x_api_key:
         raise UnauthorizedError(
-            "send the shop's API key in the X-API-Key header", field="X-API-Key"
+            f"send the shop's API key in the {API_KEY_HEADER} header", field=API_KEY_HEADER
         )
     owner = shops.cached_owner(runtime.engine, x_api_key)
     if owner is None:  # a database read: off the event loop
@@ -82,46 +114,22 @@ async def get_caller(request: Request, x_api_key: ApiKeyHeader = None) -> Caller
             shops.authenticate, x_api_key, runtime.uow(readonly=True)
         )
     zone = ZoneInfo(load_pack(owner.policy).display_timezone)
+    read_local_times_in(zone)
     return Caller(owner.shop_id, owner.role, owner.key_id, zone, owner.supplier_id)
 
 
-CallerDep = Annotated[Caller, Depends(get_caller)]
-
-
-def _allowed(
-    permission: Permission,
-) -> Callable[[Request, str | None], Coroutine[Any, Any, Caller]]:
-    async def check(request: Request, x_api_key: ApiKeyHeader = None) -> Caller:
-        caller = await get_caller(request, x_api_key)
-        ensure_allowed(caller.role, permission)
-        return caller
-
-    return check
-
-
-Reader = Annotated[Caller, Depends(_allowed(Permission.READ))]
-CatalogueWriter = Annotated[Caller, Depends(_allowed(Permission.CATALOGUE))]
-StockWriter = Annotated[Caller, Depends(_allowed(Permission.STOCK))]
-OrderWriter = Annotated[Caller, Depends(_allowed(Permission.ORDERS))]
-ShippingWriter = Annotated[Caller, Depends(_allowed(Permission.SHIPPING))]
-DelayWriter = Annotated[Caller, Depends(_allowed(Permission.DELAYS))]
-KeyAdmin = Annotated[Caller, Depends(_allowed(Permission.KEYS))]
-CapacityWriter = Annotated[Caller, Depends(_allowed(Permission.CAPACITY))]
-
-
-async def _owner(request: Request, x_api_key: ApiKeyHeader = None) -> Caller:
-    """The shop's owner alone, whatever the permissions: setting up a platform store
-    hands tierstock the store's open-API secrets, and a drift repair writes to every store."""
-    caller = await get_caller(request, x_api_key)
-    if caller.role != Role.OWNER.value:
-        raise ForbiddenError(
-            f"a key with role {caller.role!r} may not do this (the owner's alone)",
-            field="X-API-Key",
-        )
-    return caller
-
-
-Owner = Annotated[Caller, Depends(_owner)]
+CallerDep = Annotated[Caller, Depends(ApiKey())]
+Reader = Annotated[Caller, Depends(ApiKey(Permission.READ))]
+CatalogueWriter = Annotated[Caller, Depends(ApiKey(Permission.CATALOGUE))]
+StockWriter = Annotated[Caller, Depends(ApiKey(Permission.STOCK))]
+OrderWriter = Annotated[Caller, Depends(ApiKey(Permission.ORDERS))]
+ShippingWriter = Annotated[Caller, Depends(ApiKey(Permission.SHIPPING))]
+DelayWriter = Annotated[Caller, Depends(ApiKey(Permission.DELAYS))]
+KeyAdmin = Annotated[Caller, Depends(ApiKey(Permission.KEYS))]
+CapacityWriter = Annotated[Caller, Depends(ApiKey(Permission.CAPACITY))]
+# The shop's owner alone, whatever the permissions: setting up a platform store hands
+# tierstock the store's open-API secrets, and a drift repair writes to every store.
+Owner = Annotated[Caller, Depends(ApiKey(owner_only=True))]
 
 
 def _canonical(body: bytes) -> bytes:
@@ -149,21 +157,38 @@ class Writes:
         self.uow = partial(runtime.uow, claim=claim)
 
 
+# The Idempotency-Key header as declared in the OpenAPI schema, bounds included, and
+# checked by them: 1 to MAX_KEY_LENGTH characters, not only blanks.
+_KEY_BOUNDS: dict[str, Any] = {
+    "alias": "Idempotency-Key",
+    "min_length": 1,
+    "max_length": MAX_KEY_LENGTH,
+    "pattern": r"\S",
+}
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        description="optional; a retry with the same key and body returns the first answer",
+        **_KEY_BOUNDS,
+    ),
+]
+RequiredIdempotencyKey = Annotated[
+    str,
+    Header(
+        description="one key per buyer payment; a retry with it returns the same answer",
+        **_KEY_BOUNDS,
+    ),
+]
+
+
 async def get_writes(
     request: Request,
     runtime: RuntimeDep,
     caller: CallerDep,
-    idempotency_key: Annotated[
-        str | None,
-        Header(description="optional; a retry with the same key and body returns the first answer"),
-    ] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Writes:
     if idempotency_key is None:
         return Writes(runtime, None)
-    if not idempotency_key.strip() or len(idempotency_key) > MAX_KEY_LENGTH:
-        raise InvalidValueError(
-            f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters", field="Idempotency-Key"
-        )
     digest = request_hash(request.method, request.url.path, _canonical(await request.body()))
     claim = IdempotencyClaim(caller.shop_id, idempotency_key, digest)
     request.state.idempotency_claim = claim  # the middleware stores the answer

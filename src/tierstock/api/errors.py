@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from tierstock.domain.errors import HTTP_STATUS_BY_KIND, DomainError
 from tierstock.domain.idempotency import Replay
@@ -33,6 +34,34 @@ def _field(loc: tuple[int | str, ...]) -> str:
     for p in parts:
         out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
     return out or "body"
+
+
+# Refusals Starlette and FastAPI raise themselves: the error code and the field concerned.
+# A 400 is a body FastAPI could not read at all (not UTF-8: JSON text is UTF-8); a
+# streamed body over the limit is a 413 (middleware.BodySizeLimit).
+_HTTP_ERRORS: dict[int, tuple[str, str | None]] = {
+    400: ("unreadable_body", "body"),
+    404: ("not_found", None),
+    405: ("method_not_allowed", None),
+    413: ("body_too_large", "body"),
+}
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method the path answers (Starlette's own 405 names one route's alone): the
+    methods some route fully matches the request with."""
+    routes = request.app.router.routes
+    allowed = [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes
+        )
+    ]
+    return ", ".join(allowed)
 
 
 def install(app: FastAPI) -> None:
@@ -61,9 +90,13 @@ def install(app: FastAPI) -> None:
         return error_response(422, "validation_error", field, message)
 
     @app.exception_handler(HTTPException)
-    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return error_response(exc.status_code, code, None, str(exc.detail))
+    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+        code, field = _HTTP_ERRORS.get(exc.status_code, ("http_error", None))
+        response = error_response(exc.status_code, code, field, str(exc.detail))
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405:  # RFC 9110: every method of the resource, in Allow
+            response.headers["Allow"] = _allowed_methods(request)
+        return response
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

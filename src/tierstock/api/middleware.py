@@ -1,4 +1,5 @@
-"""ASGI middleware: a body-size limit, and storing the answers of idempotent writes.
+"""ASGI middleware: checks of the request body (its size and its media type), and storing
+the answers of idempotent writes.
 
 Both are plain ASGI so they see every byte without buffering whole responses twice.
 """
@@ -9,6 +10,7 @@ import json
 from typing import Any
 
 import anyio
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tierstock.domain.idempotency import IdempotencyClaim
@@ -33,9 +35,21 @@ def _json_error(status: int, code: str, field: str | None, message: str) -> list
     ]
 
 
+_WRITES = frozenset({"POST", "PUT", "PATCH"})
+
+
+def _is_json(content_type: bytes) -> bool:
+    media_type = content_type.split(b";", 1)[0].strip().lower()
+    return media_type == b"application/json" or (
+        media_type.startswith(b"application/") and media_type.endswith(b"+json")
+    )
+
+
 class BodySizeLimit:
     """413 for a body over the limit: 1 MiB for the API, 20 MiB for the workbench's
-    count-sheet uploads (before this, a sheet over 1 MiB was refused as JSON)."""
+    count-sheet uploads (before this, a sheet over 1 MiB was refused as JSON); and 415
+    for an API body that is not declared JSON (``application/json`` or ``…+json``) —
+    every request body of the API is JSON. One layer for both: it runs on every request."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -44,11 +58,27 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = MAX_UPLOAD_BYTES if scope["path"].startswith("/web/") else MAX_BODY_BYTES
-        length = dict(scope.get("headers", [])).get(b"content-length")
+        workbench = scope["path"].startswith("/web/")
+        limit = MAX_UPLOAD_BYTES if workbench else MAX_BODY_BYTES
+        headers = dict(scope.get("headers", []))
+        length = headers.get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
             for message in _json_error(
                 413, "body_too_large", "body", f"request bodies are limited to {limit} bytes"
+            ):
+                await send(message)
+            return
+        if (
+            not workbench
+            and scope["method"] in _WRITES
+            and ((length is not None and length != b"0") or b"transfer-encoding" in headers)
+            and not _is_json(headers.get(b"content-type", b""))
+        ):
+            for message in _json_error(
+                415,
+                "unsupported_media_type",
+                "Content-Type",
+                "send the request body as JSON (Content-Type: application/json)",
             ):
                 await send(message)
             return
@@ -59,20 +89,24 @@ class BodySizeLimit:
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > limit:
-                raise _TooLarge
+                raise _TooLarge(limit)
             return message
 
         try:
             await self.app(scope, limited, send)
-        except _TooLarge:
+        except _TooLarge:  # raised where no exception handler turned it into the answer
             for message in _json_error(
                 413, "body_too_large", "body", f"request bodies are limited to {limit} bytes"
             ):
                 await send(message)
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(HTTPException):
+    """A streamed body passed the limit. An HTTPException, so the API's routes let it
+    through to the error handlers (413) instead of calling it a body they cannot parse."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"request bodies are limited to {limit} bytes")
 
 
 class StoreIdempotentAnswers:

@@ -28,7 +28,6 @@ from tierstock.cli.support import (
 )
 from tierstock.domain.capacity import AtRiskLine, BatchAction
 from tierstock.domain.compensation import yuan
-from tierstock.services import capacity, capacity_plans
 
 app = NounApp(
     help="Supplier capacity 产能确认: suppliers, plans, confirm, receive, promises at risk.",
@@ -52,6 +51,8 @@ def _plan(text: str) -> tuple[int, date]:
 @app.command("supplier")
 def add_supplier(shop: ShopOpt, name: Annotated[str, typer.Argument(help="supplier name")]) -> None:
     """Add a supplier to the shop."""
+    from tierstock.services import capacity
+
     made = capacity.create_supplier(shop, name, ACTOR, open_runtime().uow())
     out.print(f"supplier {made.id}: {escape(made.name)}")
 
@@ -59,6 +60,8 @@ def add_supplier(shop: ShopOpt, name: Annotated[str, typer.Argument(help="suppli
 @app.command("suppliers")
 def list_suppliers(shop: ShopOpt) -> None:
     """The shop's suppliers."""
+    from tierstock.services import capacity
+
     table = new_table("id", "name")
     for s in capacity.list_suppliers(shop, open_runtime().uow(readonly=True)):
         table.add_row(str(s.id), escape(s.name))
@@ -74,6 +77,8 @@ def propose(
     note: NoteOpt = "",
 ) -> None:
     """Record what a supplier will deliver and by when (e.g. 500@2026-12-10)."""
+    from tierstock.services import capacity_plans
+
     plans = tuple(_plan(b) for b in batches)
     cmd = capacity_plans.ProposeCapacity(shop, sku, supplier, plans, ACTOR, note)
     made = capacity_plans.propose(cmd, open_runtime().uow())
@@ -86,6 +91,8 @@ def propose(
 @app.command("list")
 def list_batches(shop: ShopOpt, sku: SkuOpt) -> None:
     """A SKU's batches: status, promised units, what they add to presale."""
+    from tierstock.services import capacity
+
     runtime = open_runtime()
     got = capacity.sku_capacity(shop, sku, runtime.uow(readonly=True))
     p = got.presale
@@ -119,6 +126,8 @@ def _act(
     quantity: int | None = None,
     ready_on: date | None = None,
 ) -> None:
+    from tierstock.services import capacity_plans
+
     runtime = open_runtime()
     done = capacity_plans.act(
         capacity_plans.BatchCommand(shop, batch, action, None, quantity, ready_on, note, ACTOR),
@@ -199,6 +208,8 @@ def risk(
     hours: Annotated[int, typer.Option(help="pace over the last N hours", min=1)] = 6,
 ) -> None:
     """Promises a late or shrunk batch can no longer keep, and the sales pace."""
+    from tierstock.services import capacity
+
     runtime, zone = open_shop(shop)
     r = capacity.capacity_risk(shop, sku, runtime.uow(readonly=True), hours)
     p = r.pace

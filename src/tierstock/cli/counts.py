@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from tierstock.cli.support import (
     ACTOR,
@@ -31,8 +30,10 @@ from tierstock.cli.support import (
     print_items,
 )
 from tierstock.domain.counts import DEFAULT_WAREHOUSE, CountEntry, CountStatus, RowError
-from tierstock.services import count_approval, count_import, counts
-from tierstock.services.runtime import Runtime
+
+if TYPE_CHECKING:
+    from tierstock.services import counts
+    from tierstock.services.runtime import Runtime
 
 app = NounApp(
     help="Stock counts 库存盘点: open, enter, import, variance, approve.", no_args_is_help=True
@@ -52,6 +53,8 @@ def open_(
     note: Annotated[str, typer.Option()] = "",
 ) -> None:
     """Open a count of the warehouse (one open count per warehouse)."""
+    from tierstock.services import counts
+
     cmd = counts.OpenCount(shop, warehouse, None, note, ACTOR, tuple(sku or ()))
     c = counts.open_count(cmd, open_runtime().uow())
     scope = "every SKU" if c.sku_ids is None else f"{len(c.sku_ids)} SKU(s)"
@@ -61,6 +64,8 @@ def open_(
 @app.command("list")
 def list_(shop: ShopOpt) -> None:
     """The shop's counts, newest first."""
+    from tierstock.services import counts
+
     runtime, zone = open_shop(shop)
     table = new_table(
         *("id", "warehouse", "status", "scope", "opened", "approved"),
@@ -89,12 +94,16 @@ def enter(
     cost_fen: Annotated[int | None, typer.Option(help="unit cost in fen")] = None,
 ) -> None:
     """Enter one counted figure by hand (counted now)."""
+    from tierstock.services import counts
+
     entry = CountEntry(sku_code, counted, location, counter, cost_fen)
     counts.record_counts(counts.RecordCounts(shop, count_id, (entry,), ACTOR), open_runtime().uow())
     out.print(f"count {count_id}: {sku_code} counted {counted}")
 
 
 def _open_count(runtime: Runtime, shop: int) -> int:
+    from tierstock.services import counts
+
     for c in counts.list_counts(shop, runtime.uow(readonly=True)):
         if c.status is CountStatus.OPEN and c.warehouse == DEFAULT_WAREHOUSE:
             return c.id
@@ -152,6 +161,10 @@ def _read_check_save(
 ) -> counts.RecordedCounts:
     """Read, check and save the sheet, one progress bar per step on stderr: a sheet of
     tens of thousands of rows takes long enough that a silent terminal looks hung."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from tierstock.services import count_import, counts
+
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -195,6 +208,8 @@ def variance(
     xlsx: Annotated[Path | None, typer.Option(help="also write an XLSX here")] = None,
 ) -> None:
     """The variance report: counted against system stock when counted, and its value."""
+    from tierstock.services import count_import, counts
+
     runtime, zone = open_shop(shop)
     r = counts.variance_report(shop, count_id, runtime.uow(readonly=True))
     table = new_table(
@@ -228,6 +243,8 @@ def variance(
 @app.command("approve")
 def approve(count_id: CountArg, shop: ShopOpt, reason: Annotated[str, typer.Option()] = "") -> None:
     """Approve: adjust stock to the count, publish the changes, flag short SKUs."""
+    from tierstock.services import count_approval
+
     cmd = count_approval.ApproveCount(shop, count_id, ROLE, ACTOR, reason)
     done = count_approval.approve_count(cmd, open_runtime().uow())
     table = new_table(

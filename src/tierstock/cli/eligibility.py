@@ -6,13 +6,15 @@ import csv
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from tierstock.cli.support import ACTOR, NounApp, ShopOpt, fail, new_table, open_runtime, out
 from tierstock.domain.eligibility import ScorePoint, percent, score
-from tierstock.services import eligibility
+
+if TYPE_CHECKING:
+    from tierstock.services import eligibility
 
 app = NounApp(help="Tiered-shipping eligibility (docs/rules.md §6).", invoke_without_command=True)
 
@@ -26,6 +28,8 @@ def show(ctx: typer.Context, shop: MaybeShop = None) -> None:
         return
     if shop is None:
         raise fail("say which shop: --shop ID")
+    from tierstock.services import eligibility
+
     r = eligibility.eligibility_report(shop, open_runtime().uow(readonly=True))
     v = r.verdict
     verdict = "[green]eligible[/]" if v.eligible else "[bold red]not eligible[/]"
@@ -92,6 +96,8 @@ def add_score(
     day: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default: today)")] = None,
 ) -> None:
     """Enter the store score of one day."""
+    from tierstock.services import eligibility
+
     when = _day(day) if day else date.today()
     eligibility.record_scores(
         eligibility.RecordScores(shop, (ScorePoint(when, _centi(value)),), ACTOR),
@@ -103,6 +109,8 @@ def add_score(
 @app.command("import")
 def import_scores(path: Path, shop: ShopOpt) -> None:
     """Import a CSV of `date,score` rows (a header row is skipped)."""
+    from tierstock.services import eligibility
+
     points = []
     with path.open(encoding="utf-8-sig", newline="") as fh:
         for row in csv.reader(fh):

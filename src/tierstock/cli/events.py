@@ -9,7 +9,6 @@ import typer
 from rich.markup import escape
 
 from tierstock.cli.support import NounApp, ShopOpt, local_time, new_table, open_shop, out
-from tierstock.services import counts
 
 app = NounApp(help="Published changes (outbox events).", invoke_without_command=True)
 
@@ -26,6 +25,8 @@ def events(
     """Published changes after event ``--after``, oldest first."""
     if ctx.invoked_subcommand is not None:
         return
+    from tierstock.services import counts
+
     runtime, zone = open_shop(shop)
     found = counts.read_events(
         shop, runtime.uow(readonly=True), after=after, limit=limit, topic=topic

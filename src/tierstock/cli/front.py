@@ -7,14 +7,14 @@ one line and exit 1.
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from tierstock.cli.support import NounApp, fail, open_runtime, out
-from tierstock.services.placing.redis_front import admin as front_admin
-from tierstock.services.placing.redis_front.fold import Folder
-from tierstock.services.placing.redis_front.front import ReservationFront
+
+if TYPE_CHECKING:
+    from tierstock.services.placing.redis_front.front import ReservationFront
 
 app = NounApp(help="The optional Redis reservation front for live bursts.", no_args_is_help=True)
 
@@ -29,6 +29,8 @@ def _front() -> ReservationFront:
 @app.command("status")
 def status() -> None:
     """On or off, open leases, leased units not yet sold, reservations not yet folded."""
+    from tierstock.services.placing.redis_front import admin as front_admin
+
     s = front_admin.status(_front())
     out.print(
         f"front {'on' if s.on else 'off'}: {s.open_leases} open lease(s), "
@@ -45,6 +47,8 @@ def drain(
 ) -> None:
     """Switch the front off, fold every reservation, give unsold units back (end of a
     live session, or before turning TIERSTOCK_REDIS_URL off)."""
+    from tierstock.services.placing.redis_front import admin as front_admin
+
     d = front_admin.drain(_front(), wait)
     out.print(
         f"front off: {d.folded} order(s) folded, {d.released + d.recovered} "
@@ -78,6 +82,8 @@ def fold(
     ] = False,
 ) -> None:
     """Write the reservations waiting on the stream to the database."""
+    from tierstock.services.placing.redis_front.fold import Folder
+
     folder = Folder(_front())
     if not follow:
         done = folder.fold_all()

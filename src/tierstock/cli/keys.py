@@ -16,7 +16,6 @@ from tierstock.cli.support import (
     out,
 )
 from tierstock.domain.access import Role
-from tierstock.services import keys
 
 app = NounApp(help="API keys per shop and role (stored hashed).", no_args_is_help=True)
 
@@ -29,6 +28,8 @@ def create(
     supplier_id: Annotated[int | None, typer.Option(help="role supplier: its supplier")] = None,
 ) -> None:
     """Create a key; it is printed once and only its digest is stored."""
+    from tierstock.services import keys
+
     created = keys.create_key(
         keys.CreateKey(shop, role, label, ACTOR, supplier_id), open_runtime().uow()
     )
@@ -42,6 +43,8 @@ def create(
 @app.command("list")
 def list_(shop: ShopOpt) -> None:
     """The shop's keys (never the keys themselves)."""
+    from tierstock.services import keys
+
     table = new_table("id", "role", "label", "created", "revoked", title=f"API keys of shop {shop}")
     zone = display_zone()
     for k in keys.list_keys(shop, open_runtime().uow(readonly=True)):
@@ -57,5 +60,7 @@ def revoke(
     shop: ShopOpt, key_id: Annotated[int, typer.Argument(help="key id from `keys list`")]
 ) -> None:
     """Revoke a key: it stops working at once."""
+    from tierstock.services import keys
+
     keys.revoke_key(keys.RevokeKey(shop, key_id, ACTOR), open_runtime().uow())
     out.print(f"key {key_id} of shop {shop} revoked")

@@ -11,7 +11,6 @@ from rich.markup import escape
 from tierstock.cli.support import ACTOR, NounApp, ShopOpt, local_time, new_table, open_shop, out
 from tierstock.domain.compensation import yuan
 from tierstock.domain.orders import Order
-from tierstock.services import placing
 
 app = NounApp(help="Orders: show one, cancel it or one of its lines.", no_args_is_help=True)
 
@@ -44,6 +43,8 @@ def _print_order(o: Order, zone: ZoneInfo) -> None:
 @app.command("show")
 def show(order_id: OrderArg, shop: ShopOpt) -> None:
     """An order's lines: tier, price, ship-by deadline, paid or cancelled."""
+    from tierstock.services import placing
+
     runtime, zone = open_shop(shop)
     _print_order(placing.get_order(shop, order_id, runtime.uow(readonly=True)), zone)
 
@@ -59,6 +60,8 @@ def cancel(
 
     Units go back to the tier each came from (docs/rules.md §2), so a cancelled spot
     unit is sold as spot again, never as presale."""
+    from tierstock.services import placing
+
     runtime, zone = open_shop(shop)
     why = reason or ("order cancelled" if line is None else "line cancelled")
     cmd = placing.CancelOrder(shop, order_id, line, ACTOR, why)

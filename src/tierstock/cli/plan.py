@@ -10,36 +10,64 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
-from rich.table import Table
 
 from tierstock.cli.support import NounApp, ShopOpt, fail, new_table, open_runtime, out
 from tierstock.domain.compensation import yuan
 from tierstock.domain.eligibility import ShareCount, percent
 from tierstock.domain.plan import MINUTE, MinutePoint
 from tierstock.domain.sales_forms import SalesForm, SalesFormSpec
-from tierstock.services import planner
+
+if TYPE_CHECKING:
+    from tierstock.services import planner
 
 app = NounApp(
     help="Simulate a live session: sell-out, promises, share, risk (docs/rules.md §8).",
     invoke_without_command=True,
 )
 
-Many = Annotated[list[str] | None, typer.Option()]
+BATCH, POINT, QUANTITY = "QTY@YYYY-MM-DD", "MINUTE:WEIGHT", "QTY:WEIGHT"  # the values' shapes
+
+Batches = Annotated[
+    list[str] | None,
+    typer.Option(
+        metavar=BATCH,
+        help="confirmed capacity to try instead of the SKU's presale, e.g. 500@2026-12-01 "
+        "(repeat for several batches)",
+    ),
+]
+Points = Annotated[
+    list[str] | None,
+    typer.Option(
+        metavar=POINT,
+        help="a point of your own curve instead of --curve: buyers' weight at that minute, "
+        "linear between points, e.g. 0:1 --point 10:5 (repeat)",
+    ),
+]
+Quantities = Annotated[
+    list[str] | None,
+    typer.Option(
+        metavar=QUANTITY,
+        help="quantity mix: buyers take QTY units with this weight, e.g. 1:6 "
+        "(repeat; default: every buyer takes 1)",
+    ),
+]
 A = TypeVar("A")
 B = TypeVar("B")
 
 
 def _pairs(
     values: list[str] | None,
-    sep: str,
     what: str,
+    shape: str,
     first: Callable[[str], A],
     second: Callable[[str], B],
 ) -> list[tuple[A, B]]:
-    """``A<sep>B`` option values, each part converted; a bad one is a readable error."""
+    """``A<sep>B`` option values (``shape`` as help spells it, e.g. ``QTY@YYYY-MM-DD``),
+    each part converted; a bad one is a readable error."""
+    sep = "@" if "@" in shape else ":"
     pairs = []
     for v in values or []:
         left, found, right = v.partition(sep)
@@ -48,7 +76,7 @@ def _pairs(
                 raise ValueError
             pairs.append((first(left.strip()), second(right.strip())))
         except ValueError:
-            raise fail(f"--{what} {v!r}: expected {what.upper()}{sep}…") from None
+            raise fail(f"--{what}: {v!r} is not {shape}") from None
     return pairs
 
 
@@ -72,24 +100,35 @@ def _form(
 def plan(
     shop: ShopOpt,
     sku: Annotated[int | None, typer.Option(help="SKU whose form, price and stock to use")] = None,
-    form: Annotated[SalesForm | None, typer.Option(help="sales form (without --sku)")] = None,
+    form: Annotated[
+        SalesForm | None, typer.Option(help="sales form, without --sku (or to override it)")
+    ] = None,
     spot_window: Annotated[int | None, typer.Option(help="spot window, hours")] = None,
     presale_days: Annotated[int | None, typer.Option(help="presale window, days")] = None,
-    presale_ship_by: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"])] = None,
-    price_fen: Annotated[int | None, typer.Option(help="unit price in fen")] = None,
+    presale_ship_by: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="fixed-date presale: ship by this day"),
+    ] = None,
+    price_fen: Annotated[
+        int | None, typer.Option(help="unit price in fen (default: the SKU's)")
+    ] = None,
     spot: Annotated[int | None, typer.Option(help="spot units (default: the SKU's)")] = None,
-    batch: Many = None,
+    batch: Batches = None,
     buyers: Annotated[int | None, typer.Option(help="expected buyers")] = None,
-    minutes: Annotated[int, typer.Option(help="session length")] = 120,
+    minutes: Annotated[int, typer.Option(help="session length, minutes")] = 120,
     curve: Annotated[str | None, typer.Option(help="flat, spike or ramp")] = None,
-    point: Many = None,
-    quantity: Many = None,
+    point: Points = None,
+    quantity: Quantities = None,
     order_log: Annotated[
         Path | None, typer.Option(help="CSV of a past session: time, quantity", exists=True)
     ] = None,
-    seed: Annotated[int, typer.Option(min=0)] = 0,
-    starts_at: Annotated[datetime | None, typer.Option(help="local time if no offset")] = None,
-    slip_days: Annotated[int, typer.Option(min=0, max=365)] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="draws each buyer's quantity")] = 0,
+    starts_at: Annotated[
+        datetime | None, typer.Option(help="session start (default: now); local time if no offset")
+    ] = None,
+    slip_days: Annotated[
+        int, typer.Option(min=0, max=365, help="days a capacity batch slips, for the risk")
+    ] = 0,
     spot_lines: Annotated[int | None, typer.Option(help="spot lines in the window")] = None,
     paid_lines: Annotated[int | None, typer.Option(help="paid lines in the window")] = None,
     rows: Annotated[int, typer.Option(min=1, max=1_440, help="burn-down rows shown")] = 12,
@@ -97,10 +136,16 @@ def plan(
     """Simulate the session as the live order path would serve it. With --sku the
     presale is the SKU's own (unbatched units, then confirmed supplier batches by ready
     day); repeat --batch QTY@YYYY-MM-DD to try other confirmed capacity instead,
-    --point MINUTE:SHARE for a curve, --quantity Q:WEIGHT for the quantity mix."""
-    batches = _pairs(batch, "@", "batch", int, date.fromisoformat)
-    points = _pairs(point, ":", "point", int, float)
-    sizes = _pairs(quantity, ":", "quantity", int, int)
+    --point MINUTE:WEIGHT for a curve, --quantity Q:WEIGHT for the quantity mix."""
+    from tierstock.services import planner
+
+    if sku is None and form is None:
+        raise fail("give --sku (the SKU's own form) or --form")
+    if sku is None and price_fen is None:
+        raise fail("give --sku (the SKU's own price) or --price-fen")
+    batches = _pairs(batch, "batch", BATCH, int, date.fromisoformat)
+    points = _pairs(point, "point", POINT, int, float)
+    sizes = _pairs(quantity, "quantity", QUANTITY, int, int)
     log = planner.parse_order_log(order_log.read_text(encoding="utf-8-sig")) if order_log else None
     cmd = planner.PlanLive(
         shop_id=shop,
@@ -137,7 +182,7 @@ def _share(x: ShareCount) -> str:
 
 def _print(r: planner.LivePlan, rows: int) -> None:
     p = r.plan
-    summary = Table(
+    summary = new_table(
         title=f"Live plan, shop {r.shop_id}, seed {r.seed}, from "
         f"{r.input.starts_at.astimezone(r.zone):%Y-%m-%d %H:%M} "
         f"({r.zone.key})",

@@ -10,7 +10,6 @@ from rich.markup import escape
 from tierstock.cli.support import NounApp, ShopOpt, local_time, new_table, open_shop, out
 from tierstock.domain.catalogue import Product
 from tierstock.domain.compensation import yuan
-from tierstock.services import card, catalogue
 
 app = NounApp(help="Products and their product card (商品卡).", no_args_is_help=True)
 
@@ -32,6 +31,8 @@ def list_(
     limit: Annotated[int, typer.Option(min=1, max=200)] = 50,
 ) -> None:
     """The shop's products: listed (上架) or not, service promises, when created."""
+    from tierstock.services import catalogue
+
     runtime, zone = open_shop(shop)  # an unknown shop is refused here, naming --shop
     found = catalogue.list_products(shop, runtime.uow(readonly=True), offset=offset, limit=limit)
     table = new_table(
@@ -52,6 +53,8 @@ def show(product_id: ProductArg, shop: ShopOpt) -> None:
 
     The same card the host, the product page and customer service read, taken straight
     from the database (the API serves it from a short-lived cache)."""
+    from tierstock.services import card
+
     runtime, zone = open_shop(shop)
     c = card.product_card(shop, product_id, runtime.uow(readonly=True))
     p = c.product

@@ -7,15 +7,25 @@ from typing import Annotated
 import typer
 
 from tierstock.cli.support import NounApp, open_runtime, out
-from tierstock.config import Settings
 
 app = NounApp()
+
+#: What `tierstock serve` binds without --host/--port or their variables: the defaults of
+#: ``Settings.host``/``Settings.port`` (tests keep them equal), spelled out here so that
+#: `serve --help` shows them without importing the settings.
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
 
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="bind address")] = None,
-    port: Annotated[int | None, typer.Option(help="TCP port")] = None,
+    host: Annotated[
+        str, typer.Option(help="bind address", envvar="TIERSTOCK_HOST", show_envvar=True)
+    ] = DEFAULT_HOST,
+    port: Annotated[
+        int,
+        typer.Option(help="TCP port", envvar="TIERSTOCK_PORT", show_envvar=True, min=1, max=65_535),
+    ] = DEFAULT_PORT,
     workers: Annotated[
         int,
         typer.Option(
@@ -28,9 +38,7 @@ def serve(
     """Run the REST API (OpenAPI at /docs) and the workbench (/web/)."""
     import uvicorn
 
-    settings = Settings()
     open_runtime().engine.dispose()  # migrate once, before any worker starts
-    host, port = host or settings.host, port or settings.port
     out.print(f"tierstock API on http://{host}:{port}/docs, workbench on http://{host}:{port}/web/")
     uvicorn.run(
         "tierstock.api.main:app_from_environment",

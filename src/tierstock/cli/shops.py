@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 
 from tierstock.cli.support import NounApp, open_runtime, out
-from tierstock.services import shops
 
 app = NounApp(help="Shops.", no_args_is_help=True)
 
@@ -18,6 +17,8 @@ def create(
     policy: Annotated[str, typer.Option(help="policy pack")] = "kuaishou",
 ) -> None:
     """Create a shop and print its owner key (shown once)."""
+    from tierstock.services import shops
+
     created = shops.create_shop(shops.CreateShop(name, policy), open_runtime().uow())
     out.print(
         f"shop {created.shop.id} created; owner key (shown once): {created.api_key}",

@@ -9,6 +9,15 @@ A refusal (:class:`DomainError`) names the field in the services' words (``sku_i
 :class:`NounApp` turns it into one line naming the command's own option (``--sku``),
 so a merchant sees what to retype. The CLI never imports SQLAlchemy or the store:
 database failures are recognised by their class's module (:func:`database_failure`).
+
+Every call starts by importing every command module (Typer needs the command objects),
+so this module and the command modules stay light at import: the services, the store,
+the settings and the policy packs (SQLAlchemy, pydantic, …) are imported inside the
+functions that use them, and ``tierstock --help`` never loads them.
+
+Help reads like a man page: a flag shows no ``<bool>`` type after it (it takes no
+value), a repeatable option the type of one value, and the usage line names an argument
+``NAME`` (``[NAME]`` when optional).
 """
 
 from __future__ import annotations
@@ -18,21 +27,22 @@ import re
 import sys
 from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
-from typer.core import TyperCommand, TyperGroup
+from typer._click.core import Context, Parameter
+from typer.core import TyperCommand, TyperGroup, TyperOption
 from typer.models import CommandFunctionType
 
-from tierstock.config import Settings
 from tierstock.domain.errors import DomainError
-from tierstock.policies import load_pack
-from tierstock.services.runtime import Runtime
-from tierstock.services.shops import get_shop
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from tierstock.services.runtime import Runtime
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -50,6 +60,9 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 def _configured_runtime() -> Runtime:
     """The runtime of the environment's settings; a CLI command never runs the front's
     folder thread (``tierstock front fold`` does, in the foreground)."""
+    from tierstock.config import Settings
+    from tierstock.services.runtime import Runtime
+
     return Runtime.from_settings(Settings(), fold=False)
 
 
@@ -65,11 +78,16 @@ def open_runtime() -> Runtime:
 
 def display_zone() -> ZoneInfo:
     """Times not tied to a shop are shown in the packs' display zone (Asia/Shanghai)."""
+    from tierstock.policies import load_pack
+
     return ZoneInfo(load_pack("kuaishou").display_timezone)
 
 
 def shop_zone(runtime: Runtime, shop_id: int) -> ZoneInfo:
     """The display zone of the shop's own policy pack."""
+    from tierstock.policies import load_pack
+    from tierstock.services.shops import get_shop
+
     return ZoneInfo(
         load_pack(get_shop(shop_id, runtime.uow(readonly=True)).policy).display_timezone
     )
@@ -95,6 +113,8 @@ def print_items(label: str, items: Sequence[object]) -> None:
 def new_table(*columns: str, right: Collection[str] = (), **settings: Any) -> Table:
     """A Rich table with these column headers; the ``right`` ones (figures, money) are
     right-aligned, the others left. ``settings`` go to :class:`Table` (title, …)."""
+    from rich.table import Table
+
     table = Table(**settings)
     for col in columns:
         table.add_column(col, justify="right" if col in right else "left")
@@ -114,21 +134,24 @@ FIELD_OPTIONS = {
     "duration_minutes": "minutes",
     "spot_window_hours": "spot_window",
     "buyer_consent": "consent",
+    "points": "point",
 }
 
 
 def option_named(field: str | None, command: TyperCommand | TyperGroup) -> str | None:
     """The command's option or argument a service field stands for: ``sku_id`` is
-    ``--sku``, ``line_no`` is ``--line``, ``order_id`` the argument ``order_id``."""
-    head = re.split(r"[.\[]", field or "", maxsplit=1)[0]
-    if not head:
-        return None
-    names = {head, head.removesuffix("_id"), head.removesuffix("_no"), FIELD_OPTIONS.get(head)}
-    for param in command.params:
-        if param.name in names:
-            if param.param_type_name != "option":  # an argument, as `--help` names it
-                return param.metavar or param.name
-            return next((o for o in param.opts if o.startswith("--")), param.opts[0])
+    ``--sku``, ``line_no`` is ``--line``, ``order_id`` the argument ``order_id``. A
+    nested field is named by its innermost part the command has an option for:
+    ``sales_form.spot_window_hours`` is ``--spot-window``, ``batches[0].ready_on``
+    ``--batch``."""
+    parts = [p for p in re.split(r"[.\[\]]", field or "") if p and not p.isdigit()]
+    for part in reversed(parts):
+        names = {part, part.removesuffix("_id"), part.removesuffix("_no"), FIELD_OPTIONS.get(part)}
+        for param in command.params:
+            if param.name in names:
+                if param.param_type_name != "option":  # an argument, as `--help` names it
+                    return param.metavar or param.name
+                return next((o for o in param.opts if o.startswith("--")), param.opts[0])
     return None
 
 
@@ -156,6 +179,42 @@ def _refusing(
     return run
 
 
+# --- help a person can read ----------------------------------------------------------
+
+
+_LIST_TYPE = re.compile(r"<list\[(?P<item>.+)\]>")
+
+
+def _plain_types(params: list[Parameter], ctx: Context) -> list[Parameter]:
+    """The type help shows after an option is what one occurrence takes. Typer's Rich
+    help prints each option's type unless it has a metavar: ``<bool>`` after every flag
+    (``--help`` and ``--install-completion`` included), though a flag takes no value —
+    an empty metavar hides it; ``<list[str]>`` after a repeatable option, which takes
+    one ``<str>`` each time."""
+    for param in params:
+        if not isinstance(param, TyperOption) or param.metavar is not None:
+            continue
+        if param.is_flag:
+            param.metavar = ""
+        elif param.multiple and (m := _LIST_TYPE.fullmatch(param.display_type(ctx))):
+            param.metavar = f"<{m['item']}>"
+    return params
+
+
+_REQUIRED_ARGUMENT = re.compile(r"\{(?P<name>[^{}\s]+)\}(?P<more>\.\.\.)?")
+_OPTIONAL_ARGUMENT = re.compile(r"\[(?P<name>[^\[\]\s]+)\](?P<more>\.\.\.)?")
+
+
+def _usage_piece(piece: str) -> str:
+    """An argument as a usage line names it: ``NAME``, ``[NAME]`` when optional,
+    ``NAME...`` when repeated — not Typer's ``{name}``."""
+    if m := _REQUIRED_ARGUMENT.fullmatch(piece):
+        return m["name"].upper() + (m["more"] or "")
+    if m := _OPTIONAL_ARGUMENT.fullmatch(piece):
+        return f"[{m['name'].upper()}]" + (m["more"] or "")
+    return piece
+
+
 class RefusingCommand(TyperCommand):
     """A command whose refusals are one line naming its option, exit 1 — also under
     ``CliRunner``, where :func:`run_app`'s handler is not in the way."""
@@ -164,13 +223,29 @@ class RefusingCommand(TyperCommand):
         super().__init__(*args, **kwargs)
         self.callback = _refusing(self.callback, self)
 
+    def get_params(self, ctx: Context) -> list[Parameter]:
+        return _plain_types(super().get_params(ctx), ctx)
+
+    def collect_usage_pieces(self, ctx: Context) -> list[str]:
+        return [_usage_piece(p) for p in super().collect_usage_pieces(ctx)]
+
 
 class RefusingGroup(TyperGroup):
-    """A sub-app whose own callback (``tierstock promises --shop 1``) refuses alike."""
+    """A sub-app whose own callback (``tierstock promises --shop 1``) refuses alike.
+    One without commands (``tierstock plan``) has no ``COMMAND [ARGS]...`` in its usage."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.callback = _refusing(self.callback, self)
+
+    def get_params(self, ctx: Context) -> list[Parameter]:
+        return _plain_types(super().get_params(ctx), ctx)
+
+    def collect_usage_pieces(self, ctx: Context) -> list[str]:
+        pieces = super().collect_usage_pieces(ctx)
+        if not self.commands and pieces and pieces[-1] == self.subcommand_metavar:
+            pieces.pop()
+        return [_usage_piece(p) for p in pieces]
 
 
 class NounApp(typer.Typer):

@@ -17,3 +17,7 @@ class AuditEntry:
     detail: dict[str, Any] = field(hash=False)
     reason: str
     created_at: datetime
+    # the order line concerned, by its public names (order id, line number): set when the
+    # trail is read, for entries about a line and for stock movements of a sale
+    order_id: int | None = None
+    line_no: int | None = None

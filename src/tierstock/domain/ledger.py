@@ -7,7 +7,7 @@ changes when units become sellable or stop being so (receipt, set stock, adjustm
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -39,6 +39,8 @@ class LedgerEntry:
     created_at: datetime
     order_id: int | None = None
     line_no: int | None = None
+    # the stored row's id, once read back (entries being written have none yet)
+    id: int | None = field(default=None, compare=False)
 
     @classmethod
     def change(

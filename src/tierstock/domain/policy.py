@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,12 @@ class CompensationRule:
 
 @dataclass(frozen=True)
 class CompensationRules:
+    """``base``: whether a rate is taken of the broken line's paid value (one record per
+    line) or of its whole order's (one record per order and kind), docs/rules.md §7.2."""
+
     late: CompensationRule
     unshipped: CompensationRule
+    base: Literal["line", "order"]
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,8 @@ class FulfilmentRules:
 
     ``grace_hours``: a paid line still unshipped this long after its deadline is
     unshipped (缺货/未发货). Shares are basis points of lines due in the trailing window.
+    ``max_backdate_hours``: how far before its recording a shipment may be dated, so a
+    late shipment cannot be back-dated to escape compensation (docs/rules.md §7.1).
     """
 
     grace_hours: int
@@ -72,6 +79,7 @@ class FulfilmentRules:
     mass_window_days: int
     mass_threshold_bp: int
     mass_warning_bp: int
+    max_backdate_hours: int
 
 
 @dataclass(frozen=True)

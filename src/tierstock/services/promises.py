@@ -1,5 +1,6 @@
 """Watch every promise to its end (docs/rules.md §7): the board of open lines by urgency, the
-periodic scan that records compensation, and the mass non-fulfilment risk.
+periodic scan that records compensation, the claims that records become (claim, pay,
+waive, agree), and the mass non-fulfilment risk.
 
 ``scan_promises`` is safe to run every minute: each step is set-based SQL guarded by
 the unique (line, kind) of ``compensations``, so re-running or racing records nothing
@@ -14,8 +15,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
-from tierstock.domain.compensation import CompensationKind
+from tierstock.domain.compensation import (
+    CompensationAction,
+    CompensationBase,
+    CompensationChange,
+    CompensationKind,
+    CompensationRecord,
+    CompensationState,
+    CompensationTransitionError,
+    change_state,
+)
+from tierstock.domain.errors import InvalidValueError, NotFoundError
 from tierstock.domain.fulfilment import (
     URGENCY_ORDER,
     Exposure,
@@ -25,10 +37,14 @@ from tierstock.domain.fulfilment import (
     exposure,
     risk_level,
     share_bp,
+    unrecorded,
 )
 from tierstock.domain.policy import PolicyPack
 from tierstock.policies import load_pack
+from tierstock.services import audit
 from tierstock.services.catalogue import shop_policy
+from tierstock.services.shipping import require_line
+from tierstock.store.promise_repo import StateTotal
 from tierstock.store.uow import UnitOfWork
 
 SCAN_CHUNK_LINES = 250_000  # lines per transaction: a tuning knob, not a rule
@@ -36,8 +52,19 @@ SCAN_CHUNK_LINES = 250_000  # lines per transaction: a tuning knob, not a rule
 
 @dataclass(frozen=True)
 class PromiseView:
+    """An open line: what the rule makes it cost (``exposure``), the compensation already
+    recorded for it (under the order base: for its order), and what is left of the cost
+    once that record is counted (``fresh``) — a recorded line is a claim to settle, not
+    a new debt."""
+
     line: OpenLine
     exposure: Exposure
+    record: CompensationRecord | None = None
+    fresh: Exposure | None = None
+
+    @property
+    def new_cost(self) -> Exposure:
+        return self.fresh or self.exposure
 
 
 @dataclass(frozen=True)
@@ -56,7 +83,20 @@ def promise_board(
         now = uow.now()
         due = None if due_within_hours is None else now + timedelta(hours=due_within_hours)
         lines = uow.promises.open_lines(shop_id, due, limit)
-    views = [PromiseView(ln, exposure(ln.paid_fen, ln.deadline, now, pack)) for ln in lines]
+        order_ids = [ln.order_id for ln in lines]
+        records = uow.promises.records_of_orders(shop_id, order_ids)
+        by_order = pack.compensation.base == CompensationBase.ORDER.value
+        base = uow.promises.orders_paid_fen(order_ids) if by_order else {}
+    views = []
+    for ln in lines:
+        mine = [
+            r
+            for r in records
+            if r.line_id == ln.line_id or (by_order and r.order_id == ln.order_id)
+        ]
+        e = exposure(base.get(ln.order_id, ln.paid_fen), ln.deadline, now, pack)
+        kinds = frozenset(r.kind for r in mine)
+        views.append(PromiseView(ln, e, mine[-1] if mine else None, unrecorded(e, kinds)))
     views.sort(key=lambda v: (URGENCY_ORDER[v.exposure.urgency], v.line.deadline))
     return PromiseBoard(now, tuple(views))
 
@@ -113,15 +153,18 @@ def _scan_range(
 ) -> None:
     label = f"{pack.name}@{pack.version}"
     comp = pack.compensation
+    base = CompensationBase(comp.base)
     with uow:
         now = uow.now()
         cutoff = now - timedelta(hours=pack.fulfilment.grace_hours)
         repo = uow.promises
         unshipped = repo.scan_shipped(
-            shop_id, CompensationKind.UNSHIPPED, comp.unshipped, label, now, lo, hi
+            shop_id, CompensationKind.UNSHIPPED, comp.unshipped, label, now, lo, hi, base
         )
-        unshipped += repo.scan_lapsed(shop_id, comp.unshipped, label, now, cutoff, lo, hi)
-        late = repo.scan_shipped(shop_id, CompensationKind.LATE, comp.late, label, now, lo, hi)
+        unshipped += repo.scan_lapsed(shop_id, comp.unshipped, label, now, cutoff, lo, hi, base)
+        late = repo.scan_shipped(
+            shop_id, CompensationKind.LATE, comp.late, label, now, lo, hi, base
+        )
         uow.commit()
     report.recorded[CompensationKind.UNSHIPPED] += unshipped
     report.recorded[CompensationKind.LATE] += late
@@ -142,7 +185,13 @@ class RiskReport:
     level: RiskLevel
     projected_level: RiskLevel
     exposure: ExposureSums
-    recorded: dict[CompensationKind, tuple[int, int]]
+    recorded: dict[CompensationKind, tuple[int, int]]  # every record, settled or not
+    by_state: dict[CompensationState, StateTotal] = field(default_factory=dict)
+
+    @property
+    def outstanding_fen(self) -> int:
+        """Recorded compensation still to pay: owed, claimed, or agreed and unpaid."""
+        return sum(t.outstanding_fen for t in self.by_state.values())
 
 
 def risk_report(shop_id: int, uow: UnitOfWork) -> RiskReport:
@@ -157,6 +206,7 @@ def risk_report(shop_id: int, uow: UnitOfWork) -> RiskReport:
             shop_id, now, lapse, now + timedelta(hours=rules.due_soon_hours), pack.compensation.late
         )
         recorded = uow.promises.totals(shop_id)
+        states = uow.promises.by_state(shop_id)
     share, projected = share_bp(failed, due), share_bp(failed + overdue, due)
     return RiskReport(
         rules.mass_window_days,
@@ -171,4 +221,94 @@ def risk_report(shop_id: int, uow: UnitOfWork) -> RiskReport:
         risk_level(projected, rules),
         sums,
         recorded,
+        states,
     )
+
+
+# --- a record's life: claim, pay, waive, agree ---------------------------------------
+
+
+@dataclass(frozen=True)
+class ChangeCompensation:
+    """Move the compensation recorded for one line (``kind`` when it has two)."""
+
+    shop_id: int
+    order_id: int
+    line_no: int
+    action: str  # claim / pay / waive / agree
+    actor: str = "system"
+    note: str = ""
+    amount_fen: int | None = None  # agree: the agreed amount
+    kind: str | None = None
+
+
+E = TypeVar("E", CompensationAction, CompensationKind)
+
+
+def _parse(enum: type[E], value: str, name: str) -> E:
+    try:
+        return enum(value)
+    except ValueError:
+        allowed = ", ".join(e.value for e in enum)
+        raise InvalidValueError(f"{name} must be one of: {allowed}", field=name) from None
+
+
+def change_compensation(cmd: ChangeCompensation, uow: UnitOfWork) -> CompensationRecord:
+    """One step of a record's life, checked by the domain (paid and waived are final, an
+    agreement names its amount, at most the rule's), with an audit row."""
+    action = _parse(CompensationAction, cmd.action, "action")
+    kind = None if cmd.kind is None else _parse(CompensationKind, cmd.kind, "kind")
+    change = CompensationChange(action, cmd.actor, cmd.note, cmd.amount_fen)
+    with uow:
+        line = require_line(uow, cmd.shop_id, cmd.order_id, cmd.line_no, lock=True)
+        found = [
+            r
+            for r in uow.promises.records_of_line(cmd.shop_id, line.id, lock=True)
+            if kind is None or r.kind is kind
+        ]
+        if not found:
+            raise NotFoundError(
+                f"line {cmd.line_no} of order {cmd.order_id} has no compensation recorded",
+                field="line_no",
+            )
+        if len(found) > 1:
+            raise InvalidValueError("the line has two records: say which kind", field="kind")
+        before = found[0]
+        after = change_state(before, change, uow.now())
+        if not uow.promises.change_state(before, after):
+            raise CompensationTransitionError(
+                "the compensation changed meanwhile; look at it again", field="state"
+            )
+        audit.record(
+            uow,
+            cmd.shop_id,
+            cmd.actor,
+            f"compensation.{after.state.value}",
+            "order_line",
+            line.id,
+            {
+                "order_id": cmd.order_id,
+                "line_no": cmd.line_no,
+                "kind": after.kind.value,
+                "from": before.state.value,
+                "to": after.state.value,
+                "amount_fen": after.amount_fen,
+                "agreed_fen": after.agreed_fen,
+                "settled_fen": after.settled_fen,
+            },
+            after.state_note or "",
+        )
+        uow.commit()
+    return after
+
+
+def list_compensations(
+    shop_id: int,
+    uow: UnitOfWork,
+    *,
+    states: tuple[CompensationState, ...] | None = None,
+    limit: int = 1000,
+) -> list[CompensationRecord]:
+    with uow:
+        shop_policy(uow, shop_id)  # an unknown shop is not found, not an empty list
+        return uow.promises.compensations_of(shop_id, limit, states)

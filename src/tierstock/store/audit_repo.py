@@ -1,15 +1,33 @@
-"""The audit trail and API-key administration."""
+"""The audit trail and API-key administration.
+
+The trail's readers return each source's newest ``limit`` entries, newest first, and
+name an order line by its order id and line number (``order_lines`` joined), never by
+the line's internal id.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Select, Table, and_, insert, select, update
 
 from tierstock.domain.audit import AuditEntry
 from tierstock.store.audit_tables import audit_log
-from tierstock.store.tables import api_keys, compensations, ship_delays, shipments, stock_ledger
+from tierstock.store.tables import (
+    api_keys,
+    compensations,
+    order_lines,
+    ship_delays,
+    shipments,
+    stock_ledger,
+)
+
+# The order line an entry concerns, under names no audited table uses for itself.
+_LINE_COLUMNS = (
+    order_lines.c.order_id.label("line_order_id"),
+    order_lines.c.line_no.label("line_line_no"),
+)
 
 
 class AuditRepository:
@@ -31,10 +49,16 @@ class AuditRepository:
         )
 
     def changes(self, shop_id: int, since: datetime | None, limit: int) -> list[AuditEntry]:
-        query = select(audit_log).where(audit_log.c.shop_id == shop_id)
+        """Rows of the audit log; one about an order line (``object_type`` "order_line",
+        ``object_id`` its internal id) also names its order and line number."""
+        c = audit_log.c
+        joined = audit_log.outerjoin(
+            order_lines, and_(c.object_type == "order_line", order_lines.c.id == c.object_id)
+        )
+        query = select(audit_log, *_LINE_COLUMNS).select_from(joined).where(c.shop_id == shop_id)
         if since is not None:
-            query = query.where(audit_log.c.created_at >= since)
-        rows = self.conn.execute(query.order_by(audit_log.c.id).limit(limit))
+            query = query.where(c.created_at >= since)
+        rows = self.conn.execute(query.order_by(c.id.desc()).limit(limit))
         return [
             AuditEntry(
                 r.shop_id,
@@ -45,6 +69,8 @@ class AuditRepository:
                 dict(r.detail),
                 r.reason,
                 r.created_at,
+                order_id=r.object_id if r.object_type == "order" else r.line_order_id,
+                line_no=r.line_line_no,
             )
             for r in rows
         ]
@@ -55,7 +81,7 @@ class AuditRepository:
         query = select(stock_ledger).where(c.shop_id == shop_id)
         if since is not None:
             query = query.where(c.created_at >= since)
-        rows = self.conn.execute(query.order_by(c.id).limit(limit))
+        rows = self.conn.execute(query.order_by(c.id.desc()).limit(limit))
         return [
             AuditEntry(
                 r.shop_id,
@@ -72,6 +98,8 @@ class AuditRepository:
                 },
                 r.reason,
                 r.created_at,
+                order_id=r.order_id,
+                line_no=r.line_no,
             )
             for r in rows
         ]
@@ -85,10 +113,10 @@ class AuditRepository:
             (shipments, "recorded_at"),
             (compensations, "created_at"),
         ):
-            query = select(table).where(table.c.shop_id == shop_id)
+            query = _of_lines(table, shop_id)
             if since is not None:
                 query = query.where(table.c[stamp] >= since)
-            for r in self.conn.execute(query.order_by(table.c.id).limit(limit)):
+            for r in self.conn.execute(query.order_by(table.c.id.desc()).limit(limit)):
                 entries.append(_promise_entry(table.name, r))
         return entries
 
@@ -121,6 +149,12 @@ class AuditRepository:
         return result.rowcount == 1
 
 
+def _of_lines(table: Table, shop_id: int) -> Select[Any]:
+    """A promise table's rows of one shop, each with its line's order id and number."""
+    joined = table.join(order_lines, order_lines.c.id == table.c.line_id)
+    return select(table, *_LINE_COLUMNS).select_from(joined).where(table.c.shop_id == shop_id)
+
+
 def _promise_entry(table: str, r: Any) -> AuditEntry:
     if table == "ship_delays":
         return AuditEntry(
@@ -136,6 +170,8 @@ def _promise_entry(table: str, r: Any) -> AuditEntry:
             },
             r.reason,
             r.created_at,
+            order_id=r.line_order_id,
+            line_no=r.line_line_no,
         )
     if table == "shipments":
         return AuditEntry(
@@ -152,6 +188,8 @@ def _promise_entry(table: str, r: Any) -> AuditEntry:
             },
             "shipment recorded",
             r.recorded_at,
+            order_id=r.line_order_id,
+            line_no=r.line_line_no,
         )
     return AuditEntry(
         r.shop_id,
@@ -162,4 +200,6 @@ def _promise_entry(table: str, r: Any) -> AuditEntry:
         {"amount_fen": r.amount_fen, "paid_fen": r.paid_fen, "deadline": r.deadline.isoformat()},
         "promise broken",
         r.created_at,
+        order_id=r.line_order_id,
+        line_no=r.line_line_no,
     )

@@ -1,9 +1,11 @@
 """Delays, compensation and the set-based promise scan (docs/rules.md §7).
 
 The scan never loops over lines in Python: each step is one ``INSERT … SELECT … ON
-CONFLICT (line_id, kind) DO NOTHING`` over a range of line ids, so a line's
-compensation is recorded exactly once however often (or concurrently) the scan runs.
-The amount is computed in SQL with the rounding rule of ``domain/compensation.py``.
+CONFLICT DO NOTHING`` over a range of line ids, so a line's compensation (under
+``compensation.base = "order"``: an order's, by its ``order_key``) is recorded exactly
+once however often (or concurrently) the scan runs. The amount is computed in SQL with
+the rounding rule of ``domain/compensation.py``. A record then lives on as a claim
+(``state``), changed only by a compare-and-set on its current state.
 """
 
 from __future__ import annotations
@@ -19,14 +21,23 @@ from sqlalchemy import (
     Select,
     and_,
     case,
+    cast,
     exists,
     func,
     literal,
+    null,
     or_,
     select,
+    update,
 )
 
-from tierstock.domain.compensation import BASIS_POINTS, CompensationKind
+from tierstock.domain.compensation import (
+    BASIS_POINTS,
+    CompensationBase,
+    CompensationKind,
+    CompensationRecord,
+    CompensationState,
+)
 from tierstock.domain.delays import Delay, DelayKind
 from tierstock.domain.fulfilment import ExposureSums, OpenLine
 from tierstock.domain.orders import LineStatus
@@ -50,6 +61,8 @@ COMP_COLUMNS = [
     "deadline",
     "policy",
     "created_at",
+    "base",
+    "order_key",
 ]
 
 
@@ -71,6 +84,36 @@ def _compensated(line_id: ColumnElement[Any], kind: CompensationKind) -> Any:
     return exists().where(compensations.c.line_id == line_id, compensations.c.kind == kind.value)
 
 
+def _order_compensated(order_id: ColumnElement[Any], kind: CompensationKind) -> Any:
+    return exists().where(compensations.c.order_key == order_id, compensations.c.kind == kind.value)
+
+
+def _already(kind: CompensationKind, base: CompensationBase) -> Any:
+    """The line (or, under the order base, its order) already owes ``kind``."""
+    if base is CompensationBase.ORDER:
+        return _order_compensated(order_lines.c.order_id, kind)
+    return _compensated(order_lines.c.id, kind)
+
+
+def _base_paid(base: CompensationBase) -> ColumnElement[Any]:
+    """The value the rate is taken of: the line's, or its whole order's as paid."""
+    line_paid = order_lines.c.quantity * order_lines.c.unit_price_fen
+    if base is CompensationBase.LINE:
+        return line_paid
+    whole = order_lines.alias("whole")
+    total = (
+        select(func.sum(whole.c.quantity * whole.c.unit_price_fen))
+        .where(whole.c.order_id == order_lines.c.order_id)
+        .scalar_subquery()
+    )
+    return cast(total, BigInteger)  # PostgreSQL's SUM is NUMERIC: divide as integers
+
+
+def _base_columns(base: CompensationBase) -> tuple[Any, Any]:
+    key = order_lines.c.order_id if base is CompensationBase.ORDER else null()
+    return literal(base.value), key
+
+
 def latest_delays() -> Any:
     """Per line, the deadline set by its latest accepted delay (each is later)."""
     return (
@@ -80,16 +123,41 @@ def latest_delays() -> Any:
     )
 
 
+def _record(r: Any) -> CompensationRecord:
+    return CompensationRecord(
+        r.id,
+        r.line_id,
+        r.order_id,
+        r.line_no,
+        CompensationKind(r.kind),
+        r.paid_fen,
+        r.amount_fen,
+        r.deadline,
+        r.created_at,
+        CompensationBase(r.base),
+        r.policy,
+        CompensationState(r.state),
+        r.agreed_fen,
+        r.agreed_by,
+        r.settled_fen,
+        r.state_by,
+        r.state_note,
+        r.state_at,
+    )
+
+
+RECORD_QUERY = select(compensations, order_lines.c.order_id, order_lines.c.line_no).join(
+    order_lines, order_lines.c.id == compensations.c.line_id
+)
+
+
 @dataclass(frozen=True)
-class CompensationRecord:
-    line_id: int
-    order_id: int
-    line_no: int
-    kind: CompensationKind
-    paid_fen: int
+class StateTotal:
+    """Records in one state: how many, the rule's amounts, and what is still to pay."""
+
+    records: int
     amount_fen: int
-    deadline: datetime
-    created_at: datetime
+    outstanding_fen: int
 
 
 class PromiseRepository:
@@ -147,12 +215,16 @@ class PromiseRepository:
         deadline: datetime,
         policy: str,
         at: datetime,
+        *,
+        order_key: int | None = None,
     ) -> bool:
+        """Record once; ``order_key`` (the order's id) under the order base."""
         stmt = (
             upsert_insert(self.conn)(compensations)
-            .on_conflict_do_nothing(index_elements=["line_id", "kind"])
+            .on_conflict_do_nothing()
             .returning(compensations.c.id)
         )
+        base = CompensationBase.LINE if order_key is None else CompensationBase.ORDER
         result = self.conn.execute(
             stmt,
             {
@@ -164,15 +236,32 @@ class PromiseRepository:
                 "deadline": deadline,
                 "policy": policy,
                 "created_at": at,
+                "base": base.value,
+                "order_key": order_key,
             },
         )
         return result.first() is not None
 
+    def orders_paid_fen(self, order_ids: list[int]) -> dict[int, int]:
+        """Each order's paid value (every line as paid): the order base's amount base."""
+        if not order_ids:
+            return {}
+        rows = self.conn.execute(
+            select(
+                order_lines.c.order_id,
+                func.sum(order_lines.c.quantity * order_lines.c.unit_price_fen),
+            )
+            .where(order_lines.c.order_id.in_(sorted(set(order_ids))))
+            .group_by(order_lines.c.order_id)
+        )
+        return {int(o): int(total or 0) for o, total in rows}
+
     def _insert_from(self, query: Select[Any]) -> int:
+        """Without a conflict target: the line's unique key and the order's both hold."""
         stmt = (
             upsert_insert(self.conn)(compensations)
             .from_select(COMP_COLUMNS, query)
-            .on_conflict_do_nothing(index_elements=["line_id", "kind"])
+            .on_conflict_do_nothing()
         )
         result = self.conn.execution_options(preserve_rowcount=True).execute(stmt)
         return int(result.rowcount)
@@ -186,10 +275,12 @@ class PromiseRepository:
         now: datetime,
         lo: int,
         hi: int,
+        base: CompensationBase = CompensationBase.LINE,
     ) -> int:
         """Compensation for lines whose shipment came late (or after the grace period).
-        A line that already owes *unshipped* is not also charged *late*."""
-        paid = order_lines.c.quantity * order_lines.c.unit_price_fen
+        A line (under the order base: an order) that already owes *unshipped* is not
+        also charged *late*."""
+        paid = _base_paid(base)
         query = (
             select(
                 order_lines.c.shop_id,
@@ -200,6 +291,7 @@ class PromiseRepository:
                 shipments.c.deadline,
                 literal(policy),
                 literal(now, shipments.c.recorded_at.type),
+                *_base_columns(base),
             )
             .join(order_lines, order_lines.c.id == shipments.c.line_id)
             .where(
@@ -208,10 +300,15 @@ class PromiseRepository:
                 shipments.c.line_id.between(lo, hi),
                 order_lines.c.id.between(lo, hi),
                 ~_compensated(order_lines.c.id, kind),
+                ~_already(kind, base),
             )
+            .order_by(order_lines.c.id)
         )
         if kind is CompensationKind.LATE:
-            query = query.where(~_compensated(order_lines.c.id, CompensationKind.UNSHIPPED))
+            query = query.where(
+                ~_compensated(order_lines.c.id, CompensationKind.UNSHIPPED),
+                ~_already(CompensationKind.UNSHIPPED, base),
+            )
         return self._insert_from(query)
 
     def scan_lapsed(
@@ -223,13 +320,14 @@ class PromiseRepository:
         cutoff: datetime,
         lo: int,
         hi: int,
+        base: CompensationBase = CompensationBase.LINE,
     ) -> int:
         """*Unshipped* for paid lines with no shipment whose effective deadline is before
         ``cutoff`` (= now − grace). A delay only moves a deadline later, so
         ``ship_by < cutoff`` is a necessary condition that prunes most rows first."""
         d = latest_delays()
         deadline = func.coalesce(d.c.ship_by, order_lines.c.ship_by)
-        paid = order_lines.c.quantity * order_lines.c.unit_price_fen
+        paid = _base_paid(base)
         query = (
             select(
                 order_lines.c.shop_id,
@@ -240,6 +338,7 @@ class PromiseRepository:
                 deadline,
                 literal(policy),
                 literal(now, order_lines.c.ship_by.type),
+                *_base_columns(base),
             )
             .select_from(order_lines.outerjoin(d, d.c.line_id == order_lines.c.id))
             .where(
@@ -250,7 +349,9 @@ class PromiseRepository:
                 or_(d.c.ship_by.is_(None), d.c.ship_by < cutoff),
                 ~exists().where(shipments.c.line_id == order_lines.c.id),
                 ~_compensated(order_lines.c.id, CompensationKind.UNSHIPPED),
+                ~_already(CompensationKind.UNSHIPPED, base),
             )
+            .order_by(order_lines.c.id)
         )
         return self._insert_from(query)
 
@@ -262,27 +363,104 @@ class PromiseRepository:
         ).one()
         return None if lo is None else (int(lo), int(hi))
 
-    def compensations_of(self, shop_id: int, limit: int = 1000) -> list[CompensationRecord]:
+    def compensations_of(
+        self,
+        shop_id: int,
+        limit: int = 1000,
+        states: tuple[CompensationState, ...] | None = None,
+    ) -> list[CompensationRecord]:
+        query = RECORD_QUERY.where(compensations.c.shop_id == shop_id)
+        if states is not None:
+            query = query.where(compensations.c.state.in_([s.value for s in states]))
+        rows = self.conn.execute(query.order_by(compensations.c.id).limit(limit))
+        return [_record(r) for r in rows]
+
+    def records_of_orders(self, shop_id: int, order_ids: list[int]) -> list[CompensationRecord]:
+        """Every record of these orders (on any of their lines), oldest first."""
+        if not order_ids:
+            return []
         rows = self.conn.execute(
-            select(compensations, order_lines.c.order_id, order_lines.c.line_no)
-            .join(order_lines, order_lines.c.id == compensations.c.line_id)
-            .where(compensations.c.shop_id == shop_id)
-            .order_by(compensations.c.id)
-            .limit(limit)
+            RECORD_QUERY.where(
+                compensations.c.shop_id == shop_id,
+                order_lines.c.order_id.in_(sorted(set(order_ids))),
+            ).order_by(compensations.c.id)
         )
-        return [
-            CompensationRecord(
-                r.line_id,
-                r.order_id,
-                r.line_no,
-                CompensationKind(r.kind),
-                r.paid_fen,
-                r.amount_fen,
-                r.deadline,
-                r.created_at,
+        return [_record(r) for r in rows]
+
+    def records_of_line(
+        self, shop_id: int, line_id: int, *, lock: bool = False
+    ) -> list[CompensationRecord]:
+        query = RECORD_QUERY.where(
+            compensations.c.shop_id == shop_id, compensations.c.line_id == line_id
+        ).order_by(compensations.c.id)
+        if lock:
+            query = query.with_for_update(of=compensations)
+        return [_record(r) for r in self.conn.execute(query)]
+
+    def judged_at(self, line_id: int) -> datetime | None:
+        """When a scan (or a cancel) first recorded this line as broken, if ever."""
+        first: datetime | None = self.conn.execute(
+            select(func.min(compensations.c.created_at)).where(compensations.c.line_id == line_id)
+        ).scalar_one_or_none()
+        return None if first is None else _aware(first)
+
+    def change_state(self, before: CompensationRecord, after: CompensationRecord) -> bool:
+        """Write ``after`` if the record is still in ``before``'s state (compare-and-set:
+        of two racing changes, one wins and the other is told)."""
+        result = self.conn.execute(
+            update(compensations)
+            .where(
+                compensations.c.id == before.id,
+                compensations.c.state == before.state.value,
             )
-            for r in rows
-        ]
+            .values(
+                state=after.state.value,
+                agreed_fen=after.agreed_fen,
+                agreed_by=after.agreed_by,
+                settled_fen=after.settled_fen,
+                state_by=after.state_by,
+                state_note=after.state_note,
+                state_at=after.state_at,
+            )
+        )
+        return result.rowcount == 1
+
+    def rejudge(
+        self, record: CompensationRecord, kind: CompensationKind, paid_fen: int, amount_fen: int
+    ) -> bool:
+        """Turn an unsettled record into ``kind`` (a corrected shipment made it worse)."""
+        result = self.conn.execute(
+            update(compensations)
+            .where(
+                compensations.c.id == record.id,
+                compensations.c.state == record.state.value,
+                compensations.c.kind == record.kind.value,
+            )
+            .values(kind=kind.value, paid_fen=paid_fen, amount_fen=amount_fen)
+        )
+        return result.rowcount == 1
+
+    def by_state(self, shop_id: int) -> dict[CompensationState, StateTotal]:
+        """Per state: records, the rule's amounts, and what is still to pay (the agreed
+        amount once agreed; nothing once paid or waived)."""
+        c = compensations.c
+        still = case(
+            (c.state == CompensationState.AGREED.value, func.coalesce(c.agreed_fen, 0)),
+            (
+                c.state.in_([CompensationState.OWED.value, CompensationState.CLAIMED.value]),
+                c.amount_fen,
+            ),
+            else_=0,
+        )
+        rows = self.conn.execute(
+            select(c.state, func.count(), func.sum(c.amount_fen), func.sum(still))
+            .where(c.shop_id == shop_id)
+            .group_by(c.state)
+        )
+        return {
+            CompensationState(st): StateTotal(int(n), int(a or 0), int(o or 0))
+            for st, n, a, o in rows
+        }
 
     def totals(self, shop_id: int) -> dict[CompensationKind, tuple[int, int]]:
         """Per kind: (lines, fen) recorded so far."""

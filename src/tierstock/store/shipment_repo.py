@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Insert, select
+from sqlalchemy import Connection, Insert, select, update
 
 from tierstock.domain.fulfilment import LineRef, Shipment
 from tierstock.domain.orders import LineStatus
@@ -87,23 +88,46 @@ class ShipmentRepository:
                 "outcome": s.outcome,
                 "actor": s.actor,
                 "recorded_at": s.recorded_at,
+                "picked_up_at": s.picked_up_at,
             },
         ).scalar_one_or_none()
         return new_id is not None
 
     def of_line(self, line: LineRef) -> Shipment | None:
         row = self.conn.execute(select(shipments).where(shipments.c.line_id == line.id)).first()
-        if row is None:
-            return None
-        return Shipment(
-            row.line_id,
-            line.order_id,
-            line.line_no,
-            row.carrier,
-            row.tracking_no,
-            row.shipped_at,
-            row.deadline,
-            row.outcome,
-            row.actor,
-            row.recorded_at,
+        return None if row is None else _shipment(row, line.order_id, line.line_no)
+
+    def of_order(self, shop_id: int, order_id: int) -> dict[int, Shipment]:
+        """The order's shipments by line number."""
+        rows = self.conn.execute(
+            select(shipments, order_lines.c.order_id, order_lines.c.line_no)
+            .join(order_lines, order_lines.c.id == shipments.c.line_id)
+            .where(shipments.c.shop_id == shop_id, order_lines.c.order_id == order_id)
         )
+        return {r.line_no: _shipment(r, r.order_id, r.line_no) for r in rows}
+
+    def set_pickup(self, line_id: int, picked_up_at: datetime, outcome: str) -> bool:
+        """Record the carrier's pickup once (and the outcome it makes); ``False`` if one
+        was recorded meanwhile."""
+        result = self.conn.execute(
+            update(shipments)
+            .where(shipments.c.line_id == line_id, shipments.c.picked_up_at.is_(None))
+            .values(picked_up_at=picked_up_at, outcome=outcome)
+        )
+        return result.rowcount == 1
+
+
+def _shipment(row: Any, order_id: int, line_no: int) -> Shipment:
+    return Shipment(
+        row.line_id,
+        order_id,
+        line_no,
+        row.carrier,
+        row.tracking_no,
+        row.shipped_at,
+        row.deadline,
+        row.outcome,
+        row.actor,
+        row.recorded_at,
+        row.picked_up_at,
+    )

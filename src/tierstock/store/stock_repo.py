@@ -12,14 +12,22 @@ text sits side by side in ``store/sql/``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
 
 from tierstock.domain.allocation import TierStock
+from tierstock.domain.evidence import (
+    OPENING_STOCK_REASON,
+    EvidenceBasis,
+    StockEvidence,
+    UnevidencedRaise,
+)
 from tierstock.domain.ledger import LedgerEntry, LedgerKind
 from tierstock.domain.orders import LineStatus
 from tierstock.domain.sales_forms import Tier
+from tierstock.store.rows import insert_new
 from tierstock.store.sql import POSTGRESQL, dialect_sql
 from tierstock.store.sql.columns import LEDGER_COLUMNS
 from tierstock.store.sql.driver import (
@@ -29,7 +37,14 @@ from tierstock.store.sql.driver import (
     raw_executemany,
     utc_text,
 )
-from tierstock.store.tables import order_lines, skus, stock_ledger, stock_tiers
+from tierstock.store.tables import (
+    order_lines,
+    products,
+    skus,
+    stock_evidence,
+    stock_ledger,
+    stock_tiers,
+)
 
 _tier = stock_tiers.c
 
@@ -173,6 +188,126 @@ class StockRepository:
                 created_at=r.created_at,
                 order_id=r.order_id,
                 line_no=r.line_no,
+                id=r.id,
+            )
+            for r in rows
+        ]
+
+    # evidence (docs/rules.md §3.5) --------------------------------------------------------
+    def record_one(self, entry: LedgerEntry) -> int:
+        """Append one ledger entry and return its id, for the evidence row that names it
+        (receipts and set stock; the hot path appends with :meth:`record`)."""
+        new_id = self.conn.execute(
+            insert(stock_ledger)
+            .values(
+                shop_id=entry.shop_id,
+                sku_id=entry.sku_id,
+                tier=entry.tier.value,
+                kind=entry.kind.value,
+                quantity_delta=entry.quantity_delta,
+                sold_delta=entry.sold_delta,
+                actor=entry.actor,
+                reason=entry.reason,
+                created_at=entry.created_at,
+                order_id=entry.order_id,
+                line_no=entry.line_no,
+            )
+            .returning(stock_ledger.c.id)
+        ).scalar_one()
+        return int(new_id)
+
+    def add_evidence(
+        self, shop_id: int, sku_id: int, evidence: StockEvidence, at: datetime
+    ) -> bool:
+        """Record what a ledger entry rests on; ``False`` when the delivery note was
+        already received for this SKU and supplier (only a savepoint is rolled back)."""
+        stmt = (
+            insert(stock_evidence)
+            .values(
+                shop_id=shop_id,
+                sku_id=sku_id,
+                ledger_id=evidence.ledger_id,
+                basis=evidence.basis.value,
+                supplier=evidence.supplier,
+                delivery_note=evidence.delivery_note,
+                during_live=evidence.during_live,
+                created_at=at,
+            )
+            .returning(stock_evidence.c.id)
+        )
+        return insert_new(self.conn, stmt) is not None
+
+    def evidence_of(self, ledger_ids: Iterable[int]) -> dict[int, StockEvidence]:
+        """The recorded evidence of these ledger entries, by ledger id."""
+        ids = sorted(set(ledger_ids))
+        if not ids:
+            return {}
+        ev = stock_evidence.c
+        rows = self.conn.execute(
+            select(ev.ledger_id, ev.basis, ev.supplier, ev.delivery_note, ev.during_live).where(
+                ev.ledger_id.in_(ids)
+            )
+        )
+        return {
+            r.ledger_id: StockEvidence(
+                r.ledger_id, EvidenceBasis(r.basis), r.supplier, r.delivery_note, r.during_live
+            )
+            for r in rows
+        }
+
+    def unevidenced_raises(self, shop_id: int) -> list[tuple[str, str, UnevidencedRaise]]:
+        """(SKU code, product name, raise) for every spot receipt or set stock of the shop
+        that made units sellable without a receipt's evidence: owners' overrides, opening
+        stock and entries written before evidence was recorded (docs/rules.md §3.5)."""
+        led, ev = stock_ledger.c, stock_evidence.c
+        opening = and_(
+            led.kind == LedgerKind.RECEIPT.value,
+            led.reason == OPENING_STOCK_REASON,
+            led.created_at == skus.c.created_at,
+        )
+        rows = self.conn.execute(
+            select(
+                led.id,
+                led.sku_id,
+                led.kind,
+                led.quantity_delta,
+                led.actor,
+                led.reason,
+                led.created_at,
+                skus.c.code,
+                products.c.name,
+                ev.basis,
+                ev.during_live,
+                opening.label("opening"),
+            )
+            .join(skus, skus.c.id == led.sku_id)
+            .join(products, products.c.id == skus.c.product_id)
+            .outerjoin(stock_evidence, ev.ledger_id == led.id)
+            .where(
+                led.shop_id == shop_id,
+                led.tier == Tier.SPOT.value,
+                led.quantity_delta > 0,
+                led.kind.in_([LedgerKind.RECEIPT.value, LedgerKind.SET_STOCK.value]),
+                or_(ev.id.is_(None), ev.basis == EvidenceBasis.OVERRIDE.value),
+            )
+            .order_by(led.id)
+        )
+        return [
+            (
+                r.code,
+                r.name,
+                UnevidencedRaise(
+                    ledger_id=r.id,
+                    sku_id=r.sku_id,
+                    kind=LedgerKind(r.kind),
+                    units=r.quantity_delta,
+                    actor=r.actor,
+                    reason=r.reason,
+                    at=r.created_at,
+                    basis=EvidenceBasis.NONE if r.basis is None else EvidenceBasis(r.basis),
+                    opening=bool(r.opening),
+                    during_live=bool(r.during_live),
+                ),
             )
             for r in rows
         ]

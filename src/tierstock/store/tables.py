@@ -204,6 +204,8 @@ class ShipmentRow(Base):
     outcome: Mapped[str] = mapped_column(String(12))
     actor: Mapped[str] = mapped_column(String(100))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # the carrier's pickup (揽收) time, which judges the line when given (migration 0010)
+    picked_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class ShipDelayRow(Base):
@@ -226,11 +228,15 @@ class ShipDelayRow(Base):
 
 class CompensationRow(Base):
     """Compensation owed for a broken promise. The unique (line, kind) makes recording
-    idempotent: a scan run twice, or two scans racing, record it once."""
+    idempotent: a scan run twice, or two scans racing, record it once; under a pack whose
+    ``compensation.base`` is ``order``, ``order_key`` (the order's id, else NULL) makes it
+    once per order and kind. ``state`` and the columns after it (migration 0010) are the
+    claim's life: owed → claimed / agreed → paid, or waived (docs/rules.md §7.2)."""
 
     __tablename__ = "compensations"
     __table_args__ = (
         UniqueConstraint("line_id", "kind", name="uq_compensations_line_kind"),
+        UniqueConstraint("order_key", "kind", name="uq_compensations_order_kind"),
         CheckConstraint("amount_fen >= 0", name="amount_not_negative"),
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -242,6 +248,15 @@ class CompensationRow(Base):
     deadline: Mapped[datetime] = mapped_column(UTCDateTime())
     policy: Mapped[str] = mapped_column(String(60))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    base: Mapped[str] = mapped_column(String(8), server_default="line")
+    order_key: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    state: Mapped[str] = mapped_column(String(10), server_default="owed")
+    agreed_fen: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    agreed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    settled_fen: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    state_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    state_note: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    state_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class StoreScoreRow(Base):
@@ -261,3 +276,33 @@ shipments = cast(Table, ShipmentRow.__table__)
 ship_delays = cast(Table, ShipDelayRow.__table__)
 compensations = cast(Table, CompensationRow.__table__)
 store_scores = cast(Table, StoreScoreRow.__table__)
+
+
+# --- Evidence for stock (issue 14, migration 0009) -------------------------------------
+
+
+class StockEvidenceRow(Base):
+    """What a receipt or a set stock rests on, written with its ledger entry
+    (docs/rules.md §3.5): a receipt's supplier and delivery note, or the owner's
+    override of the evidence rule (flagged), with whether a live session held the SKU.
+    A delivery note backs one receipt per SKU and supplier (NULLs never collide)."""
+
+    __tablename__ = "stock_evidence"
+    __table_args__ = (
+        UniqueConstraint("ledger_id", name="uq_stock_evidence_ledger"),
+        UniqueConstraint(
+            "sku_id", "supplier", "delivery_note", name="uq_stock_evidence_delivery_note"
+        ),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"))
+    sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"))
+    ledger_id: Mapped[int] = mapped_column(ForeignKey("stock_ledger.id"))
+    basis: Mapped[str] = mapped_column(String(10))
+    supplier: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    delivery_note: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    during_live: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+stock_evidence = cast(Table, StockEvidenceRow.__table__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from tierstock.api.convert import local
-from tierstock.api.deps import CatalogueWriter, Reader, RuntimeDep, WritesDep
+from tierstock.api.deps import CatalogueWriter, Reader, RuntimeDep, ShopId, WritesDep
 from tierstock.api.schemas.eligibility import (
     EligibilityPublic,
     NonCompliantSkuPublic,
@@ -28,7 +28,7 @@ def _own(shop_id: int, caller: Reader) -> None:
 
 
 @router.get("/{shop_id}/eligibility", response_model=EligibilityPublic)
-def get_eligibility(shop_id: int, caller: Reader, runtime: RuntimeDep) -> EligibilityPublic:
+def get_eligibility(shop_id: ShopId, caller: Reader, runtime: RuntimeDep) -> EligibilityPublic:
     """Store score and spot-order share against the pack's thresholds, their trend, the
     products pulling the share down, and tiered SKUs flagged while ineligible."""
     _own(shop_id, caller)
@@ -84,7 +84,7 @@ def get_eligibility(shop_id: int, caller: Reader, runtime: RuntimeDep) -> Eligib
 
 @router.post("/{shop_id}/store-scores", response_model=ScoresRecordedPublic)
 def record_scores(
-    shop_id: int, body: ScoresCreate, caller: CatalogueWriter, writes: WritesDep
+    shop_id: ShopId, body: ScoresCreate, caller: CatalogueWriter, writes: WritesDep
 ) -> ScoresRecordedPublic:
     """Enter or import the dated store-score series; a day entered again is replaced."""
     _own(shop_id, caller)

@@ -17,6 +17,10 @@ from tierstock.api.deps import (
     WritesDep,
 )
 from tierstock.api.schemas.promises import (
+    CompensationAgreeCreate,
+    CompensationNoteCreate,
+    CompensationPublic,
+    CompensationsPublic,
     DelayCreate,
     DelayPublic,
     LineDelaysPublic,
@@ -24,8 +28,9 @@ from tierstock.api.schemas.promises import (
     PromiseRiskPublic,
     PromisesPublic,
     ScanPublic,
+    StateTotalPublic,
 )
-from tierstock.domain.compensation import CompensationKind
+from tierstock.domain.compensation import CompensationKind, CompensationState
 from tierstock.domain.delays import Delay
 from tierstock.services import delays, promises
 
@@ -43,27 +48,31 @@ def list_promises(
     due_within_hours: Annotated[int | None, Query(ge=0, le=24 * 365)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> PromisesPublic:
-    """Every paid, unshipped line by urgency, with what it costs now and next."""
+    """Every paid, unshipped line by urgency, with what it would add now and next. A line
+    already recorded as broken shows its record (state and amount), not a fresh debt."""
     board = promises.promise_board(
         caller.shop_id, runtime.uow(readonly=True), due_within_hours=due_within_hours, limit=limit
     )
     z = caller.zone
-    data = [
-        PromisePublic(
-            order_id=v.line.order_id,
-            line_no=v.line.line_no,
-            sku_id=v.line.sku_id,
-            tier=v.line.tier,
-            paid_fen=v.line.paid_fen,
-            deadline=local(v.line.deadline, z),
-            urgency=v.exposure.urgency.value,
-            compensation_now_fen=v.exposure.now_fen,
-            compensation_now_yuan=yuan(v.exposure.now_fen),
-            compensation_next_fen=v.exposure.next_fen,
-            compensation_next_at=local(v.exposure.next_at, z) if v.exposure.next_at else None,
+    data = []
+    for v in board.lines:
+        cost = v.new_cost
+        data.append(
+            PromisePublic(
+                order_id=v.line.order_id,
+                line_no=v.line.line_no,
+                sku_id=v.line.sku_id,
+                tier=v.line.tier,
+                paid_fen=v.line.paid_fen,
+                deadline=local(v.line.deadline, z),
+                urgency=v.exposure.urgency.value,
+                compensation_now_fen=cost.now_fen,
+                compensation_now_yuan=yuan(cost.now_fen),
+                compensation_next_fen=cost.next_fen,
+                compensation_next_at=local(cost.next_at, z) if cost.next_at else None,
+                compensation_record=CompensationPublic.of(v.record, z) if v.record else None,
+            )
         )
-        for v in board.lines
-    ]
     return PromisesPublic(as_of=local(board.now, z), data=data, count=len(data))
 
 
@@ -102,6 +111,107 @@ def risk(caller: Reader, runtime: RuntimeDep) -> PromiseRiskPublic:
         due_soon_exposure_yuan=yuan(r.exposure.due_soon_fen),
         recorded_late_yuan=yuan(late),
         recorded_unshipped_yuan=yuan(unshipped),
+        outstanding_yuan=yuan(r.outstanding_fen),
+        by_state={
+            state.value: StateTotalPublic(
+                records=t.records,
+                amount_yuan=yuan(t.amount_fen),
+                outstanding_yuan=yuan(t.outstanding_fen),
+            )
+            for state, t in sorted(r.by_state.items())
+        },
+    )
+
+
+# --- compensation as a claim (docs/rules.md §7.2) -------------------------------------
+# Claims, payments, waivers and agreements are dealings with the buyer, like the delay
+# tools' consent: the keys that may move deadlines (owner, operator) may move them.
+
+
+@router.get("/promises/compensations", response_model=CompensationsPublic)
+def list_compensations(
+    caller: Reader,
+    runtime: RuntimeDep,
+    state: Annotated[list[CompensationState] | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> CompensationsPublic:
+    """Recorded compensation, oldest first, optionally in the given states."""
+    found = promises.list_compensations(
+        caller.shop_id,
+        runtime.uow(readonly=True),
+        states=tuple(state) if state else None,
+        limit=limit,
+    )
+    data = [CompensationPublic.of(r, caller.zone) for r in found]
+    return CompensationsPublic(data=data, count=len(data))
+
+
+def _change(
+    order_id: int,
+    line_no: int,
+    action: str,
+    caller: Reader,
+    writes: WritesDep,
+    note: str,
+    kind: str | None,
+    amount_fen: int | None = None,
+) -> CompensationPublic:
+    cmd = promises.ChangeCompensation(
+        caller.shop_id, order_id, line_no, action, caller.actor, note, amount_fen, kind
+    )
+    return CompensationPublic.of(promises.change_compensation(cmd, writes.uow()), caller.zone)
+
+
+COMPENSATION = "/orders/{order_id}/lines/{line_no}/compensation"
+
+
+@router.post(f"{COMPENSATION}/claim", response_model=CompensationPublic)
+def claim(
+    order_id: OrderId,
+    line_no: LineNo,
+    body: CompensationNoteCreate,
+    caller: DelayWriter,
+    writes: WritesDep,
+) -> CompensationPublic:
+    """The buyer claims the compensation recorded for the line: the merchant owes it."""
+    return _change(order_id, line_no, "claim", caller, writes, body.note, body.kind)
+
+
+@router.post(f"{COMPENSATION}/pay", response_model=CompensationPublic)
+def pay(
+    order_id: OrderId,
+    line_no: LineNo,
+    body: CompensationNoteCreate,
+    caller: DelayWriter,
+    writes: WritesDep,
+) -> CompensationPublic:
+    """The merchant paid it (the agreed amount, if the parties agreed one). Final."""
+    return _change(order_id, line_no, "pay", caller, writes, body.note, body.kind)
+
+
+@router.post(f"{COMPENSATION}/waive", response_model=CompensationPublic)
+def waive(
+    order_id: OrderId,
+    line_no: LineNo,
+    body: CompensationNoteCreate,
+    caller: DelayWriter,
+    writes: WritesDep,
+) -> CompensationPublic:
+    """The buyer waived it; the note says how. Final."""
+    return _change(order_id, line_no, "waive", caller, writes, body.note, body.kind)
+
+
+@router.post(f"{COMPENSATION}/agree", response_model=CompensationPublic)
+def agree(
+    order_id: OrderId,
+    line_no: LineNo,
+    body: CompensationAgreeCreate,
+    caller: DelayWriter,
+    writes: WritesDep,
+) -> CompensationPublic:
+    """The parties agreed another amount, at most the rule's; then it is paid."""
+    return _change(
+        order_id, line_no, "agree", caller, writes, body.note, body.kind, body.amount_fen
     )
 
 

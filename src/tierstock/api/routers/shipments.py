@@ -1,12 +1,14 @@
-"""Shipments (发货): ship one order line, or cancel it as unshippable (docs/rules.md §7)."""
+"""Shipments (发货): ship one order line, record the carrier's pickup (揽收), or cancel it
+as unshippable (docs/rules.md §7)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from tierstock.api.convert import local, yuan
+from tierstock.api.convert import yuan
 from tierstock.api.deps import LineNo, OrderId, ShippingWriter, WritesDep
 from tierstock.api.schemas.shipments import (
+    PickupCreate,
     ShipmentCreate,
     ShipmentPublic,
     UnshippableCreate,
@@ -29,8 +31,10 @@ def ship_line(
     caller: ShippingWriter,
     writes: WritesDep,
 ) -> ShipmentPublic:
-    """Record the shipment of one paid line, once. Shipping twice, a cancelled line or
-    another shop's line is refused (409, 409, 404)."""
+    """Record the shipment of one paid line, once, judged by the carrier's pickup when
+    given. Shipping twice, a cancelled line or another shop's line is refused (409, 409,
+    404); so is a time back-dated beyond the pack's bound (422 ``shipment_backdated``) or
+    before a scan recorded the line as unshipped (409 ``shipment_before_judgement``)."""
     cmd = shipping.ShipLine(
         caller.shop_id,
         order_id,
@@ -39,17 +43,24 @@ def ship_line(
         body.tracking_no,
         body.shipped_at,
         caller.actor,
+        body.picked_up_at,
     )
-    x = shipping.ship_line(cmd, writes.uow())
-    return ShipmentPublic(
-        order_id=x.order_id,
-        line_no=x.line_no,
-        carrier=x.carrier,
-        tracking_no=x.tracking_no,
-        shipped_at=local(x.shipped_at, caller.zone),
-        deadline=local(x.deadline, caller.zone),
-        outcome=x.outcome,
-    )
+    return ShipmentPublic.of(shipping.ship_line(cmd, writes.uow()), caller.zone)
+
+
+@router.post("/{order_id}/lines/{line_no}/shipment/pickup", response_model=ShipmentPublic)
+def record_pickup(
+    order_id: OrderId,
+    line_no: LineNo,
+    body: PickupCreate,
+    caller: ShippingWriter,
+    writes: WritesDep,
+) -> ShipmentPublic:
+    """Record the carrier's pickup (揽收) of a shipped line, once: from then on the line
+    is judged by it (a correction, flagged in the audit trail). Not before the shipment,
+    so it can only keep or worsen the outcome."""
+    cmd = shipping.RecordPickup(caller.shop_id, order_id, line_no, body.picked_up_at, caller.actor)
+    return ShipmentPublic.of(shipping.record_pickup(cmd, writes.uow()), caller.zone)
 
 
 @router.post("/{order_id}/lines/{line_no}/unshippable", response_model=UnshippablePublic)

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from tierstock.api.schemas.base import Public, Strict
-from tierstock.api.schemas.fields import JSON_SPELLING, NO_NUL, Name, Quantity, RowId
+from tierstock.api.schemas.fields import JSON_SPELLING, NO_NUL, Name, Quantity, RowId, Trimmed
 from tierstock.domain.channels import Platform
 
 PlatformValue = Annotated[Platform, JSON_SPELLING]
@@ -21,9 +21,7 @@ ServerUrl = Annotated[
 ]
 CredentialName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 CredentialValue = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=NO_NUL)]
-PlatformRef = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=NO_NUL)
-]
+PlatformRef = Annotated[str, Trimmed(1, 100)]
 
 
 class ChannelCreate(Strict):
@@ -35,6 +33,7 @@ class ChannelCreate(Strict):
     credentials: dict[CredentialName, CredentialValue] = Field(
         {},
         max_length=10,
+        json_schema_extra={"additionalProperties": False},  # names other than the pattern's
         description="the store's open-API credentials by field (kuaishou: app_key, "
         "sign_secret, access_token; douyin: app_key, app_secret, access_token; taobao: "
         "app_key, app_secret, session; own: none). Sealed at rest, never returned.",

@@ -5,20 +5,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, WithJsonSchema
 
 from tierstock.api.schemas.base import Public, Strict
-from tierstock.api.schemas.fields import MAX_ID, IsoDateTime
+from tierstock.api.schemas.fields import MAX_ID, IsoDateTime, Trimmed
 from tierstock.domain.counts import DEFAULT_WAREHOUSE, MAX_COUNTED
+from tierstock.services.counts import WAREHOUSES
 
-# Counts take codes as typed on a count sheet (no NUL check here, unlike fields.Code).
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Code = Annotated[str, Trimmed(1, 64)]  # as typed on a count sheet
 
 
 class CountCreate(Strict):
-    warehouse: str = Field(DEFAULT_WAREHOUSE, description="one warehouse per shop for now")
+    warehouse: Annotated[str, WithJsonSchema({"type": "string", "enum": list(WAREHOUSES)})] = Field(
+        DEFAULT_WAREHOUSE, description="one warehouse per shop for now"
+    )
     sku_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = Field(
-        None, max_length=10_000, description="the SKUs to count; omit to count every SKU"
+        None,
+        min_length=1,
+        max_length=10_000,
+        description="the SKUs to count; omit to count every SKU",
     )
     note: Annotated[str, StringConstraints(max_length=500)] = ""
 
@@ -38,8 +43,8 @@ class CountPublic(Public):
 class CountEntryCreate(Strict):
     sku_code: Code
     counted: int = Field(ge=0, le=MAX_COUNTED)
-    location: Annotated[str, StringConstraints(strip_whitespace=True, max_length=60)] = ""
-    counter: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
+    location: Annotated[str, Trimmed(0, 60)] = ""
+    counter: Annotated[str, Trimmed(0, 100)] = ""
     unit_cost_fen: int | None = Field(None, ge=0, le=10**12)
     counted_at: IsoDateTime | None = Field(
         None, description="when counted (with offset); default: now"
@@ -116,7 +121,7 @@ class AdjustmentPublic(Public):
 
 
 class ApprovalCreate(Strict):
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] = ""
+    reason: Annotated[str, Trimmed(0, 300)] = ""
 
 
 class ApprovalPublic(Public):

@@ -2,24 +2,48 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, PlainValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from tierstock.api.schemas.base import Public, Strict
 from tierstock.api.schemas.fields import IsoDate
 
-# strict=False: a Decimal arrives as a JSON number or string, never as a Decimal.
+MAX_SCORE = Decimal("999.99")  # five digits, two of them decimals
+_SCORE_TEXT = r"[0-9]{1,3}(?:\.[0-9]{1,2})?"
+_SCORE_RE = re.compile(_SCORE_TEXT)
+_CENT = Decimal("0.01")
+
+
+def _score(value: Any) -> Decimal:
+    """A store score as a JSON number (4.72) or string ("4.72"): 0 to 999.99, at most
+    two decimals — exactly what the schema below says."""
+    if isinstance(value, str) and _SCORE_RE.fullmatch(value):
+        return Decimal(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        score = Decimal(repr(value))  # the number as JSON spelled it
+        if 0 <= score <= MAX_SCORE and score == score.quantize(_CENT):
+            return score
+    raise PydanticCustomError(
+        "score", "a store score is 0 to {max}, with at most two decimals", {"max": MAX_SCORE}
+    )
+
+
 Score = Annotated[
     Decimal,
-    Field(
-        ge=0,
-        max_digits=5,
-        decimal_places=2,
-        strict=False,
-        description="store score (店铺分), e.g. 4.72",
+    PlainValidator(_score),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0, "maximum": 999.99, "multipleOf": 0.01},
+                {"type": "string", "pattern": f"^{_SCORE_TEXT}$"},
+            ],
+            "description": "store score (店铺分), e.g. 4.72",
+        }
     ),
 ]
 

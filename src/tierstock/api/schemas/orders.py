@@ -9,6 +9,8 @@ from pydantic import Field, StringConstraints
 
 from tierstock.api.schemas.base import Public, Strict
 from tierstock.api.schemas.fields import NO_NUL, RowId
+from tierstock.api.schemas.promises import CompensationPublic
+from tierstock.api.schemas.shipments import ShipmentPublic
 from tierstock.domain.sales_forms import Tier
 
 
@@ -30,7 +32,17 @@ class OrderLinePublic(Public):
     unit_price_fen: int
     paid_fen: int
     ship_by: datetime
-    status: str
+    status: str = Field(description="paid, shipped or cancelled")
+    shipment: ShipmentPublic | None = Field(
+        None, description="carrier, tracking number, shipped and pickup (揽收) times"
+    )
+    outcome: str | None = Field(
+        None,
+        description="open, on_time, late, unshipped or cancelled",
+    )
+    compensation: list[CompensationPublic] = Field(
+        default_factory=list, description="compensation recorded for the line, and its state"
+    )
 
 
 class OrderPublic(Public):

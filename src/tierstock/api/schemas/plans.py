@@ -5,10 +5,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from tierstock.api.schemas.base import Public, Strict
-from tierstock.api.schemas.fields import IsoDate, IsoDateTime, PriceFen, Quantity, RowId
+from tierstock.api.schemas.fields import (
+    MAX_ID,
+    IsoDate,
+    IsoDateTime,
+    PriceFen,
+    Quantity,
+    RowId,
+)
 from tierstock.api.schemas.skus import SalesFormCreate, SalesFormPublic
 from tierstock.domain.sales_forms import Tier
 from tierstock.services.planner import MAX_BATCHES, MAX_BUYERS, MAX_MINUTES
@@ -55,7 +62,17 @@ class PlanCreate(Strict):
     """Leave out what the SKU knows: with ``sku_id`` the sales form, price, spot stock
     and presale capacity (its unbatched units and confirmed supplier batches, less what
     is already promised) come from the database. ``batches`` replace the SKU's presale
-    (a what-if: confirmed batches with nothing promised yet)."""
+    (a what-if: confirmed batches with nothing promised yet). One of ``sku_id`` and
+    ``sales_form`` is needed (services.planner says so otherwise)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["sku_id"], "properties": {"sku_id": {"type": "integer"}}},
+                {"required": ["sales_form"], "properties": {"sales_form": {"type": "object"}}},
+            ]
+        }
+    )
 
     sku_id: RowId | None = None
     sales_form: SalesFormCreate | None = None
@@ -72,7 +89,7 @@ class PlanCreate(Strict):
     order_log: str | None = Field(
         None, max_length=MAX_LOG_CHARS, description="CSV: payment time (ISO 8601), quantity"
     )
-    seed: int = Field(0, ge=0, le=2**63 - 1)
+    seed: int = Field(0, ge=0, le=MAX_ID)
     starts_at: IsoDateTime | None = None
     slip_days: int = Field(0, ge=0, le=365)
     current_share: ShareCreate | None = Field(

@@ -1,6 +1,8 @@
 """Overview (概览): the shop at a glance — docs/rules.md §3, §6, §7, §8.
 
-SKUs low on stock per tier; tiered-shipping eligibility (store score and spot-order
+SKUs low on stock per tier; spot units made sellable without evidence, the owner's
+overrides flagged (库存无依据上调, §3.5; shown to the owner and the operator, as the API's
+report is); tiered-shipping eligibility (store score and spot-order
 share against the pack's thresholds, with their trend and the products pulling the
 share down); promises due soon or overdue with the compensation they expose.
 """
@@ -14,8 +16,9 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
+from tierstock.domain.access import Role
 from tierstock.domain.allocation import TierStock
-from tierstock.services import catalogue, eligibility, promises
+from tierstock.services import catalogue, eligibility, promises, stock
 from tierstock.web.common import Page, PageDep
 from tierstock.web.i18n import N_
 from tierstock.web.queries import TIER_NAMES, SkuChoice, all_cards, sku_choices
@@ -23,6 +26,8 @@ from tierstock.web.queries import TIER_NAMES, SkuChoice, all_cards, sku_choices
 router = APIRouter()
 DEFAULT_LOW = 10
 PROMISES_SHOWN = 20
+UNEVIDENCED_SHOWN = 20
+UNEVIDENCED_ROLES = (Role.OWNER.value, Role.OPERATOR.value)  # as GET /stock/unevidenced
 
 URGENCY_NAMES = {
     "lapsed": N_("unshipped: grace period over"),
@@ -71,6 +76,20 @@ def _promises(page: Page) -> dict[str, Any]:
     }
 
 
+def _unevidenced(page: Page) -> dict[str, Any]:
+    """Spot units made sellable without evidence (docs/rules.md §3.5): the flagged
+    overrides (live ones first) and the SKUs with the most such units."""
+    if page.merchant.role not in UNEVIDENCED_ROLES:
+        return {"unevidenced": None}
+    report = stock.unevidenced(page.shop_id, page.runtime.uow(readonly=True))
+    return {
+        "unevidenced": report,
+        "unevidenced_flagged": report.flagged[:UNEVIDENCED_SHOWN],
+        "unevidenced_skus": report.skus[:UNEVIDENCED_SHOWN],
+        "unevidenced_shown": UNEVIDENCED_SHOWN,
+    }
+
+
 def _eligibility(page: Page) -> dict[str, Any]:
     report = eligibility.eligibility_report(page.shop_id, page.runtime.uow(readonly=True))
     trend = {
@@ -108,4 +127,5 @@ def overview(page: PageDep, below: int = DEFAULT_LOW) -> HTMLResponse:
         sku_labels=codes,
         **_promises(page),
         **_eligibility(page),
+        **_unevidenced(page),
     )
