@@ -9,14 +9,13 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.markup import escape
 from rich.panel import Panel
-from rich.progress import Progress
 
 from tierstock.cli.support import NounApp, display_zone, fail, new_table, open_runtime, out
 from tierstock.domain.sales_forms import Tier
-from tierstock.services.demo import BurstPlan, BurstReport, run_burst
 
 if TYPE_CHECKING:
     from tierstock.services.channels.demo import ChannelsPlan, ChannelsReport, StoreResult
+    from tierstock.services.demo import BurstReport
 
 app = NounApp()
 
@@ -54,6 +53,10 @@ def demo(
         )
         return
     runtime = open_runtime()
+    from rich.progress import Progress
+
+    from tierstock.services.demo import BurstPlan, run_burst
+
     plan = BurstPlan(
         buyers=buyers, workers=workers, spot=spot, presale=presale, max_quantity=max_quantity
     )
@@ -108,6 +111,8 @@ def _print_summary(r: BurstReport) -> None:
 
 
 def _channels_demo(plan: ChannelsPlan) -> None:
+    from rich.progress import Progress
+
     from tierstock.services.channels.demo import run_channels_demo, throwaway_database
 
     with throwaway_database() as runtime, Progress(console=out, transient=True) as progress:
