@@ -48,7 +48,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import logging
 import math
 import time
 import uuid
@@ -70,6 +69,7 @@ from tierstock.platforms.base import (
     SkuRef,
     UnavailableError,
 )
+from tierstock.platforms.http import json_or_none, redact_request_logs, send
 
 DEFAULT_SERVER_URL = "https://openapi-fxg.jinritemai.com"
 SIGN_METHODS = ("md5", "hmac-sha256")
@@ -140,27 +140,6 @@ def sign(
     raise ValueError(f"unsupported sign_method {sign_method!r} (use one of {SIGN_METHODS})")
 
 
-class _RedactAccessToken(logging.Filter):
-    """httpx logs every request's full URL at INFO; Douyin's carries the access token."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(_redacted(arg) for arg in record.args)
-        return True
-
-
-def _redacted(value: object) -> object:
-    if isinstance(value, httpx.URL) and "access_token" in value.params:
-        return value.copy_set_param("access_token", "***")
-    return value
-
-
-def _install_log_redaction() -> None:
-    logger = logging.getLogger("httpx")
-    if not any(isinstance(f, _RedactAccessToken) for f in logger.filters):
-        logger.addFilter(_RedactAccessToken())
-
-
 def _numeric_id(value: str, field: str) -> int:
     """Douyin ids are JSON numbers (19 digits for a product)."""
     if not value.isdigit():
@@ -197,7 +176,7 @@ class DouyinClient:
         self._server_url = server_url.rstrip("/")
         self._sign_method = sign_method
         self._http = httpx.Client(timeout=timeout_s)
-        _install_log_redaction()
+        redact_request_logs()
 
     def __repr__(self) -> str:
         return f"DouyinClient(server_url={self._server_url!r}, app_key={self._app_key!r})"
@@ -282,27 +261,21 @@ class DouyinClient:
             "access_token": self._token,
         }
         url = f"{self._server_url}/{method.replace('.', '/')}"
-        try:
-            response = self._http.post(
+        response = send(
+            "douyin",
+            method,
+            lambda: self._http.post(
                 url,
                 params=query,
                 content=body.encode(),
                 headers={"Content-Type": "application/json"},
-            )
-        except httpx.TimeoutException:
-            raise UnavailableError(f"douyin {method}: timed out") from None
-        except httpx.TransportError as exc:
-            raise UnavailableError(f"douyin {method}: {type(exc).__name__}") from None
+            ),
+        )
         return self._unwrap(method, response)
 
     def _unwrap(self, method: str, response: httpx.Response) -> dict[str, Any]:
         status = response.status_code
-        if status >= 500:
-            raise UnavailableError(f"douyin {method}: HTTP {status}")
-        try:
-            payload = response.json()
-        except ValueError:
-            payload = None
+        payload = json_or_none("douyin", method, response)
         if not isinstance(payload, dict) or "code" not in payload:
             if status == 200:
                 raise UnavailableError(f"douyin {method}: unreadable answer")

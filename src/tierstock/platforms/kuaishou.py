@@ -68,6 +68,7 @@ from tierstock.platforms.base import (
     SkuRef,
     UnavailableError,
 )
+from tierstock.platforms.http import redact_request_logs
 
 log = logging.getLogger(__name__)
 
@@ -158,31 +159,7 @@ def from_ms(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
-class _RedactCredentials(logging.Filter):
-    """httpx logs every request URL at INFO; a Kuaishou GET URL carries the access token
-    and the signature, so those two query values are masked in that line."""
-
-    SECRET_QUERY = ("access_token", "sign")
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple) and any(
-            isinstance(arg, httpx.URL) for arg in record.args
-        ):
-            record.args = tuple(
-                self._mask(arg) if isinstance(arg, httpx.URL) else arg for arg in record.args
-            )
-        return True
-
-    def _mask(self, url: httpx.URL) -> httpx.URL:
-        for name in self.SECRET_QUERY:
-            if name in url.params:
-                url = url.copy_set_param(name, "***")
-        return url
-
-
-_httpx_log = logging.getLogger("httpx")
-if not any(isinstance(f, _RedactCredentials) for f in _httpx_log.filters):
-    _httpx_log.addFilter(_RedactCredentials())
+redact_request_logs()
 
 
 class KuaishouClient:

@@ -67,6 +67,7 @@ from tierstock.platforms.base import (
     SkuRef,
     UnavailableError,
 )
+from tierstock.platforms.http import json_or_none, send
 
 DEFAULT_SERVER_URL = "https://eco.taobao.com"
 SIGN_METHODS = ("md5", "hmac", "hmac-sha256")
@@ -277,22 +278,13 @@ class TaobaoClient:
             **business,
         }
         params["sign"] = sign(params, self._secret, self._sign_method)
-        try:
-            response = self._http.post(f"{self._server_url}/router/rest", data=params)
-        except httpx.TimeoutException:
-            raise UnavailableError(f"taobao {method}: timed out") from None
-        except httpx.TransportError as exc:
-            raise UnavailableError(f"taobao {method}: {type(exc).__name__}") from None
+        url = f"{self._server_url}/router/rest"
+        response = send("taobao", method, lambda: self._http.post(url, data=params))
         return self._unwrap(method, response)
 
     def _unwrap(self, method: str, response: httpx.Response) -> dict[str, Any]:
         status = response.status_code
-        if status >= 500:
-            raise UnavailableError(f"taobao {method}: HTTP {status}")
-        try:
-            payload = response.json()
-        except ValueError:
-            payload = None
+        payload = json_or_none("taobao", method, response)
         if not isinstance(payload, dict):
             if status == 200:
                 raise UnavailableError(f"taobao {method}: unreadable answer")
