@@ -8,7 +8,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from tierstock.domain.channels import Channel, Link, figure, quotas
-from tierstock.domain.sales_forms import Tier
 from tierstock.store.uow import UnitOfWork
 
 
@@ -44,8 +43,3 @@ def figures(uow: UnitOfWork, links: Iterable[Link]) -> dict[int, int]:
         )
         out[link.id] = figure(split[link.channel_id])
     return out
-
-
-def pool_of(uow: UnitOfWork, sku_id: int) -> dict[Tier, int]:
-    """The pool one SKU's quotas are cut from: each tier's unsold units."""
-    return {t: s.available for t, s in uow.stock.tiers([sku_id]).get(sku_id, {}).items()}
