@@ -71,3 +71,21 @@ def test_money_numbers_and_times_follow_the_language_in_shanghai_time() -> None:
     assert "1,199.90" in en.money(119_990)
     assert zh.time(T0) == "20:00"
     assert zh.gettext("Products") == "商品" and en.gettext("Products") == "Products"
+
+
+def test_every_page_shows_a_known_refusal_in_the_merchants_language() -> None:
+    """The shared error partial words a refusal by its code (the products page's
+    set-stock form once showed the server's English sentence for a stock raise)."""
+    from tierstock.domain.errors import DomainError
+    from tierstock.web.common import TEMPLATES
+    from tierstock.web.i18n import template_globals
+
+    class NeedsEvidence(DomainError):
+        code = "stock_needs_evidence"
+
+    error = NeedsEvidence("raising spot stock needs evidence", field="available")
+    template = TEMPLATES.env.get_template("partials/flash.html")
+    fmt = Formatter("zh_CN", ZoneInfo("Asia/Shanghai"))
+    shown = template.render(error=error, **template_globals(fmt))
+    assert "raising spot stock needs evidence" not in shown
+    assert "证据" in shown or "依据" in shown

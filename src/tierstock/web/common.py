@@ -136,3 +136,24 @@ def changing_page(request: Request) -> Page:
 
 
 ChangeDep = Annotated[Page, Depends(changing_page)]
+
+
+#: The workbench's own words for refusals, by error code, shown by every page's error
+#: partial (a code not listed here still shows the server's English message).
+REFUSALS = {
+    "stock_needs_evidence": N_(
+        "Raising spot stock needs evidence: receive the goods with their supplier and "
+        "delivery note, or approve a stock count. Only the owner may raise it without "
+        "evidence, and that is flagged."
+    ),
+    "stock_override_owner_only": N_("Only the shop's owner may raise stock without evidence."),
+    "tier_not_sold": N_(
+        "This SKU's sales form does not sell that tier: units put there would never be offered."
+    ),
+    "delivery_note_already_received": N_(
+        "This delivery note was already received for this SKU: the same goods cannot be "
+        "made sellable twice."
+    ),
+}
+
+TEMPLATES.env.globals["refusals"] = REFUSALS

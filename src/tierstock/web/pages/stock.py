@@ -37,23 +37,6 @@ EVIDENCE_NAMES = {
     "override": N_("Stock raised without evidence"),
     "none": N_("no evidence"),
 }
-#: The workbench's own words for the refusals of §3.5 (the server's message stays shown
-#: in English for the others).
-REFUSALS = {
-    "stock_needs_evidence": N_(
-        "Raising spot stock needs evidence: receive the goods with their supplier and "
-        "delivery note, or approve a stock count. Only the owner may raise it without "
-        "evidence, and that is flagged."
-    ),
-    "stock_override_owner_only": N_("Only the shop's owner may raise stock without evidence."),
-    "tier_not_sold": N_(
-        "This SKU's sales form does not sell that tier: units put there would never be offered."
-    ),
-    "delivery_note_already_received": N_(
-        "This delivery note was already received for this SKU: the same goods cannot be "
-        "made sellable twice."
-    ),
-}
 
 
 @dataclass(frozen=True)
@@ -124,7 +107,6 @@ def _ledger(
         "tiers": TIER_NAMES,
         "kinds": KIND_NAMES,
         "evidence_names": EVIDENCE_NAMES,
-        "refusals": REFUSALS,
         "may_receive": page.merchant.may(Permission.STOCK),
         "may_override": page.merchant.role == Role.OWNER.value,
     }
